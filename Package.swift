@@ -1,0 +1,65 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "sportello",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "sportello", targets: ["sportello"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // System libraries (Debian: libsystemd-dev, libargon2-dev).
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+        .systemLibrary(name: "CArgon2", pkgConfig: "libargon2", providers: [.apt(["libargon2-dev"])]),
+
+        // Pure rules: no I/O, clock injected.
+        .target(name: "SportelloDomain"),
+        // SQLite through GRDB: migrations, records, queries.
+        .target(name: "SportelloStore", dependencies: [
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        // JSON-RPC 2.0 protocol only; knows nothing of tickets.
+        .target(name: "JSONRPC"),
+        // The operations: decode params, authorise, transact, answer.
+        .target(name: "SportelloService", dependencies: [
+            "SportelloStore", "JSONRPC", "CArgon2",
+            .product(name: "Logging", package: "swift-log"),
+        ], plugins: ["EmbedSchema"]),
+        // Build tool: embeds schema/sportello.openrpc.json into SportelloService, so the
+        // document in schema/ stays the single source that rpc.discover serves.
+        .executableTarget(name: "embed-resource"),
+        .plugin(name: "EmbedSchema", capability: .buildTool(), dependencies: ["embed-resource"]),
+        // Transports: framing, stdio, Unix socket, socket activation, drain.
+        .target(name: "SportelloServer", dependencies: [
+            "JSONRPC", "CSystemd",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        .executableTarget(name: "sportello", dependencies: [
+            "SportelloServer", "SportelloService", "SportelloStore", "JSONRPC",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        .executableTarget(name: "sportello-bench", dependencies: [
+            "SportelloDomain", "SportelloStore", "JSONRPC",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ], path: "bench"),
+
+        .testTarget(name: "SportelloDomainTests", dependencies: ["SportelloDomain"]),
+        .testTarget(name: "SportelloStoreTests", dependencies: ["SportelloStore"]),
+        .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC"]),
+        .testTarget(name: "SportelloServiceTests", dependencies: ["SportelloService", "SportelloStore", "JSONRPC"]),
+        .testTarget(name: "EndToEndTests", dependencies: []),
+    ]
+)

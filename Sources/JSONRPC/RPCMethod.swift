@@ -1,0 +1,60 @@
+/// One JSON-RPC method, declared once as a type: its name, its params and its result
+/// (in the manner of sourcekit-lsp's request types). The registry and the OpenRPC document are
+/// checked against each other by the tests.
+public protocol RPCMethod: Sendable {
+    associatedtype Params: Decodable & Sendable = EmptyParams
+    associatedtype Result: Encodable & Sendable
+    static var name: String { get }
+}
+
+/// The params of a method that takes none; any member sent is "unknown param".
+public struct EmptyParams: Codable, Sendable, Hashable {
+    public init() {}
+
+    public init(from decoder: any Decoder) throws {
+        // Open the object so that the strict decoder reports any member as unknown.
+        _ = try decoder.container(keyedBy: AnyKey.self)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        _ = encoder.container(keyedBy: AnyKey.self)
+    }
+}
+
+/// An error that knows the JSON-RPC error it stands for (a store's "read-only database", say).
+public protocol RPCErrorConvertible: Error {
+    var rpcError: RPCError { get }
+}
+
+/// The handlers of the methods a server answers, by name, for a per-connection `Context`.
+/// Built once at start-up, then shared read-only by every connection.
+public struct MethodRegistry<Context: Sendable>: Sendable {
+    public typealias Handler = @Sendable (_ params: JSONValue, _ context: Context) async throws -> JSONValue
+
+    private var handlers: [String: Handler] = [:]
+
+    public init() {}
+
+    public var methodNames: Set<String> { Set(handlers.keys) }
+
+    public func handler(for method: String) -> Handler? { handlers[method] }
+
+    /// Registers `M`: params are decoded strictly (an unknown or mistyped member is -32602 naming
+    /// the field), the result must encode to an object.
+    public mutating func register<M: RPCMethod>(
+        _ method: M.Type,
+        _ body: @escaping @Sendable (M.Params, Context) async throws -> M.Result
+    ) {
+        precondition(handlers[M.name] == nil, "method \(M.name) registered twice")
+        handlers[M.name] = { params, context in
+            let decoded: M.Params
+            do throws(ParamsError) {
+                decoded = try JSONValueDecoder().decode(M.Params.self, from: params)
+            } catch {
+                throw RPCError.invalidParams(error)
+            }
+            let result = try await body(decoded, context)
+            return try JSONValueEncoder().encode(result)
+        }
+    }
+}

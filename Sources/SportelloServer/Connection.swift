@@ -1,0 +1,176 @@
+import JSONRPC
+import NIOCore
+
+/// What the transport knows about a connection's peer; the service decides what it means.
+public struct ConnectionInfo: Sendable {
+    public enum Transport: String, Sendable {
+        case stdio
+        case socket
+    }
+
+    public var transport: Transport
+    /// The peer's user and process (`SO_PEERCRED`) on a Unix socket; nil on stdio.
+    public var peerUID: UInt32?
+    public var peerPID: Int32?
+
+    public init(transport: Transport, peerUID: UInt32? = nil, peerPID: Int32? = nil) {
+        self.transport = transport
+        self.peerUID = peerUID
+        self.peerPID = peerPID
+    }
+}
+
+/// The application side of one connection: answers each message it reads.
+public protocol RPCSession: Sendable {
+    /// The reply bytes for `message`, or nil when nothing is to be sent back. With `rejection`
+    /// set, requests are answered with it instead of being run (the server is draining).
+    func handle(message: ByteBufferView, rejection: RPCError?) async -> [UInt8]?
+    /// The connection has ended.
+    func close()
+}
+
+/// Asks a connection to finish what it has read and close (graceful shutdown).
+struct DrainEvent: Sendable {}
+
+/// Dispatches the frames of one connection, each on its own task, so that replies may go out
+/// in any order; bounds the requests in flight by pausing reads, coalesces flushes, and
+/// closes once the input has ended (or a drain was asked) and every reply is written.
+final class RPCChannelHandler: ChannelDuplexHandler {
+    typealias InboundIn = InboundFrame
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let session: any RPCSession
+    private let state: ServerState
+    private let maximumInFlight: Int
+    private let maximumMessageBytes: Int
+
+    private var framing: Framing = .ndjson
+    private var inFlight = 0
+    private var readPending = false
+    private var inputClosed = false
+    private var draining = false
+    private var flushScheduled = false
+    private var closing = false
+    private var lastWrite: EventLoopFuture<Void>?
+
+    init(session: any RPCSession, state: ServerState, maximumInFlight: Int, maximumMessageBytes: Int) {
+        self.session = session
+        self.state = state
+        self.maximumInFlight = maximumInFlight
+        self.maximumMessageBytes = maximumMessageBytes
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        state.connectionOpened(context.channel)
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        session.close()
+        state.connectionClosed(context.channel)
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .message(let message, let framing):
+            self.framing = framing
+            dispatch(message, context: context)
+        case .tooLarge(let framing):
+            self.framing = framing
+            reply(RPCReply.errorBytes(id: .null, error: .messageTooLarge(limit: maximumMessageBytes)), context: context)
+        case .unrecoverable(let reason):
+            framing = .contentLength
+            reply(RPCReply.errorBytes(id: .null, error: .parseError(reason)), context: context)
+            inputClosed = true
+            closeIfDone(context: context)
+        }
+    }
+
+    private func dispatch(_ message: ByteBuffer, context: ChannelHandlerContext) {
+        inFlight += 1
+        state.requestStarted()
+        let rejection: RPCError? = (draining || state.isShuttingDown) ? .shuttingDown : nil
+        let session = self.session
+        let loop = context.eventLoop
+        let bound = NIOLoopBound((self, context), eventLoop: loop)
+        Task {
+            let reply = await session.handle(message: message.readableBytesView, rejection: rejection)
+            loop.execute {
+                let (handler, context) = bound.value
+                handler.finished(reply: reply, context: context)
+            }
+        }
+    }
+
+    private func finished(reply: [UInt8]?, context: ChannelHandlerContext) {
+        inFlight -= 1
+        state.requestFinished()
+        if let reply { self.reply(reply, context: context) }
+        if readPending, inFlight < maximumInFlight {
+            readPending = false
+            context.read()
+        }
+        closeIfDone(context: context)
+    }
+
+    private func reply(_ body: [UInt8], context: ChannelHandlerContext) {
+        guard context.channel.isActive, !closing else { return }
+        let buffer = frame(body, framing: framing, allocator: context.channel.allocator)
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        context.write(wrapOutboundOut(buffer), promise: promise)
+        lastWrite = promise.futureResult
+        scheduleFlush(context: context)
+    }
+
+    /// One flush for all the replies finished in the same turn of the event loop.
+    private func scheduleFlush(context: ChannelHandlerContext) {
+        guard !flushScheduled else { return }
+        flushScheduled = true
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        context.eventLoop.execute {
+            let (handler, context) = bound.value
+            handler.flushScheduled = false
+            context.flush()
+        }
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if inFlight >= maximumInFlight {
+            readPending = true
+        } else {
+            context.read()
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let event = event as? ChannelEvent, event == .inputClosed {
+            inputClosed = true
+            closeIfDone(context: context)
+        } else if event is DrainEvent {
+            draining = true
+            closeIfDone(context: context)
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // A reset by the peer or a broken pipe: nothing to answer, just let it go.
+        state.logger.debug("connection error: \(error)")
+        context.close(promise: nil)
+    }
+
+    private func closeIfDone(context: ChannelHandlerContext) {
+        guard inputClosed || draining, inFlight == 0, !closing else { return }
+        closing = true
+        context.flush()
+        let channel = context.channel
+        if let lastWrite {
+            lastWrite.whenComplete { _ in channel.close(promise: nil) }
+        } else {
+            channel.close(promise: nil)
+        }
+    }
+}

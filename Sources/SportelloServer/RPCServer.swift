@@ -1,0 +1,278 @@
+import Foundation
+import JSONRPC
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+
+/// The limits and timers of a server.
+public struct ServerOptions: Sendable {
+    /// A message longer than this is answered with -32008 and skipped without being buffered.
+    public var maximumMessageBytes = 1 << 20
+    /// Requests one connection may have in flight before the server stops reading from it.
+    public var maximumInFlightPerConnection = 128
+    /// Exit (successfully) after this long with no connection and no request in flight.
+    public var exitIdleTime: Duration?
+
+    public init() {}
+}
+
+/// Where a server listens.
+public enum Listener: Sendable {
+    /// One session on standard input and output; the server stops when the input ends.
+    case stdio
+    /// A Unix socket at this path, created (with its parent directory) by the server.
+    case socket(path: String)
+    /// Listening sockets inherited from systemd socket activation.
+    case inherited([CInt])
+}
+
+public enum ServerError: Error, CustomStringConvertible {
+    case socketInUse(String)
+    case notASocket(String)
+    case noInheritedSockets
+
+    public var description: String {
+        switch self {
+        case .socketInUse(let path): "a server is already answering on \(path); refusing to replace its socket"
+        case .notASocket(let path): "\(path) exists and is not a socket; refusing to replace it"
+        case .noInheritedSockets: "no socket given: use --stdio, --socket PATH, or start under systemd socket activation"
+        }
+    }
+}
+
+/// A JSON-RPC server on one listener, run as a service of swift-service-lifecycle: it serves
+/// until the listener's input ends (stdio), the idle time passes, or a graceful shutdown is
+/// asked (SIGTERM/SIGINT); then it stops accepting, answers every request it has read, and
+/// returns.
+public final class RPCServer: Service, Sendable {
+    private let listener: Listener
+    private let options: ServerOptions
+    private let makeSession: @Sendable (ConnectionInfo) -> any RPCSession
+    private let logger: Logger
+    private let group: MultiThreadedEventLoopGroup
+
+    public init(
+        listener: Listener,
+        options: ServerOptions = ServerOptions(),
+        logger: Logger,
+        group: MultiThreadedEventLoopGroup = .singleton,
+        makeSession: @escaping @Sendable (ConnectionInfo) -> any RPCSession
+    ) {
+        self.listener = listener
+        self.options = options
+        self.logger = logger
+        self.group = group
+        self.makeSession = makeSession
+    }
+
+    public func run() async throws {
+        let isStdio = if case .stdio = listener { true } else { false }
+        let state = ServerState(logger: logger, stopWhenLastConnectionCloses: isStdio)
+        let stopped = group.next().makePromise(of: Void.self)
+        state.onStopped { stopped.succeed() }
+
+        let listening: [any Channel]
+        var stdioPumps: [Pump] = []
+        var socketPath: String?
+        do {
+            switch listener {
+            case .stdio:
+                listening = []
+                stdioPumps = try await startStdio(state: state)
+            case .socket(let path):
+                listening = [try await bindSocket(path: path, state: state)]
+                socketPath = path
+            case .inherited(let descriptors):
+                guard !descriptors.isEmpty else { throw ServerError.noInheritedSockets }
+                var channels: [any Channel] = []
+                for descriptor in descriptors {
+                    channels.append(try await serverBootstrap(state: state).withBoundSocket(descriptor).get())
+                }
+                listening = channels
+            }
+        } catch {
+            stopped.succeed()
+            throw error
+        }
+
+        let location = switch listener {
+        case .stdio: "stdio"
+        case .socket(let path): path
+        case .inherited(let descriptors): "\(descriptors.count) inherited socket(s)"
+        }
+        logger.info("serving on \(location)")
+        Systemd.notify("READY=1\nSTATUS=Serving on \(location)")
+
+        let timers = startTimers(state: state)
+
+        await withGracefulShutdownHandler {
+            try? await stopped.futureResult.get()
+        } onGracefulShutdown: {
+            self.shutDown(state: state, listening: listening, reason: "signal")
+        }
+        for timer in timers { timer.cancel() }
+        // Whatever ended the serving, make sure listeners are closed before returning.
+        for channel in listening { try? await channel.close() }
+        if let socketPath { unlink(socketPath) }
+        for pump in stdioPumps { pump.waitUntilFinished() }
+        logger.info("stopped")
+    }
+
+    private func shutDown(state: ServerState, listening: [any Channel], reason: String) {
+        let connections = state.beginShutdown()
+        guard !connections.isEmpty || !listening.isEmpty || reason == "signal" else { return }
+        logger.info("shutting down (\(reason)): draining \(connections.count) connection(s), \(state.inFlight) request(s) in flight")
+        Systemd.notify("STOPPING=1\nSTATUS=Draining \(state.inFlight) request(s)")
+        for channel in listening { channel.close(promise: nil) }
+        for channel in connections { channel.pipeline.fireUserInboundEventTriggered(DrainEvent()) }
+    }
+
+    private func startTimers(state: ServerState) -> [RepeatedTask] {
+        var timers: [RepeatedTask] = []
+        let loop = group.next()
+        if let interval = Systemd.watchdogInterval() {
+            timers.append(loop.scheduleRepeatedTask(initialDelay: .zero, delay: TimeAmount(interval / 2)) { _ in
+                Systemd.notify("WATCHDOG=1")
+            })
+        }
+        if let idle = options.exitIdleTime {
+            let amount = TimeAmount(idle)
+            let check = min(amount, .milliseconds(250))
+            timers.append(loop.scheduleRepeatedTask(initialDelay: check, delay: check) { [logger] task in
+                guard state.isIdle(for: amount), !state.isShuttingDown else { return }
+                logger.info("idle for \(idle); exiting")
+                Systemd.notify("STOPPING=1\nSTATUS=Idle, exiting")
+                _ = state.beginShutdown()
+                task.cancel()
+            })
+        }
+        return timers
+    }
+
+    // MARK: Pipelines
+
+    private func configure(_ channel: any Channel, info: ConnectionInfo, state: ServerState) -> EventLoopFuture<Void> {
+        let session = makeSession(info)
+        let options = self.options
+        return channel.eventLoop.makeCompletedFuture {
+            try channel.pipeline.syncOperations.addHandler(
+                ByteToMessageHandler(FrameDecoder(maximumMessageBytes: options.maximumMessageBytes)))
+            try channel.pipeline.syncOperations.addHandler(
+                RPCChannelHandler(
+                    session: session, state: state, maximumInFlight: options.maximumInFlightPerConnection,
+                    maximumMessageBytes: options.maximumMessageBytes))
+        }
+    }
+
+    private func serverBootstrap(state: ServerState) -> ServerBootstrap {
+        ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 4096)
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelInitializer { channel in
+                peerCredentials(of: channel).flatMap { credentials in
+                    let info = ConnectionInfo(transport: .socket, peerUID: credentials?.uid, peerPID: credentials?.pid)
+                    return self.configure(channel, info: info, state: state)
+                }
+            }
+    }
+
+    private func bindSocket(path: String, state: ServerState) async throws -> any Channel {
+        try prepareSocketPath(path)
+        let channel = try await serverBootstrap(state: state)
+            .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: false).get()
+        chmod(path, 0o660)
+        return channel
+    }
+
+    /// Creates the parent directory; removes a stale socket file left by a server that died,
+    /// but refuses to replace one that a live server still answers on.
+    private func prepareSocketPath(_ path: String) throws {
+        let parent = (path as NSString).deletingLastPathComponent
+        if !parent.isEmpty {
+            try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+        }
+        var status = stat()
+        guard lstat(path, &status) == 0 else { return }
+        guard (status.st_mode & S_IFMT) == S_IFSOCK else { throw ServerError.notASocket(path) }
+        if unixSocketAnswers(path) { throw ServerError.socketInUse(path) }
+        unlink(path)
+    }
+
+    private func startStdio(state: ServerState) async throws -> [Pump] {
+        var pumps: [Pump] = []
+        // NIOPipeBootstrap takes ownership of what it is given and refuses regular files:
+        // hand it duplicates, and put a pipe with a copying thread in front of a regular file.
+        var input = dup(STDIN_FILENO)
+        var output = dup(STDOUT_FILENO)
+        if isRegularFile(input) {
+            let (readEnd, pump) = try Pump.fromFile(input)
+            input = readEnd
+            pumps.append(pump)
+        }
+        if isRegularFile(output) {
+            let (writeEnd, pump) = try Pump.toFile(output)
+            output = writeEnd
+            pumps.append(pump)
+        }
+        _ = try await NIOPipeBootstrap(group: group)
+            .channelOption(.allowRemoteHalfClosure, value: true)
+            .channelInitializer { channel in
+                self.configure(channel, info: ConnectionInfo(transport: .stdio), state: state)
+            }
+            .takingOwnershipOfDescriptors(input: input, output: output).get()
+        return pumps
+    }
+}
+
+private func isRegularFile(_ descriptor: CInt) -> Bool {
+    var status = stat()
+    return fstat(descriptor, &status) == 0 && (status.st_mode & S_IFMT) == S_IFREG
+}
+
+/// `struct ucred` of <sys/socket.h>, which Glibc only declares under _GNU_SOURCE.
+private struct PeerCredentials: Sendable {
+    var pid: Int32 = 0
+    var uid: UInt32 = 0
+    var gid: UInt32 = 0
+}
+
+/// The peer's uid and pid, from `SO_PEERCRED`.
+private func peerCredentials(of channel: any Channel) -> EventLoopFuture<(uid: UInt32, pid: Int32)?> {
+    guard let provider = channel as? any SocketOptionProvider else {
+        return channel.eventLoop.makeSucceededFuture(nil)
+    }
+    let future: EventLoopFuture<PeerCredentials> = provider.unsafeGetSocketOption(
+        level: SocketOptionLevel(SOL_SOCKET), name: SocketOptionName(SO_PEERCRED))
+    return future.map { credentials -> (uid: UInt32, pid: Int32)? in (uid: credentials.uid, pid: credentials.pid) }
+        .recover { _ in nil }
+}
+
+/// Whether something accepts connections on the Unix socket at `path`.
+func unixSocketAnswers(_ path: String) -> Bool {
+    let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+    guard descriptor >= 0 else { return false }
+    defer { close(descriptor) }
+    var address = sockaddr_un()
+    address.sun_family = sa_family_t(AF_UNIX)
+    let bytes = Array(path.utf8)
+    guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return false }
+    withUnsafeMutableBytes(of: &address.sun_path) { raw in
+        raw.copyBytes(from: bytes)
+        raw[bytes.count] = 0
+    }
+    let result = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+        }
+    }
+    return result == 0
+}
+
+extension TimeAmount {
+    init(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}

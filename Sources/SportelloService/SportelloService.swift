@@ -1,0 +1,24 @@
+import JSONRPC
+import Logging
+
+/// The operations of Sportello, one file per method family, gathered into one registry.
+public struct SportelloService: Sendable {
+    public let environment: ServiceEnvironment
+
+    public init(environment: ServiceEnvironment) {
+        self.environment = environment
+    }
+
+    public func makeRegistry() -> MethodRegistry<CallContext> {
+        var registry = MethodRegistry<CallContext>()
+        registerServerMethods(into: &registry)
+        return registry
+    }
+
+    public func makeDispatcher(maximumBatchSize: Int = 100) -> RPCDispatcher<CallContext> {
+        let logger = environment.logger
+        return RPCDispatcher(registry: makeRegistry(), maximumBatchSize: maximumBatchSize) { method, error in
+            logger.error("\(method) failed: \(error)")
+        }
+    }
+}

@@ -1,0 +1,170 @@
+import ArgumentParser
+import Foundation
+import JSONRPC
+import Logging
+import NIOCore
+import ServiceLifecycle
+import SportelloServer
+import SportelloService
+import SportelloStore
+
+@main
+struct Sportello: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sportello",
+        abstract: "Sportello: the support desk's ticket system, as a JSON-RPC 2.0 server.",
+        version: SportelloVersion.current,
+        subcommands: [Serve.self, Migrate.self, Backup.self]
+    )
+}
+
+/// Where the database lives: --database, else $SPORTELLO_DATABASE, else systemd's
+/// $STATE_DIRECTORY/sportello.db, else ./var/sportello.db.
+struct DatabaseOption: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "The SQLite file (default: $SPORTELLO_DATABASE, else $STATE_DIRECTORY/sportello.db, else ./var/sportello.db).",
+        valueName: "path"))
+    var database: String?
+
+    var resolvedPath: String {
+        let environment = ProcessInfo.processInfo.environment
+        if let database { return database }
+        if let path = environment["SPORTELLO_DATABASE"], !path.isEmpty { return path }
+        if let state = environment["STATE_DIRECTORY"], !state.isEmpty {
+            // systemd may list several directories separated by colons; the first is ours.
+            let first = state.split(separator: ":").first.map(String.init) ?? state
+            return first + "/sportello.db"
+        }
+        return "var/sportello.db"
+    }
+
+    func open() throws -> SportelloDatabase {
+        try SportelloDatabase(path: resolvedPath)
+    }
+}
+
+func makeLogger(_ label: String) -> Logger {
+    LoggingSystem.bootstrap { label in
+        var handler = StreamLogHandler.standardError(label: label)
+        let level = ProcessInfo.processInfo.environment["SPORTELLO_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:))
+        handler.logLevel = level ?? .info
+        return handler
+    }
+    return Logger(label: label)
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve JSON-RPC on stdio, on a Unix socket, or on the sockets systemd passes (LISTEN_FDS).")
+
+    @Flag(name: .long, help: "Serve one session on standard input and output (for editor and tool plugins).")
+    var stdio = false
+
+    @Option(name: .long, help: ArgumentHelp("Listen on a Unix socket at this path.", valueName: "path"))
+    var socket: String?
+
+    @OptionGroup var database: DatabaseOption
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Exit after this many seconds with no connection and no request in flight.", valueName: "seconds"))
+    var exitIdleTime: Double?
+
+    @Option(name: .long, help: "The largest message accepted, in bytes; a larger one gets -32008.")
+    var maxMessageBytes = 1 << 20
+
+    @Option(name: .long, help: "The most entries a batch may have.")
+    var maxBatchSize = 100
+
+    func validate() throws {
+        if stdio, socket != nil { throw ValidationError("--stdio and --socket exclude each other") }
+        if let exitIdleTime, exitIdleTime <= 0 || !exitIdleTime.isFinite {
+            throw ValidationError("--exit-idle-time must be a positive number of seconds")
+        }
+        if maxMessageBytes < 1024 { throw ValidationError("--max-message-bytes must be at least 1024") }
+        if maxBatchSize < 1 { throw ValidationError("--max-batch-size must be at least 1") }
+    }
+
+    func run() async throws {
+        let logger = makeLogger("sportello")
+        let listener: Listener
+        if stdio {
+            listener = .stdio
+        } else if let socket {
+            listener = .socket(path: socket)
+        } else {
+            listener = .inherited(Systemd.listenFileDescriptors())
+            if case .inherited(let descriptors) = listener, descriptors.isEmpty {
+                throw ValidationError(ServerError.noInheritedSockets.description)
+            }
+        }
+        let store: SportelloDatabase
+        do {
+            store = try database.open()
+        } catch {
+            logger.critical("cannot open the database at \(database.resolvedPath): \(error)")
+            throw ExitCode(1)
+        }
+        let service = SportelloService(environment: ServiceEnvironment(database: store, logger: logger))
+        let dispatcher = service.makeDispatcher(maximumBatchSize: maxBatchSize)
+
+        var options = ServerOptions()
+        options.maximumMessageBytes = maxMessageBytes
+        options.exitIdleTime = exitIdleTime.map { .milliseconds(Int64($0 * 1000)) }
+        let server = RPCServer(listener: listener, options: options, logger: logger) { info in
+            let transport: Transport = info.transport == .stdio ? .stdio : .socket
+            return DispatchingSession(
+                dispatcher: dispatcher,
+                context: CallContext.forConnection(transport: transport, peerUID: info.peerUID))
+        }
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: server, successTerminationBehavior: .gracefullyShutdownGroup)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        do {
+            try await group.run()
+        } catch let error as ServerError {
+            logger.critical("\(error.description)")
+            throw ExitCode(1)
+        }
+    }
+}
+
+/// Connects a transport's connection to the method dispatcher with that connection's context.
+struct DispatchingSession: RPCSession {
+    let dispatcher: RPCDispatcher<CallContext>
+    let context: CallContext
+
+    func handle(message: ByteBufferView, rejection: RPCError?) async -> [UInt8]? {
+        await dispatcher.handle(message: message, context: context, rejection: rejection)
+    }
+
+    func close() {}
+}
+
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Create or bring the database schema up to date, then exit.")
+
+    @OptionGroup var database: DatabaseOption
+
+    func run() async throws {
+        let store = try database.open()
+        let applied = try store.appliedMigrations()
+        print("\(store.path): schema at \(applied.last ?? "empty") (\(applied.count) migration(s) applied)")
+    }
+}
+
+struct Backup: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Copy the database to a file, consistently, while servers keep running.")
+
+    @OptionGroup var database: DatabaseOption
+
+    @Option(name: .long, help: ArgumentHelp("The backup file to write (replaced atomically).", valueName: "file"))
+    var to: String
+
+    func run() async throws {
+        let store = try database.open()
+        try store.backup(to: to)
+        print("backed up \(store.path) to \(to)")
+    }
+}
