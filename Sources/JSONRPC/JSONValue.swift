@@ -66,7 +66,7 @@ public struct JSONObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryL
         members.append((key, value))
     }
 
-    public var keys: [String] { members.map(\.key) }
+    public var keys: [String] { members.map { $0.key } }
     public var count: Int { members.count }
     public var isEmpty: Bool { members.isEmpty }
 

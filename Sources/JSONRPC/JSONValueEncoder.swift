@@ -29,7 +29,7 @@ private final class Node {
             var object = JSONObject()
             for (key, node) in members { object[key] = node.value }
             return .object(object)
-        case .array(let nodes): return .array(nodes.map(\.value))
+        case .array(let nodes): return .array(nodes.map { $0.value })
         }
     }
 

@@ -1,6 +1,17 @@
+/// What to do with one received message: reply at once (the message was answered where it was
+/// read, or needs no answer), or run `work` off the I/O thread and send what it returns.
+public enum DispatchStep: Sendable {
+    case reply([UInt8]?)
+    case suspend(@Sendable () async -> [UInt8]?)
+}
+
 /// Turns one received message (a request, a notification or a batch) into the bytes of its
 /// reply, or `nil` when JSON-RPC 2.0 says nothing is sent back (notifications, an
 /// all-notification batch).
+///
+/// Messages whose methods are all registered as inline (pure computations that never block)
+/// are answered synchronously, on the thread that read them; any other message is handed back
+/// as work to run asynchronously.
 public struct RPCDispatcher<Context: Sendable>: Sendable {
     public let registry: MethodRegistry<Context>
     /// The most entries a batch may have; a larger one is refused whole with -32600.
@@ -18,86 +29,152 @@ public struct RPCDispatcher<Context: Sendable>: Sendable {
         self.reportInternalError = reportInternalError
     }
 
-    /// Answers `message`. With `rejection` set (the server is draining), every request in it is
-    /// answered with that error instead of being run.
-    public func handle(message: some Collection<UInt8>, context: Context, rejection: RPCError? = nil) async -> [UInt8]? {
+    /// Parses `message` and answers it inline when it can. With `rejection` set (the server is
+    /// draining), every request in it is answered with that error instead of being run.
+    public func dispatch(message: some Collection<UInt8>, context: Context, rejection: RPCError? = nil) -> DispatchStep {
         let parsed: JSONValue
         do {
             parsed = try JSONParser.parse(message)
         } catch {
-            return RPCReply.errorBytes(id: .null, error: .parseError(error.description))
+            return .reply(RPCReply.errorBytes(id: .null, error: .parseError(error.description)))
         }
-        guard let reply = await handle(parsed: parsed, context: context, rejection: rejection) else { return nil }
-        return JSONSerializer.serialize(reply)
+        let calls = prepare(parsed, rejection: rejection)
+        if calls.entries.allSatisfy({ $0.isInline }) {
+            return .reply(calls.reply(calls.entries.map { runInline($0, context: context) }))
+        }
+        return .suspend {
+            var replies: [JSONValue?] = []
+            for entry in calls.entries { replies.append(await run(entry, context: context)) }
+            return calls.reply(replies)
+        }
     }
 
-    public func handle(parsed: JSONValue, context: Context, rejection: RPCError? = nil) async -> JSONValue? {
+    /// Answers `message` completely, running any asynchronous handler it calls.
+    public func handle(message: some Collection<UInt8>, context: Context, rejection: RPCError? = nil) async -> [UInt8]? {
+        switch dispatch(message: message, context: context, rejection: rejection) {
+        case .reply(let reply): return reply
+        case .suspend(let work): return await work()
+        }
+    }
+
+    // MARK: Validation
+
+    /// One entry of a message, validated: either its reply is already known, or a call to make.
+    private enum Entry: Sendable {
+        case answered(JSONValue?)
+        case call(id: JSONValue?, method: String, params: JSONValue, handler: MethodRegistry<Context>.Handler)
+
+        var isInline: Bool {
+            if case .call(_, _, _, .async) = self { return false }
+            return true
+        }
+    }
+
+    private struct Calls: Sendable {
+        var entries: [Entry]
+        var isBatch: Bool
+
+        func reply(_ replies: [JSONValue?]) -> [UInt8]? {
+            if isBatch {
+                let present = replies.compactMap { $0 }
+                return present.isEmpty ? nil : JSONSerializer.serialize(.array(present))
+            }
+            return replies.first.flatMap { $0 }.map(JSONSerializer.serialize)
+        }
+    }
+
+    private func prepare(_ parsed: JSONValue, rejection: RPCError?) -> Calls {
         guard case .array(let entries) = parsed else {
-            return await handleOne(parsed, context: context, rejection: rejection)
+            return Calls(entries: [prepareOne(parsed, rejection: rejection)], isBatch: false)
         }
         guard !entries.isEmpty else {
-            return RPCReply.errorObject(id: .null, error: .invalidRequest("an empty batch"))
+            return Calls(entries: [.answered(RPCReply.errorObject(id: .null, error: .invalidRequest("an empty batch")))], isBatch: false)
         }
         guard entries.count <= maximumBatchSize else {
-            return RPCReply.errorObject(
-                id: .null,
-                error: RPCError(
-                    code: RPCErrorCode.invalidRequest, message: "Invalid request",
-                    data: ["reason": "batch too large", "limit": .int(Int64(maximumBatchSize))]))
+            let error = RPCError(
+                code: RPCErrorCode.invalidRequest, message: "Invalid request",
+                data: ["reason": "batch too large", "limit": .int(Int64(maximumBatchSize))])
+            return Calls(entries: [.answered(RPCReply.errorObject(id: .null, error: error))], isBatch: false)
         }
-        var replies: [JSONValue] = []
-        for entry in entries {
-            if let reply = await handleOne(entry, context: context, rejection: rejection) { replies.append(reply) }
-        }
-        return replies.isEmpty ? nil : .array(replies)
+        return Calls(entries: entries.map { prepareOne($0, rejection: rejection) }, isBatch: true)
     }
 
-    private func handleOne(_ message: JSONValue, context: Context, rejection: RPCError?) async -> JSONValue? {
+    private func prepareOne(_ message: JSONValue, rejection: RPCError?) -> Entry {
+        func invalid(_ id: JSONValue, _ error: RPCError) -> Entry { .answered(RPCReply.errorObject(id: id, error: error)) }
         guard case .object(let request) = message else {
-            return RPCReply.errorObject(id: .null, error: .invalidRequest("a request must be an object, got \(message.typeName)"))
+            return invalid(.null, .invalidRequest("a request must be an object, got \(message.typeName)"))
         }
         let id = request["id"]
         if let id {
             switch id {
             case .string, .int, .double, .null: break
-            default: return RPCReply.errorObject(id: .null, error: .invalidRequest("id must be a string, a number or null"))
+            default: return invalid(.null, .invalidRequest("id must be a string, a number or null"))
             }
         }
         let replyID = id ?? .null
         guard request["jsonrpc"] == .string("2.0") else {
-            return RPCReply.errorObject(id: replyID, error: .invalidRequest("\"jsonrpc\" must be exactly \"2.0\""))
+            return invalid(replyID, .invalidRequest("\"jsonrpc\" must be exactly \"2.0\""))
         }
         guard case .string(let method)? = request["method"] else {
-            return RPCReply.errorObject(id: replyID, error: .invalidRequest("\"method\" must be a string"))
+            return invalid(replyID, .invalidRequest("\"method\" must be a string"))
         }
         let params: JSONValue
         switch request["params"] {
         case nil: params = .object(JSONObject())
         case .object(let object)?: params = .object(object)
         case .array?:
-            return RPCReply.errorObject(
-                id: replyID, error: .invalidParams(field: "params", reason: "params must be an object (by name), not an array"))
+            return invalid(replyID, .invalidParams(field: "params", reason: "params must be an object (by name), not an array"))
         case let other?:
-            return RPCReply.errorObject(id: replyID, error: .invalidRequest("params must be an object, got \(other.typeName)"))
+            return invalid(replyID, .invalidRequest("params must be an object, got \(other.typeName)"))
         }
+        // A notification is never answered, not even with an error.
         let isNotification = id == nil
         if let rejection {
-            return isNotification ? nil : RPCReply.errorObject(id: replyID, error: rejection)
+            return .answered(isNotification ? nil : RPCReply.errorObject(id: replyID, error: rejection))
         }
         guard let handler = registry.handler(for: method) else {
-            return isNotification ? nil : RPCReply.errorObject(id: replyID, error: .methodNotFound(method))
+            return .answered(isNotification ? nil : RPCReply.errorObject(id: replyID, error: .methodNotFound(method)))
         }
-        do {
-            let result = try await handler(params, context)
-            if isNotification { return nil }
+        return .call(id: id, method: method, params: params, handler: handler)
+    }
+
+    // MARK: Execution
+
+    private func runInline(_ entry: Entry, context: Context) -> JSONValue? {
+        switch entry {
+        case .answered(let reply):
+            return reply
+        case .call(let id, let method, let params, .inline(let body)):
+            return finish(id: id, method: method, Result { try body(params, context) })
+        case .call:
+            preconditionFailure("an asynchronous handler cannot run inline")
+        }
+    }
+
+    private func run(_ entry: Entry, context: Context) async -> JSONValue? {
+        switch entry {
+        case .call(let id, let method, let params, .async(let body)):
+            do {
+                return finish(id: id, method: method, .success(try await body(params, context)))
+            } catch {
+                return finish(id: id, method: method, .failure(error))
+            }
+        default:
+            return runInline(entry, context: context)
+        }
+    }
+
+    private func finish(id: JSONValue?, method: String, _ outcome: Result<JSONValue, any Error>) -> JSONValue? {
+        guard let id else { return nil }
+        switch outcome {
+        case .success(let result):
             guard case .object = result else {
                 reportInternalError(method, RPCError.internalError("result is not an object"))
-                return RPCReply.errorObject(id: replyID, error: .internalError("the method produced a result that is not an object"))
+                return RPCReply.errorObject(id: id, error: .internalError("the method produced a result that is not an object"))
             }
-            return .object(["jsonrpc": "2.0", "id": replyID, "result": result])
-        } catch {
-            if isNotification { return nil }
-            return RPCReply.errorObject(id: replyID, error: rpcError(for: error, method: method))
+            return .object(["jsonrpc": "2.0", "id": id, "result": result])
+        case .failure(let error):
+            return RPCReply.errorObject(id: id, error: rpcError(for: error, method: method))
         }
     }
 

@@ -29,7 +29,12 @@ public protocol RPCErrorConvertible: Error {
 /// The handlers of the methods a server answers, by name, for a per-connection `Context`.
 /// Built once at start-up, then shared read-only by every connection.
 public struct MethodRegistry<Context: Sendable>: Sendable {
-    public typealias Handler = @Sendable (_ params: JSONValue, _ context: Context) async throws -> JSONValue
+    public enum Handler: Sendable {
+        /// A pure computation that never blocks: run on the thread that read the request.
+        case inline(@Sendable (_ params: JSONValue, _ context: Context) throws -> JSONValue)
+        /// Anything that waits (the database, the disk): run on a task of its own.
+        case async(@Sendable (_ params: JSONValue, _ context: Context) async throws -> JSONValue)
+    }
 
     private var handlers: [String: Handler] = [:]
 
@@ -39,22 +44,38 @@ public struct MethodRegistry<Context: Sendable>: Sendable {
 
     public func handler(for method: String) -> Handler? { handlers[method] }
 
-    /// Registers `M`: params are decoded strictly (an unknown or mistyped member is -32602 naming
-    /// the field), the result must encode to an object.
+    /// Registers `M` with a handler that may wait. Params are decoded strictly (an unknown or
+    /// mistyped member is -32602 naming the field); the result must encode to an object.
     public mutating func register<M: RPCMethod>(
         _ method: M.Type,
         _ body: @escaping @Sendable (M.Params, Context) async throws -> M.Result
     ) {
-        precondition(handlers[M.name] == nil, "method \(M.name) registered twice")
-        handlers[M.name] = { params, context in
-            let decoded: M.Params
-            do throws(ParamsError) {
-                decoded = try JSONValueDecoder().decode(M.Params.self, from: params)
-            } catch {
-                throw RPCError.invalidParams(error)
-            }
-            let result = try await body(decoded, context)
-            return try JSONValueEncoder().encode(result)
-        }
+        add(M.name, .async { params, context in
+            try JSONValueEncoder().encode(try await body(try decode(M.self, params), context))
+        })
+    }
+
+    /// Registers `M` with a handler that computes its answer without blocking, so that it is
+    /// answered on the I/O thread with no task switch.
+    public mutating func registerInline<M: RPCMethod>(
+        _ method: M.Type,
+        _ body: @escaping @Sendable (M.Params, Context) throws -> M.Result
+    ) {
+        add(M.name, .inline { params, context in
+            try JSONValueEncoder().encode(try body(try decode(M.self, params), context))
+        })
+    }
+
+    private mutating func add(_ name: String, _ handler: Handler) {
+        precondition(handlers[name] == nil, "method \(name) registered twice")
+        handlers[name] = handler
+    }
+}
+
+private func decode<M: RPCMethod>(_ method: M.Type, _ params: JSONValue) throws(RPCError) -> M.Params {
+    do throws(ParamsError) {
+        return try JSONValueDecoder().decode(M.Params.self, from: params)
+    } catch {
+        throw RPCError.invalidParams(error)
     }
 }

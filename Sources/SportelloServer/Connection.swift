@@ -22,9 +22,10 @@ public struct ConnectionInfo: Sendable {
 
 /// The application side of one connection: answers each message it reads.
 public protocol RPCSession: Sendable {
-    /// The reply bytes for `message`, or nil when nothing is to be sent back. With `rejection`
-    /// set, requests are answered with it instead of being run (the server is draining).
-    func handle(message: ByteBufferView, rejection: RPCError?) async -> [UInt8]?
+    /// What to do with `message`: reply now, or run some work and reply with its result. With
+    /// `rejection` set, requests are answered with it instead of being run (the server is
+    /// draining).
+    func dispatch(message: ByteBufferView, rejection: RPCError?) -> DispatchStep
     /// The connection has ended.
     func close()
 }
@@ -89,17 +90,22 @@ final class RPCChannelHandler: ChannelDuplexHandler {
     }
 
     private func dispatch(_ message: ByteBuffer, context: ChannelHandlerContext) {
-        inFlight += 1
-        state.requestStarted()
         let rejection: RPCError? = (draining || state.isShuttingDown) ? .shuttingDown : nil
-        let session = self.session
-        let loop = context.eventLoop
-        let bound = NIOLoopBound((self, context), eventLoop: loop)
-        Task {
-            let reply = await session.handle(message: message.readableBytesView, rejection: rejection)
-            loop.execute {
-                let (handler, context) = bound.value
-                handler.finished(reply: reply, context: context)
+        state.touch()
+        switch session.dispatch(message: message.readableBytesView, rejection: rejection) {
+        case .reply(let reply):
+            if let reply { self.reply(reply, context: context) }
+        case .suspend(let work):
+            inFlight += 1
+            state.requestStarted()
+            let loop = context.eventLoop
+            let bound = NIOLoopBound((self, context), eventLoop: loop)
+            Task {
+                let reply = await work()
+                loop.execute {
+                    let (handler, context) = bound.value
+                    handler.finished(reply: reply, context: context)
+                }
             }
         }
     }

@@ -50,6 +50,11 @@ final class ServerState: Sendable {
         stopped?()
     }
 
+    /// Something happened on a connection (for the idle timer).
+    func touch() {
+        inner.withLock { $0.lastActivity = .now() }
+    }
+
     func requestStarted() {
         inner.withLock {
             $0.inFlight += 1

@@ -32,11 +32,11 @@ public enum ServerInfo: RPCMethod {
 extension SportelloService {
     func registerServerMethods(into registry: inout MethodRegistry<CallContext>) {
         let environment = self.environment
-        registry.register(RPCDiscover.self) { _, _ in OpenRPCDocument.json }
-        registry.register(ServerPing.self) { _, _ in
+        registry.registerInline(RPCDiscover.self) { _, _ in OpenRPCDocument.json }
+        registry.registerInline(ServerPing.self) { _, _ in
             ServerPing.Result(time: RFC3339.format(environment.now()))
         }
-        registry.register(ServerInfo.self) { _, context in
+        registry.registerInline(ServerInfo.self) { _, context in
             ServerInfo.Result(
                 name: "sportello", version: environment.version, schemaVersion: OpenRPCDocument.schemaVersion,
                 database: environment.database.path, transport: context.transport.rawValue,

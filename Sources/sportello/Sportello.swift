@@ -134,8 +134,8 @@ struct DispatchingSession: RPCSession {
     let dispatcher: RPCDispatcher<CallContext>
     let context: CallContext
 
-    func handle(message: ByteBufferView, rejection: RPCError?) async -> [UInt8]? {
-        await dispatcher.handle(message: message, context: context, rejection: rejection)
+    func dispatch(message: ByteBufferView, rejection: RPCError?) -> DispatchStep {
+        dispatcher.dispatch(message: message, context: context, rejection: rejection)
     }
 
     func close() {}

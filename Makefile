@@ -1,0 +1,81 @@
+# Sportello — set-up, build, run, test and benchmark.
+#   make run    installs what is missing, builds, serves ./var/sportello.sock on ./var/sportello.db
+#   make test   installs what is missing, builds with tests, runs every suite
+#   make bench  the performance figures (release build)
+
+SWIFT        ?= swift
+PREFIX       ?= /usr/local
+VAR          ?= $(CURDIR)/var
+SOCKET       ?= $(VAR)/sportello.sock
+DATABASE     ?= $(VAR)/sportello.db
+DEB_PACKAGES := libsqlite3-dev libsystemd-dev libargon2-dev pkg-config socat python3
+SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+DEBUG_BIN     = $(CURDIR)/.build/debug/sportello
+RELEASE_BIN   = $(CURDIR)/.build/release/sportello
+
+.PHONY: all deps build release run test test-swift test-contract test-clients test-systemd bench install clean
+
+all: build
+
+## Debian packages and Python's jsonschema (for the contract tests), installed only when missing.
+deps:
+	@command -v $(SWIFT) >/dev/null || { echo "Swift 6 is required (https://swift.org/install): '$(SWIFT)' is not on PATH" >&2; exit 1; }
+	@missing=""; for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+	@python3 -c 'import jsonschema' 2>/dev/null || { \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3-jsonschema >/dev/null 2>&1; \
+		python3 -c 'import jsonschema' 2>/dev/null || python3 -m pip install --quiet jsonschema; }
+
+build: deps
+	$(SWIFT) build --product sportello
+
+release: deps
+	$(SWIFT) build -c release --product sportello
+
+run: release
+	@mkdir -p $(VAR)
+	@echo "Sportello is serving on $(SOCKET) (database $(DATABASE)). From another shell:"
+	@echo "  clients/sh/sportello-rpc --socket $(SOCKET) server.ping"
+	@echo "  python3 clients/python/sportello_client.py --socket $(SOCKET) server.info"
+	@echo "Stop it with Ctrl-C."
+	$(RELEASE_BIN) serve --socket $(SOCKET) --database $(DATABASE)
+
+## Every suite; swift test prints its summary, the Python suites theirs.
+test: deps
+	$(SWIFT) build --build-tests
+	$(MAKE) --no-print-directory test-swift test-contract test-clients test-systemd
+
+test-swift:
+	$(SWIFT) test --skip-build
+
+test-contract:
+	SPORTELLO_BIN=$(DEBUG_BIN) python3 -m unittest discover -s Tests/Contract -v
+
+test-clients:
+	SPORTELLO_BIN=$(DEBUG_BIN) python3 -m unittest discover -s clients/python -v
+
+test-systemd:
+	SPORTELLO_BIN=$(DEBUG_BIN) sh deploy/systemd/verify.sh
+	SPORTELLO_BIN=$(DEBUG_BIN) sh deploy/systemd/test_socket_activation.sh
+
+bench: deps
+	$(SWIFT) build -c release --product sportello
+	$(SWIFT) build -c release --product sportello-bench
+	$(CURDIR)/.build/release/sportello-bench --server $(RELEASE_BIN)
+
+## Installs the binary, the shell client and the systemd units; creates the service user.
+install: release
+	id sportello >/dev/null 2>&1 || $(SUDO) useradd --system --no-create-home --shell /usr/sbin/nologin sportello
+	$(SUDO) install -D -m 0755 $(RELEASE_BIN) $(DESTDIR)$(PREFIX)/bin/sportello
+	$(SUDO) install -D -m 0755 clients/sh/sportello-rpc $(DESTDIR)$(PREFIX)/bin/sportello-rpc
+	$(SUDO) install -D -m 0644 deploy/systemd/sportello.socket $(DESTDIR)/etc/systemd/system/sportello.socket
+	$(SUDO) install -D -m 0644 deploy/systemd/sportello.service $(DESTDIR)/etc/systemd/system/sportello.service
+	@if [ -d /run/systemd/system ]; then $(SUDO) systemctl daemon-reload; \
+		echo "now: systemctl enable --now sportello.socket"; \
+	else echo "systemd is not running here: units installed, not loaded"; fi
+
+clean:
+	$(SWIFT) package clean

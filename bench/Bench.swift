@@ -1,0 +1,41 @@
+import Foundation
+
+/// One figure of `make bench`.
+struct BenchResult {
+    let name: String
+    let value: Double
+    let unit: String
+    let note: String
+}
+
+/// `sportello-bench --server PATH [--only NAME]`: measures the figures the issues name, each
+/// beside its baseline in the same run, and prints them as a table.
+@main
+struct Bench {
+    static func main() throws {
+        var arguments = CommandLine.arguments.dropFirst()
+        var server = ".build/release/sportello"
+        var only: String?
+        while let argument = arguments.popFirst() {
+            switch argument {
+            case "--server": server = arguments.popFirst() ?? server
+            case "--only": only = arguments.popFirst()
+            case "--echo": try EchoServer.run(path: arguments.popFirst() ?? "echo.sock")
+            default:
+                FileHandle.standardError.write(Data("usage: sportello-bench [--server PATH] [--only server|calendar]\n".utf8))
+                exit(2)
+            }
+        }
+        var results: [BenchResult] = []
+        if only == nil || only == "server" {
+            results += try ServerBenchmarks(serverBinary: server).run()
+        }
+        print("")
+        print(String(repeating: "-", count: 100))
+        for result in results {
+            let value = result.value >= 100 ? String(format: "%.0f", result.value) : String(format: "%.3f", result.value)
+            let padded = result.name.padding(toLength: 58, withPad: " ", startingAt: 0)
+            print("\(padded) \(value) \(result.unit)  \(result.note)")
+        }
+    }
+}

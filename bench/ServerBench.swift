@@ -1,0 +1,194 @@
+import Foundation
+
+/// The transport figures of the foundation issue, against the real release binary.
+struct ServerBenchmarks {
+    let serverBinary: String
+
+    private static func ping(_ id: Int) -> [UInt8] {
+        Array(#"{"jsonrpc":"2.0","id":\#(id),"method":"server.ping","params":{}}"#.utf8) + [UInt8(ascii: "\n")]
+    }
+
+    func run() throws -> [BenchResult] {
+        raiseFileLimit()
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var results: [BenchResult] = []
+
+        // Baseline and subject, each in its own process, measured the same way.
+        let echoPath = directory + "/echo.sock"
+        let echo = try spawn(CommandLine.arguments[0], ["--echo", echoPath], socket: echoPath)
+        let serverPath = directory + "/sportello.sock"
+        let database = directory + "/bench.db"
+        let server = try spawn(serverBinary, ["serve", "--socket", serverPath, "--database", database], socket: serverPath)
+        defer {
+            echo.terminate()
+            server.terminate()
+            echo.waitUntilExit()
+            server.waitUntilExit()
+        }
+
+        let requests = 20_000
+        let echoRate = try bestOf(3) { try pipelined(path: echoPath, count: requests) }
+        let pingRate = try bestOf(3) { try pipelined(path: serverPath, count: requests) }
+        results.append(BenchResult(
+            name: "server.ping pipelined, 1 connection, \(requests) req", value: pingRate, unit: "req/s",
+            note: "target >= 100,000"))
+        results.append(BenchResult(
+            name: "NDJSON echo on the same NIO stack (baseline)", value: echoRate, unit: "req/s", note: ""))
+        results.append(BenchResult(
+            name: "server.ping / echo ratio", value: pingRate / echoRate, unit: "x", note: "target >= 0.5"))
+
+        let (p50, p99) = try latency(path: serverPath, connections: 100, perConnection: 100)
+        let (echoP50, echoP99) = try latency(path: echoPath, connections: 100, perConnection: 100)
+        results.append(BenchResult(
+            name: "server.ping 100 conn x 100 sequential: p50", value: p50 * 1000, unit: "ms",
+            note: String(format: "echo baseline p50 %.3f ms", echoP50 * 1000)))
+        results.append(BenchResult(
+            name: "server.ping 100 conn x 100 sequential: p99", value: p99 * 1000, unit: "ms",
+            note: String(format: "target < 2 ms; echo baseline p99 %.3f ms", echoP99 * 1000)))
+
+        let (rss, peak) = try idleConnections(path: serverPath, pid: server.processIdentifier, count: 1000)
+        results.append(BenchResult(
+            name: "RSS serving 1,000 idle connections", value: rss, unit: "MiB",
+            note: String(format: "peak (VmHWM) %.1f MiB; target < 100 MB", peak)))
+
+        if let coldStart = try socketActivationColdStart(directory: directory, database: database, runs: 20) {
+            results.append(BenchResult(
+                name: "socket activation cold start, connect -> first reply", value: coldStart * 1000, unit: "ms",
+                note: "median of 20; target < 50 ms"))
+        }
+        return results
+    }
+
+    private func spawn(_ binary: String, _ arguments: [String], socket: String) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        process.standardError = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        try waitForSocket(socket, process: process)
+        return process
+    }
+
+    private func bestOf(_ runs: Int, _ body: () throws -> Double) throws -> Double {
+        var best = 0.0
+        for _ in 0..<runs { best = max(best, try body()) }
+        return best
+    }
+
+    /// Writes `count` pings at once from one thread while another reads the replies; requests/s.
+    private func pipelined(path: String, count: Int) throws -> Double {
+        let client = try UnixClient(path: path)
+        var payload: [UInt8] = []
+        payload.reserveCapacity(count * 64)
+        for id in 1...count { payload += Self.ping(id) }
+        try client.write(Array(payload.prefix(64 * 100)))  // warm the connection
+        try client.readLines(payload.prefix(64 * 100).filter { $0 == UInt8(ascii: "\n") }.count)
+
+        let started = monotonicNow()
+        let requests = payload
+        let writer = Thread { try? client.write(requests) }
+        writer.start()
+        try client.readLines(count)
+        return Double(count) / (monotonicNow() - started)
+    }
+
+    /// `connections` clients on their own threads, each sending `perConnection` pings one after
+    /// the other; round-trip percentiles in seconds.
+    private func latency(path: String, connections: Int, perConnection: Int) throws -> (Double, Double) {
+        let samples = LockedSamples()
+        let group = DispatchGroup()
+        let failures = LockedSamples()
+        for connection in 0..<connections {
+            group.enter()
+            let thread = Thread {
+                defer { group.leave() }
+                do {
+                    let client = try UnixClient(path: path)
+                    var local: [Double] = []
+                    for index in 0..<perConnection {
+                        let request = Self.ping(connection * perConnection + index)
+                        let started = monotonicNow()
+                        try client.write(request)
+                        _ = try client.readLine()
+                        local.append(monotonicNow() - started)
+                    }
+                    samples.append(local)
+                } catch {
+                    failures.append([1])
+                }
+            }
+            thread.stackSize = 256 * 1024
+            thread.start()
+        }
+        group.wait()
+        guard failures.values.isEmpty else { throw BenchError.closed }
+        let sorted = samples.values.sorted()
+        return (percentile(sorted, 0.50), percentile(sorted, 0.99))
+    }
+
+    /// Opens `count` connections, pings on each, and reads the server's memory while they idle.
+    private func idleConnections(path: String, pid: Int32, count: Int) throws -> (Double, Double) {
+        var clients: [UnixClient] = []
+        for index in 0..<count {
+            let client = try UnixClient(path: path)
+            try client.write(Self.ping(index))
+            _ = try client.readLine()
+            clients.append(client)
+        }
+        usleep(200_000)
+        let memory = memoryOf(pid: pid)
+        clients.removeAll()
+        return memory
+    }
+
+    /// Median time from connecting to a socket held by `systemd-socket-activate` (the server not
+    /// yet running) to the first reply; nil when the tool is not installed.
+    private func socketActivationColdStart(directory: String, database: String, runs: Int) throws -> Double? {
+        let tool = "/usr/bin/systemd-socket-activate"
+        guard FileManager.default.isExecutableFile(atPath: tool) else { return nil }
+        var samples: [Double] = []
+        for run in 0..<runs {
+            let path = directory + "/activated-\(run).sock"
+            let activator = Process()
+            activator.executableURL = URL(fileURLWithPath: tool)
+            activator.arguments = ["-l", path, serverBinary, "serve", "--database", database]
+            activator.standardError = FileHandle.nullDevice
+            activator.standardOutput = FileHandle.nullDevice
+            try activator.run()
+            // Wait for the listening socket without connecting to it (a connection would start the server).
+            let deadline = monotonicNow() + 10
+            while !FileManager.default.fileExists(atPath: path) {
+                guard monotonicNow() < deadline else { throw BenchError.timeout(path) }
+                usleep(2_000)
+            }
+            usleep(20_000)
+            let started = monotonicNow()
+            let client = try UnixClient(path: path)
+            try client.write(Self.ping(1))
+            _ = try client.readLine()
+            samples.append(monotonicNow() - started)
+            activator.terminate()
+            activator.waitUntilExit()
+        }
+        return percentile(samples.sorted(), 0.5)
+    }
+}
+
+final class LockedSamples: @unchecked Sendable {
+    private let lock = NSLock()
+    private var storage: [Double] = []
+
+    func append(_ values: [Double]) {
+        lock.lock()
+        storage += values
+        lock.unlock()
+    }
+
+    var values: [Double] {
+        lock.lock()
+        defer { lock.unlock() }
+        return storage
+    }
+}

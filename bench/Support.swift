@@ -1,0 +1,155 @@
+import Foundation
+
+/// A blocking Unix-socket client for the benchmarks: writes bytes, reads newline-terminated replies.
+final class UnixClient {
+    let descriptor: CInt
+    private var buffer = [UInt8](repeating: 0, count: 256 * 1024)
+    private var start = 0
+    private var end = 0
+
+    init(path: String) throws {
+        descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { throw BenchError.system("socket", errno) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            raw.copyBytes(from: bytes)
+            raw[bytes.count] = 0
+        }
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        guard result == 0 else {
+            let code = errno
+            close(descriptor)
+            throw BenchError.system("connect \(path)", code)
+        }
+    }
+
+    deinit { close(descriptor) }
+
+    func write(_ bytes: [UInt8]) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress! + offset, bytes.count - offset) }
+            if written < 0, errno == EINTR { continue }
+            guard written > 0 else { throw BenchError.system("write", errno) }
+            offset += written
+        }
+    }
+
+    /// Reads until `count` newlines have arrived.
+    func readLines(_ count: Int) throws {
+        var remaining = count
+        while remaining > 0 {
+            if start == end {
+                start = 0
+                end = try fill(at: 0)
+            }
+            for index in start..<end where buffer[index] == UInt8(ascii: "\n") {
+                remaining -= 1
+                if remaining == 0 {
+                    start = index + 1
+                    return
+                }
+            }
+            start = end
+        }
+    }
+
+    func readLine() throws -> [UInt8] {
+        var line: [UInt8] = []
+        while true {
+            if start == end {
+                start = 0
+                end = try fill(at: 0)
+            }
+            if let newline = buffer[start..<end].firstIndex(of: UInt8(ascii: "\n")) {
+                line += buffer[start..<newline]
+                start = newline + 1
+                return line
+            }
+            line += buffer[start..<end]
+            start = end
+        }
+    }
+
+    private func fill(at offset: Int) throws -> Int {
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress! + offset, $0.count - offset) }
+            if count < 0, errno == EINTR { continue }
+            guard count > 0 else { throw BenchError.closed }
+            return offset + count
+        }
+    }
+}
+
+enum BenchError: Error, CustomStringConvertible {
+    case system(String, CInt)
+    case closed
+    case timeout(String)
+
+    var description: String {
+        switch self {
+        case .system(let what, let code): "\(what): \(String(cString: strerror(code)))"
+        case .closed: "connection closed"
+        case .timeout(let what): "timed out waiting for \(what)"
+        }
+    }
+}
+
+func monotonicNow() -> Double {
+    var spec = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &spec)
+    return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
+}
+
+func waitForSocket(_ path: String, process: Process? = nil, timeout: Double = 20) throws {
+    let deadline = monotonicNow() + timeout
+    while monotonicNow() < deadline {
+        if let client = try? UnixClient(path: path) {
+            _ = client
+            return
+        }
+        if let process, !process.isRunning { throw BenchError.closed }
+        usleep(5_000)
+    }
+    throw BenchError.timeout(path)
+}
+
+func percentile(_ sorted: [Double], _ fraction: Double) -> Double {
+    guard !sorted.isEmpty else { return .nan }
+    let index = min(sorted.count - 1, Int((Double(sorted.count) * fraction).rounded(.up)) - 1)
+    return sorted[max(0, index)]
+}
+
+/// The kernel's account of a process's memory: VmRSS (now) and VmHWM (peak), in MiB.
+func memoryOf(pid: Int32) -> (rss: Double, peak: Double) {
+    guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return (.nan, .nan) }
+    func field(_ name: String) -> Double {
+        for line in status.split(separator: "\n") where line.hasPrefix(name + ":") {
+            let digits = line.split(separator: " ").compactMap { Double($0) }.first ?? .nan
+            return digits / 1024
+        }
+        return .nan
+    }
+    return (field("VmRSS"), field("VmHWM"))
+}
+
+func raiseFileLimit() {
+    var limit = rlimit()
+    getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
+    limit.rlim_cur = limit.rlim_max
+    setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
+}
+
+func temporaryDirectory() throws -> String {
+    var template = Array((NSTemporaryDirectory() + "sportello-bench-XXXXXX").utf8CString)
+    guard let pointer = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+        throw BenchError.system("mkdtemp", errno)
+    }
+    return String(cString: pointer)
+}
