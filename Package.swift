@@ -64,9 +64,13 @@ let package = Package(
         swiftSettings: [.swiftLanguageMode(.v5)]),
 
         .testTarget(name: "SportelloDomainTests", dependencies: ["SportelloDomain"]),
-        .testTarget(name: "SportelloStoreTests", dependencies: ["SportelloStore"]),
+        .testTarget(name: "SportelloStoreTests", dependencies: [
+            "SportelloStore", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC"]),
-        .testTarget(name: "SportelloServiceTests", dependencies: ["SportelloService", "SportelloStore", "JSONRPC"]),
+        .testTarget(name: "SportelloServiceTests", dependencies: [
+            "SportelloService", "SportelloStore", "JSONRPC", .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "EndToEndTests", dependencies: []),
     ]
 )
