@@ -30,6 +30,9 @@ struct Bench {
         if only == nil || only == "server" {
             results += try ServerBenchmarks(serverBinary: server).run()
         }
+        if only == nil || only == "calendar" {
+            results += runCalendarBenchmarks()
+        }
         print("")
         print(String(repeating: "-", count: 100))
         for result in results {

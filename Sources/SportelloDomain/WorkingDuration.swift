@@ -1,0 +1,82 @@
+import Foundation
+
+/// An amount of working time, as the SLA tables state it.
+///
+/// `minutes` and `hours` are plain working time; `workingDays` is measured in units of the
+/// calendar's ``BusinessCalendar/workingDayMinutes`` (10.5 h on `interzen-support`, 8 h on
+/// `zucchetti-service`), so "1 working day" from Thursday 10:15 on `interzen-support` is due on
+/// Friday 10:15 whatever the shape of the days in between.
+///
+/// Encoded as SPEC §10 durations: `{"minutes": n}`, `{"hours": n}` or `{"workingDays": n}`.
+/// Decoding rejects negative, non-finite and multi-key values.
+public enum WorkingDuration: Sendable, Hashable {
+    case minutes(Double)
+    case hours(Double)
+    case workingDays(Double)
+
+    /// The number in the case, whatever the unit.
+    public var amount: Double {
+        switch self {
+        case .minutes(let n), .hours(let n), .workingDays(let n): n
+        }
+    }
+
+    /// Working seconds this duration stands for on `calendar`.
+    public func seconds(on calendar: BusinessCalendar) -> Double {
+        switch self {
+        case .minutes(let n): n * 60
+        case .hours(let n): n * 3600
+        case .workingDays(let n): n * Double(calendar.workingDayMinutes) * 60
+        }
+    }
+
+    /// Whether the amount is finite and not negative (what ``BusinessCalendar/add(_:to:)`` accepts).
+    public var isValid: Bool { amount.isFinite && amount >= 0 }
+}
+
+extension WorkingDuration: Codable {
+    private enum Unit: String, CodingKey, CaseIterable {
+        case minutes, hours, workingDays
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: Unit.self)
+        let present = Unit.allCases.filter { container.contains($0) }
+        guard present.count == 1, let unit = present.first else {
+            throw DecodingError.dataCorrupted(.init(
+                codingPath: decoder.codingPath,
+                debugDescription: "a duration is an object with exactly one of minutes, hours, workingDays"))
+        }
+        let n = try container.decode(Double.self, forKey: unit)
+        guard n.isFinite, n >= 0 else {
+            throw DecodingError.dataCorruptedError(
+                forKey: unit, in: container, debugDescription: "a duration must be a finite number ≥ 0")
+        }
+        switch unit {
+        case .minutes: self = .minutes(n)
+        case .hours: self = .hours(n)
+        case .workingDays: self = .workingDays(n)
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: Unit.self)
+        switch self {
+        case .minutes(let n): try container.encode(n, forKey: .minutes)
+        case .hours(let n): try container.encode(n, forKey: .hours)
+        case .workingDays(let n): try container.encode(n, forKey: .workingDays)
+        }
+    }
+}
+
+extension WorkingDuration: CustomStringConvertible {
+    public var description: String {
+        let n = amount
+        let text = n == n.rounded() && abs(n) < 1e15 ? String(Int(n)) : String(n)
+        switch self {
+        case .minutes: return "\(text) working minute" + (n == 1 ? "" : "s")
+        case .hours: return "\(text) working hour" + (n == 1 ? "" : "s")
+        case .workingDays: return "\(text) working day" + (n == 1 ? "" : "s")
+        }
+    }
+}
