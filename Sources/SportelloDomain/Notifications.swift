@@ -1,0 +1,420 @@
+import Foundation
+
+// Notification texts in Italian and English (SPEC §6): every notification about a ticket is
+// written in the ticket's language; the seed: support answers in the language the customer
+// used, at support@interzen.it, 8:00–18:30 Italian time on weekdays. Replies thread by the
+// subject tag `[Sportello #123]` (SPEC §7), so every subject starts with it and every body
+// says to keep it.
+
+/// The notifications SPEC §6 lists.
+public enum NotificationKind: String, CaseIterable, Codable, Sendable {
+    /// "We have received your request" — at once when a ticket opens (SPEC §3).
+    case receipt
+    /// The assignee's question to the customer (`ticket.requestClarification`).
+    case clarification
+    /// The ticket was closed, with the optional closing text.
+    case closure
+    /// A quote for paid work (SPEC §5).
+    case quote
+    /// The offer form for a support package, when the accepted quote is not covered.
+    case offerForm
+    /// An SLA warning or escalation, to staff (SPEC §4's ladder).
+    case escalation
+}
+
+/// A rendered notification: a one-line subject and a plain-text body.
+public struct NotificationText: Sendable, Hashable {
+    public var subject: String
+    public var body: String
+
+    public init(subject: String, body: String) {
+        self.subject = subject
+        self.body = body
+    }
+}
+
+/// What a template may mention. Values are already formatted for display (dates, amounts);
+/// the templates only place them.
+public struct NotificationContext: Sendable, Hashable {
+    public var ticketID: Int64
+    /// The ticket's subject. Line breaks are folded and an existing `[Sportello #n]` tag is
+    /// removed before use.
+    public var subject: String
+    public var customerName: String
+    /// The person addressed; without one the customer company is.
+    public var contactName: String?
+    /// The kind's free text: the customer's request (receipt), the question (clarification),
+    /// the closing text (closure), the work description (quote), a note (offer form,
+    /// escalation).
+    public var message: String?
+    /// 1...4; shown with its severity name. Out-of-range values are not shown.
+    public var priority: Int?
+    /// A deadline: the SLA due instant (escalation) or, without `validUntil`, the quote's
+    /// validity (quote).
+    public var dueAt: String?
+    /// Kind-specific values, keyed by `NotificationContext.Key`.
+    public var extra: [String: String]
+
+    public init(
+        ticketID: Int64,
+        subject: String,
+        customerName: String,
+        contactName: String? = nil,
+        message: String? = nil,
+        priority: Int? = nil,
+        dueAt: String? = nil,
+        extra: [String: String] = [:]
+    ) {
+        self.ticketID = ticketID
+        self.subject = subject
+        self.customerName = customerName
+        self.contactName = contactName
+        self.message = message
+        self.priority = priority
+        self.dueAt = dueAt
+        self.extra = extra
+    }
+
+    /// Keys of `extra` the templates read.
+    public enum Key {
+        /// Quote: its reference, e.g. "Q-2026-0042".
+        public static let quoteReference = "quoteReference"
+        /// Quote / offer form: estimated hours, e.g. "6".
+        public static let estimatedHours = "estimatedHours"
+        /// Quote: hourly rate, formatted, without currency, e.g. "80,00".
+        public static let hourlyRate = "hourlyRate"
+        /// Quote: hours × rate, formatted, without currency.
+        public static let amount = "amount"
+        /// Quote: currency code; "EUR" when absent (SPEC §5).
+        public static let currency = "currency"
+        /// Quote: last day of validity, formatted.
+        public static let validUntil = "validUntil"
+        /// Offer form: where to read and fill in the form.
+        public static let offerURL = "offerURL"
+        /// Offer form: hours left in the customer's current package, if any.
+        public static let packageBalance = "packageBalance"
+        /// Escalation: `warning` (75 %), `breach` (100 %) or `critical` (150 %), SPEC §4.
+        public static let level = "level"
+        /// Escalation: `chargeTaking`, `resolution` or `firstAid`.
+        public static let clock = "clock"
+        /// Escalation: share of the target used, e.g. "75".
+        public static let percent = "percent"
+        /// Escalation: the assignee's display name.
+        public static let assigneeName = "assigneeName"
+    }
+}
+
+/// Renders notifications. Pure: the same kind, language and context give the same text.
+public enum NotificationTemplates {
+    /// The support address customers write and reply to (the seed).
+    public static let supportAddress = "support@interzen.it"
+    /// The switchboard, for customers who cannot send an email (the seed).
+    public static let switchboard = "+39 085 4516447"
+
+    /// The subject tag replies thread by (SPEC §7).
+    public static func tag(_ ticketID: Int64) -> String { "[Sportello #\(ticketID)]" }
+
+    /// The subject and body of `kind` in `language`.
+    public static func render(
+        _ kind: NotificationKind,
+        language: Language,
+        context: NotificationContext
+    ) -> NotificationText {
+        let page = Page(context: context, language: language)
+        switch kind {
+        case .receipt: return page.receipt()
+        case .clarification: return page.clarification()
+        case .closure: return page.closure()
+        case .quote: return page.quote()
+        case .offerForm: return page.offerForm()
+        case .escalation: return page.escalation()
+        }
+    }
+}
+
+// MARK: - Templates
+
+/// One rendering: the cleaned-up context plus the phrases shared by every kind.
+private struct Page {
+    let language: Language
+    let id: Int64
+    let tag: String
+    let subject: String
+    let customer: String
+    let contact: String?
+    let message: String?
+    let priority: Priority?
+    let dueAt: String?
+    let extra: [String: String]
+
+    init(context: NotificationContext, language: Language) {
+        self.language = language
+        id = context.ticketID
+        tag = NotificationTemplates.tag(context.ticketID)
+        subject = Page.cleanSubject(context.subject, language: language)
+        customer = Page.oneLine(context.customerName)
+        contact = context.contactName.map(Page.oneLine).flatMap { $0.isEmpty ? nil : $0 }
+        message = context.message.flatMap { text in
+            let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            return trimmed.isEmpty ? nil : trimmed
+        }
+        priority = context.priority.flatMap(Priority.init(rawValue:))
+        dueAt = context.dueAt.map(Page.oneLine).flatMap { $0.isEmpty ? nil : $0 }
+        extra = context.extra.mapValues(Page.oneLine).filter { !$0.value.isEmpty }
+    }
+
+    private var it: Bool { language == .it }
+
+    // MARK: Kinds
+
+    func receipt() -> NotificationText {
+        var lines = [greeting, ""]
+        lines.append(it
+            ? "la ringraziamo per averci contattato. Abbiamo ricevuto la sua richiesta di assistenza e l'abbiamo registrata con il numero #\(id)."
+            : "Thank you for contacting us. We have received your support request and registered it as ticket #\(id).")
+        lines.append("")
+        lines += facts([
+            (it ? "Oggetto" : "Subject", subject),
+            (it ? "Cliente" : "Customer", customer),
+            (it ? "Priorità" : "Priority", priority?.label(in: language)),
+        ])
+        if let message {
+            lines += ["", it ? "Testo della richiesta:" : "Your message:"] + quoted(message)
+        }
+        lines.append("")
+        lines.append(it
+            ? "Il responsabile dell'assistenza clienti prenderà in carico la richiesta, ne valuterà la priorità e la assegnerà al personale competente. Le risponderemo in italiano, la lingua con cui ci ha scritto."
+            : "Our Customer Care Manager will take charge of your request, assess its priority and assign it to the relevant staff. We will answer in English, the language you wrote to us in.")
+        lines.append("")
+        lines.append(it
+            ? "Per aggiungere informazioni risponda a questa email lasciando invariato nell'oggetto il riferimento \(tag). Può seguire tutte le sue richieste anche dal portale del Servizio Clienti Interzen."
+            : "To add information, reply to this email keeping the reference \(tag) in the subject line. You can also follow all your requests on the Interzen Customer Service portal.")
+        return text(it ? "Ricevuta la sua richiesta" : "We have received your request", lines)
+    }
+
+    func clarification() -> NotificationText {
+        var lines = [greeting, ""]
+        if let message {
+            lines.append(it
+                ? "per proseguire con la lavorazione della sua richiesta #\(id) («\(subject)») abbiamo bisogno di alcune informazioni aggiuntive:"
+                : "To continue working on your request #\(id) (“\(subject)”), we need some further information:")
+            lines += [""] + quoted(message)
+        } else {
+            lines.append(it
+                ? "per proseguire con la lavorazione della sua richiesta #\(id) («\(subject)») abbiamo bisogno di alcune informazioni aggiuntive."
+                : "To continue working on your request #\(id) (“\(subject)”), we need some further information.")
+        }
+        lines.append("")
+        lines.append(it
+            ? "La preghiamo di rispondere a questa email lasciando invariato nell'oggetto il riferimento \(tag). La lavorazione riprenderà appena riceveremo la sua risposta."
+            : "Please reply to this email keeping the reference \(tag) in the subject line. We will resume work on your request as soon as we receive your answer.")
+        return text(it ? "Richiesta di chiarimenti" : "Request for clarification", lines)
+    }
+
+    func closure() -> NotificationText {
+        var lines = [greeting, ""]
+        lines.append(it
+            ? "la informiamo che la sua richiesta #\(id) («\(subject)») è stata chiusa."
+            : "We would like to inform you that your request #\(id) (“\(subject)”) has been closed.")
+        if let message {
+            lines += ["", it ? "Note di chiusura:" : "Closing notes:"] + quoted(message)
+        }
+        lines.append("")
+        lines.append(it
+            ? "Se il problema dovesse ripresentarsi, può rispondere a questa email lasciando invariato nell'oggetto il riferimento \(tag): la sua risposta aprirà una nuova richiesta collegata a questa."
+            : "Should the problem occur again, you can reply to this email keeping the reference \(tag) in the subject line: your reply will open a new request linked to this one.")
+        lines.append("")
+        lines.append(it
+            ? "La ringraziamo per aver utilizzato il nostro servizio di assistenza."
+            : "Thank you for contacting our support service.")
+        return text(it ? "Richiesta chiusa" : "Your request has been closed", lines)
+    }
+
+    func quote() -> NotificationText {
+        let currency = extra[NotificationContext.Key.currency] ?? "EUR"
+        let money: (String) -> String? = { key in extra[key].map { "\($0) \(currency)" } }
+        var lines = [greeting, ""]
+        lines.append(it
+            ? "a seguito dell'analisi della sua richiesta #\(id) («\(subject)») le inviamo il preventivo dei servizi professionali necessari per eseguirla."
+            : "Following our analysis of your request #\(id) (“\(subject)”), please find below our quotation for the professional services needed to carry it out.")
+        let facts = facts([
+            (it ? "Preventivo" : "Quotation", extra[NotificationContext.Key.quoteReference]),
+            (it ? "Ore stimate" : "Estimated hours", extra[NotificationContext.Key.estimatedHours]),
+            (it ? "Tariffa oraria" : "Hourly rate", money(NotificationContext.Key.hourlyRate)),
+            (it ? "Importo" : "Amount", money(NotificationContext.Key.amount)),
+            (it ? "Valido fino al" : "Valid until", extra[NotificationContext.Key.validUntil] ?? dueAt),
+        ])
+        if !facts.isEmpty { lines += [""] + facts }
+        if let message {
+            lines += ["", it ? "Descrizione dell'intervento:" : "Description of the work:"] + quoted(message)
+        }
+        lines.append("")
+        lines.append(it
+            ? "Per procedere ci comunichi se accetta il preventivo rispondendo a questa email, lasciando invariato nell'oggetto il riferimento \(tag), oppure dal portale del Servizio Clienti Interzen. Dopo l'accettazione assegneremo la richiesta al personale competente e le ore saranno scalate dal suo pacchetto di assistenza; se non dispone di un pacchetto con ore sufficienti, le invieremo il modulo d'offerta per sottoscriverlo."
+            : "To proceed, please let us know whether you accept this quotation by replying to this email, keeping the reference \(tag) in the subject line, or through the Interzen Customer Service portal. Once you accept, we will assign your request to the relevant staff and the hours will be drawn from your support package; if you do not have a package with enough hours, we will send you the offer form to order one.")
+        return text(it ? "Preventivo per la sua richiesta" : "Quotation for your request", lines)
+    }
+
+    func offerForm() -> NotificationText {
+        var lines = [greeting, ""]
+        let shortfall: String
+        if extra[NotificationContext.Key.packageBalance] != nil {
+            shortfall = it
+                ? "le ore residue del suo pacchetto attuale non sono sufficienti."
+                : "your current package does not have enough hours left."
+        } else {
+            shortfall = it
+                ? "al momento non risulta attivo alcun pacchetto."
+                : "you do not currently have an active package."
+        }
+        lines.append(it
+            ? "la ringraziamo per aver accettato il preventivo relativo alla sua richiesta #\(id) («\(subject)»). Per eseguire l'intervento è necessario un pacchetto di assistenza con ore sufficienti, ma \(shortfall)"
+            : "Thank you for accepting the quotation for your request #\(id) (“\(subject)”). Carrying out the work requires a support package with enough hours, but \(shortfall)")
+        let facts = facts([
+            (it ? "Ore necessarie" : "Hours required", extra[NotificationContext.Key.estimatedHours]),
+            (it ? "Ore residue nel pacchetto attuale" : "Hours left in your current package",
+             extra[NotificationContext.Key.packageBalance]),
+        ])
+        if !facts.isEmpty { lines += [""] + facts }
+        if let message { lines += [""] + quoted(message) }
+        lines.append("")
+        if let url = extra[NotificationContext.Key.offerURL] {
+            lines.append(it
+                ? "Può consultare e compilare il modulo d'offerta per il pacchetto di assistenza a questo indirizzo: \(url)"
+                : "You can read and fill in the support package offer form here: \(url)")
+        } else {
+            lines.append(it
+                ? "Per ricevere il modulo d'offerta del pacchetto di assistenza e le relative condizioni, risponda a questa email."
+                : "To receive the support package offer form and its terms, please reply to this email.")
+        }
+        lines.append("")
+        lines.append(it
+            ? "La richiesta resterà in attesa fino all'attivazione del pacchetto; subito dopo la assegneremo al personale competente. Nelle risposte lasci invariato nell'oggetto il riferimento \(tag)."
+            : "Your request will be on hold until the package is active; we will then assign it to the relevant staff straight away. When replying, please keep the reference \(tag) in the subject line.")
+        return text(it ? "Modulo d'offerta per il pacchetto di assistenza" : "Support package offer form", lines)
+    }
+
+    /// For staff (the SLA ladder of SPEC §4), still in the ticket's language.
+    func escalation() -> NotificationText {
+        let level = extra[NotificationContext.Key.level]
+        let heading: String
+        switch level {
+        case "warning": heading = it ? "Avviso di scadenza SLA" : "SLA warning"
+        case "breach": heading = it ? "Scadenza SLA superata" : "SLA breached"
+        case "critical": heading = it ? "Grave ritardo sulla scadenza SLA" : "SLA severely overdue"
+        default: heading = it ? "Segnalazione SLA" : "SLA escalation"
+        }
+        let clock: String? = extra[NotificationContext.Key.clock].map { name in
+            switch name {
+            case "chargeTaking": it ? "presa in carico" : "charge taking"
+            case "resolution": it ? "risoluzione" : "resolution"
+            case "firstAid": it ? "primo intervento" : "first aid"
+            default: name
+            }
+        }
+        let percent = extra[NotificationContext.Key.percent].map {
+            it ? "\($0)% dell'obiettivo" : "\($0)% of the target"
+        }
+        var lines = [it ? "Buongiorno," : "Hello,", ""]
+        lines.append(it
+            ? "\(heading.lowercasedFirst) per il ticket #\(id) («\(subject)»)."
+            : "\(heading) for ticket #\(id) (“\(subject)”).")
+        lines.append("")
+        lines += facts([
+            (it ? "Cliente" : "Customer", customer),
+            (it ? "Priorità" : "Priority", priority?.label(in: language)),
+            (it ? "Obiettivo" : "Target", clock),
+            (it ? "Scadenza" : "Due", dueAt),
+            (it ? "Tempo lavorativo trascorso" : "Working time elapsed", percent),
+            (it ? "Assegnatario" : "Assignee", extra[NotificationContext.Key.assigneeName]),
+        ])
+        if let message {
+            lines += ["", it ? "Nota:" : "Note:"] + quoted(message)
+        }
+        lines.append("")
+        lines.append(it
+            ? "Vi preghiamo di verificare la richiesta e di intervenire quanto prima. Ogni comunicazione con il cliente deve mantenere nell'oggetto il riferimento \(tag)."
+            : "Please review the request and act on it as soon as possible. Any email to the customer must keep the reference \(tag) in the subject line.")
+        lines += ["", "-- ", it ? "Sportello, notifica automatica" : "Sportello, automatic notification"]
+        return NotificationText(subject: "\(tag) \(heading): \(subject)", body: lines.joined(separator: "\n") + "\n")
+    }
+
+    // MARK: Shared phrases
+
+    private var greeting: String {
+        let name = contact ?? (customer.isEmpty ? nil : customer)
+        switch (language, name) {
+        case (.it, let name?): return "Gentile \(name),"
+        case (.it, nil): return "Gentile cliente,"
+        case (.en, let name?): return "Dear \(name),"
+        case (.en, nil): return "Dear customer,"
+        }
+    }
+
+    private var footer: [String] {
+        it
+            ? [
+                "Il servizio di assistenza risponde in italiano e in inglese dal lunedì al venerdì, dalle 8:00 alle 18:30 (ora italiana), esclusi i giorni festivi. Se non le è possibile inviare email, il centralino è raggiungibile al numero \(NotificationTemplates.switchboard) in orario d'ufficio.",
+                "",
+                "Cordiali saluti,",
+                "Servizio Clienti Interzen",
+                NotificationTemplates.supportAddress,
+            ]
+            : [
+                "Our support desk answers in English and Italian from Monday to Friday, 8:00 AM to 6:30 PM (Italian time), excluding public holidays. If you cannot send an email, our switchboard is available on \(NotificationTemplates.switchboard) during office hours.",
+                "",
+                "Kind regards,",
+                "Interzen Customer Service",
+                NotificationTemplates.supportAddress,
+            ]
+    }
+
+    /// A customer notification: tagged subject, body lines, then the common footer.
+    private func text(_ title: String, _ lines: [String]) -> NotificationText {
+        NotificationText(
+            subject: "\(tag) \(title): \(subject)",
+            body: (lines + [""] + footer).joined(separator: "\n") + "\n")
+    }
+
+    /// "Label: value" lines for the values present.
+    private func facts(_ pairs: [(String, String?)]) -> [String] {
+        pairs.compactMap { label, value in
+            guard let value, !value.isEmpty else { return nil }
+            return "\(label): \(value)"
+        }
+    }
+
+    /// The text as an email quote, one "> " per line.
+    private func quoted(_ text: String) -> [String] {
+        text.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+            let line = line.trimmingCharacters(in: CharacterSet(charactersIn: "\r"))
+            return line.isEmpty ? ">" : "> \(line)"
+        }
+    }
+
+    // MARK: Cleaning
+
+    /// Folds whitespace (a subject is one header line), drops our own tags (they are added
+    /// once, in front), shortens very long subjects, and names a missing one.
+    static func cleanSubject(_ raw: String, language: Language) -> String {
+        var text = raw.replacingOccurrences(
+            of: #"\[\s*Sportello\s*#\s*\d+\s*\]"#, with: " ",
+            options: [.regularExpression, .caseInsensitive])
+        text = oneLine(text)
+        if text.count > 160 { text = String(text.prefix(159)) + "…" }
+        if text.isEmpty { return language == .it ? "(senza oggetto)" : "(no subject)" }
+        return text
+    }
+
+    /// Collapses every run of whitespace (line breaks included) into one space.
+    static func oneLine(_ raw: String) -> String {
+        raw.split(whereSeparator: { $0.isWhitespace || $0.isNewline }).joined(separator: " ")
+    }
+}
+
+private extension String {
+    var lowercasedFirst: String {
+        guard let first else { return self }
+        return first.lowercased() + dropFirst()
+    }
+}
