@@ -29,13 +29,15 @@ let package = Package(
         .target(name: "SportelloDomain"),
         // SQLite through GRDB: migrations, records, queries.
         .target(name: "SportelloStore", dependencies: [
+            "SportelloDomain",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         // JSON-RPC 2.0 protocol only; knows nothing of tickets.
         .target(name: "JSONRPC", swiftSettings: crossModuleOptimization),
         // The operations: decode params, authorise, transact, answer.
         .target(name: "SportelloService", dependencies: [
-            "SportelloStore", "JSONRPC", "CArgon2",
+            "SportelloDomain", "SportelloStore", "JSONRPC", "CArgon2",
+            .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: crossModuleOptimization, plugins: ["EmbedSchema"]),
         // Build tool: embeds schema/sportello.openrpc.json into SportelloService, so the
@@ -57,6 +59,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "sportello-bench", dependencies: [
+            "SportelloDomain",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ], path: "bench",

@@ -4,14 +4,18 @@ import Logging
 /// The operations of Sportello, one file per method family, gathered into one registry.
 public struct SportelloService: Sendable {
     public let environment: ServiceEnvironment
+    let calendars: CalendarCatalog
 
     public init(environment: ServiceEnvironment) {
         self.environment = environment
+        self.calendars = CalendarCatalog(database: environment.database)
     }
 
     public func makeRegistry() -> MethodRegistry<CallContext> {
         var registry = MethodRegistry<CallContext>()
         registerServerMethods(into: &registry)
+        registerCalendarMethods(into: &registry)
+        registerAccountMethods(into: &registry)
         return registry
     }
 

@@ -1,0 +1,488 @@
+import Foundation
+import GRDB
+import JSONRPC
+import SportelloDomain
+import SportelloStore
+
+// MARK: Param types
+
+/// A customer named by its id (`42`) or its code (`"ACME"`, any ASCII case).
+public enum CustomerRef: Decodable, Sendable, Hashable, CustomStringConvertible {
+    case id(Int64)
+    case code(String)
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let id = try? container.decode(Int64.self) {
+            self = .id(id)
+        } else if let code = try? container.decode(String.self) {
+            self = .code(code)
+        } else {
+            throw DecodingError.dataCorruptedError(
+                in: container, debugDescription: "expected a customer id (an integer) or code (a string)")
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .id(let id): "id \(id)"
+        case .code(let code): "code \"\(code)\""
+        }
+    }
+
+    /// The customer, or -32003 naming `field`.
+    public func resolve(_ db: Database, field: String = "params.customer") throws -> CustomerRecord {
+        let found: CustomerRecord?
+        switch self {
+        case .id(let id): found = try AccountStore.customer(db, id: id)
+        case .code(let code): found = try AccountStore.customer(db, code: code)
+        }
+        guard let found else { throw RPCError.notFound(field: field, "no customer with \(self)") }
+        return found
+    }
+}
+
+// MARK: Method declarations
+
+public enum CustomerCreate: RPCMethod {
+    public static let name = "customer.create"
+    public struct Params: Decodable, Sendable {
+        public var code: String
+        public var name: String
+        public var vatNumber: String?
+        public var language: String
+        public var email: String?
+    }
+    public typealias Result = JSONValue
+}
+
+public enum CustomerGet: RPCMethod {
+    public static let name = "customer.get"
+    public struct Params: Decodable, Sendable {
+        public var customer: CustomerRef
+    }
+    public typealias Result = JSONValue
+}
+
+public enum CustomerList: RPCMethod {
+    public static let name = "customer.list"
+    public struct Params: Decodable, Sendable {
+        public var query: String?
+        public var limit: Int?
+        public var cursor: String?
+    }
+    public typealias Result = JSONValue
+}
+
+public enum CustomerAddSubscription: RPCMethod {
+    public static let name = "customer.addSubscription"
+    public struct Params: Decodable, Sendable {
+        public var customer: CustomerRef
+        public var product: String
+        public var mode: String
+        public var from: LocalDate?
+        public var to: LocalDate?
+    }
+    public typealias Result = JSONValue
+}
+
+public enum ContactCreate: RPCMethod {
+    public static let name = "contact.create"
+    public struct Params: Decodable, Sendable {
+        public var customer: CustomerRef
+        public var name: String
+        public var email: String
+        public var language: String?
+        public var password: String?
+    }
+    public typealias Result = JSONValue
+}
+
+public enum StaffCreate: RPCMethod {
+    public static let name = "staff.create"
+    public struct Params: Decodable, Sendable {
+        public var name: String
+        public var email: String
+        public var role: String
+        public var password: String?
+    }
+    public typealias Result = JSONValue
+}
+
+public enum StaffList: RPCMethod {
+    public static let name = "staff.list"
+    public typealias Result = JSONValue
+}
+
+// MARK: Handlers
+
+extension SportelloService {
+    func registerAccountMethods(into registry: inout MethodRegistry<CallContext>) {
+        registerSessionMethods(into: &registry)
+        let database = environment.database
+        let now = environment.now
+
+        registry.register(CustomerCreate.self) { params, context in
+            try await checkSession(context)
+            try context.requireAdmin()
+            let code = try AccountValidation.code(params.code)
+            let name = try AccountValidation.name(params.name, field: "params.name")
+            let vatNumber = try params.vatNumber.map(AccountValidation.vatNumber)
+            let language = try AccountValidation.choice(params.language, field: "params.language", as: Language.self)
+            let email = try params.email.map { try AccountValidation.email($0, field: "params.email") }
+            return try await database.pool.write { db in
+                let customer = try duplicateAsDomainRule {
+                    try AccountStore.insertCustomer(
+                        db, code: code, name: name, vatNumber: vatNumber, language: language, email: email, now: now())
+                }
+                return customer.json(subscriptions: [])
+            }
+        }
+
+        // Every staff role reads customers: an operator needs the customer's data to work the
+        // tickets assigned to them (the seed: "a designated operator may access customer data
+        // to process their assigned request"). A contact reads their own company only.
+        registry.register(CustomerGet.self) { params, context in
+            try await checkSession(context)
+            let principal = try context.requirePrincipal()
+            return try await database.pool.read { db in
+                let customer = try params.customer.resolve(db)
+                // A contact sees their own company only; any other answers exactly as if it did
+                // not exist (the same error resolve throws).
+                if case .contact(_, let own) = principal, own != customer.id {
+                    throw RPCError.notFound(field: "params.customer", "no customer with \(params.customer)")
+                }
+                return customer.json(subscriptions: try AccountStore.subscriptions(db, customer: customer.id))
+            }
+        }
+
+        registry.register(CustomerList.self) { params, context in
+            try await checkSession(context)
+            _ = try context.requireStaff()
+            let limit = try AccountValidation.limit(params.limit)
+            let after = try params.cursor.map { try ListCursor.decode($0, field: "params.cursor") }
+            return try await database.pool.read { db in
+                let page = try AccountStore.customers(db, query: params.query, after: after, limit: limit)
+                let subscriptions = try AccountStore.subscriptions(db, customers: page.items.map(\.id))
+                let next: JSONValue = page.hasMore && !page.items.isEmpty ? .string(ListCursor.encode(page.items.last!.id)) : .null
+                return [
+                    "items": .array(page.items.map { $0.json(subscriptions: subscriptions[$0.id] ?? []) }),
+                    "nextCursor": next,
+                ]
+            }
+        }
+
+        registry.register(CustomerAddSubscription.self) { params, context in
+            try await checkSession(context)
+            try context.requireAdmin()
+            let mode = try AccountValidation.choice(params.mode, field: "params.mode", as: SubscriptionMode.self)
+            if let from = params.from, let to = params.to, to < from {
+                throw RPCError.invalidParams(field: "params.to", reason: "the subscription ends (\(to)) before it starts (\(from))")
+            }
+            return try await database.pool.write { db in
+                let customer = try params.customer.resolve(db)
+                guard try AccountStore.productExists(db, code: params.product) else {
+                    throw RPCError.notFound(field: "params.product", "no product \"\(params.product)\"")
+                }
+                _ = try AccountStore.insertSubscription(
+                    db, customer: customer.id, product: params.product, mode: mode, from: params.from?.iso, to: params.to?.iso,
+                    now: now())
+                return customer.json(subscriptions: try AccountStore.subscriptions(db, customer: customer.id))
+            }
+        }
+
+        registry.register(ContactCreate.self) { params, context in
+            try await checkSession(context)
+            switch try context.requirePrincipal() {
+            case .system, .staff(_, .admin), .staff(_, .careManager): break
+            default: throw RPCError.forbidden("only admins and care managers may create contacts")
+            }
+            let name = try AccountValidation.name(params.name, field: "params.name")
+            let email = try AccountValidation.email(params.email, field: "params.email")
+            let language = try params.language.map { try AccountValidation.choice($0, field: "params.language", as: Language.self) }
+            let passwordHash = try await AccountValidation.passwordHash(params.password)
+            return try await database.pool.write { db in
+                let customer = try params.customer.resolve(db)
+                return try duplicateAsDomainRule {
+                    try AccountStore.insertContact(
+                        db, customer: customer.id, name: name, email: email, language: language, passwordHash: passwordHash,
+                        now: now())
+                }.json
+            }
+        }
+
+        registry.register(StaffCreate.self) { params, context in
+            try await checkSession(context)
+            try context.requireAdmin()
+            let name = try AccountValidation.name(params.name, field: "params.name")
+            let email = try AccountValidation.email(params.email, field: "params.email")
+            let role = try AccountValidation.choice(params.role, field: "params.role", as: StaffRole.self)
+            let passwordHash = try await AccountValidation.passwordHash(params.password)
+            return try await database.pool.write { db in
+                try duplicateAsDomainRule {
+                    try AccountStore.insertStaff(db, name: name, email: email, role: role, passwordHash: passwordHash, now: now())
+                }.json
+            }
+        }
+
+        registry.register(StaffList.self) { _, context in
+            try await checkSession(context)
+            _ = try context.requireStaff()
+            return try await database.pool.read { db in
+                ["items": .array(try AccountStore.allStaff(db).map(\.json))]
+            }
+        }
+    }
+}
+
+/// A store's "already taken" as -32006 naming the param.
+private func duplicateAsDomainRule<T>(_ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch AccountStoreError.duplicate(let field, let value) {
+        let reason =
+            switch field {
+            case "email": "email already in use"
+            case "code": "a customer with code \"\(value)\" already exists"
+            default: "a customer with VAT number \(value) already exists"
+            }
+        throw RPCError(
+            code: RPCErrorCode.domainRule, message: "Rejected by a domain rule",
+            data: ["field": .string("params.\(field)"), "reason": .string(reason)])
+    }
+}
+
+// MARK: Validation
+
+/// The rules for account params; each failure is -32602 naming the field.
+enum AccountValidation {
+    static let minimumPasswordLength = 10
+
+    /// A customer code: 1–32 of `A–Z a–z 0–9 . _ -`.
+    static func code(_ code: String) throws(RPCError) -> String {
+        let allowed = code.utf8.allSatisfy { byte in
+            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a)
+                || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
+        }
+        guard (1...32).contains(code.utf8.count), allowed else {
+            throw RPCError.invalidParams(field: "params.code", reason: "must be 1 to 32 characters among A-Z, a-z, 0-9, '.', '_' and '-'")
+        }
+        return code
+    }
+
+    /// A person's or company's name: leading and trailing white space removed, then 1–200
+    /// characters, no control characters; everything else (emoji, right-to-left text, quotes)
+    /// kept byte for byte.
+    static func name(_ name: String, field: String) throws(RPCError) -> String {
+        let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard (1...200).contains(trimmed.count) else {
+            throw RPCError.invalidParams(field: field, reason: "must be 1 to 200 characters (not counting surrounding spaces)")
+        }
+        guard !trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw RPCError.invalidParams(field: field, reason: "must not contain control characters")
+        }
+        return trimmed
+    }
+
+    /// A VAT number, normalised: upper case, spaces removed. Italian (a partita IVA: `IT` and 11
+    /// digits, or the 11 digits alone) is stored as `IT` + 11 digits after checking its check
+    /// digit; any other country as its 2-letter prefix and 2–13 letters or digits, unchecked.
+    static func vatNumber(_ text: String) throws(RPCError) -> String {
+        let compact = String(text.uppercased().unicodeScalars.filter { $0 != " " })
+        func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
+        func isLetter(_ byte: UInt8) -> Bool { byte >= 0x41 && byte <= 0x5a }
+        let bytes = Array(compact.utf8)
+        let italian: ArraySlice<UInt8>?
+        if bytes.count == 11, bytes.allSatisfy(isDigit) {
+            italian = bytes[...]
+        } else if bytes.count >= 2, bytes[0] == UInt8(ascii: "I"), bytes[1] == UInt8(ascii: "T") {
+            italian = bytes[2...]
+        } else {
+            italian = nil
+        }
+        if let digits = italian {
+            guard digits.count == 11, digits.allSatisfy(isDigit) else {
+                throw RPCError.invalidParams(
+                    field: "params.vatNumber", reason: "an Italian VAT number (partita IVA) is IT followed by 11 digits")
+            }
+            guard partitaIVAIsValid(digits.map { Int($0 - 0x30) }) else {
+                throw RPCError.invalidParams(
+                    field: "params.vatNumber", reason: "not a valid partita IVA: the check digit does not match")
+            }
+            return "IT" + String(decoding: digits, as: UTF8.self)
+        }
+        guard bytes.count >= 4, bytes.count <= 15, isLetter(bytes[0]), isLetter(bytes[1]),
+            bytes[2...].allSatisfy({ isDigit($0) || isLetter($0) })
+        else {
+            throw RPCError.invalidParams(
+                field: "params.vatNumber",
+                reason: "expected an Italian partita IVA (IT + 11 digits) or a foreign VAT number"
+                    + " (2-letter country prefix + 2 to 13 letters or digits)")
+        }
+        return compact
+    }
+
+    /// The partita IVA's check (the Luhn scheme): the digits in odd places are summed as they
+    /// are, those in even places (2nd … 10th) doubled, less 9 when over 9; the 11th digit makes
+    /// the total a multiple of 10. All zeros is refused: no office issues it.
+    static func partitaIVAIsValid(_ digits: [Int]) -> Bool {
+        guard digits.count == 11, digits.contains(where: { $0 != 0 }) else { return false }
+        var sum = 0
+        for (index, digit) in digits.prefix(10).enumerated() {
+            if index % 2 == 0 {
+                sum += digit
+            } else {
+                let doubled = digit * 2
+                sum += doubled > 9 ? doubled - 9 : doubled
+            }
+        }
+        return (10 - sum % 10) % 10 == digits[10]
+    }
+
+    /// An email address: `local@domain`, trimmed; the local part 1–64 characters without spaces,
+    /// quotes, angle brackets or a leading, trailing or doubled dot; the domain two or more
+    /// dot-separated labels of letters, digits and hyphens (internationalised letters allowed),
+    /// the last at least two letters; at most 254 characters in all.
+    static func email(_ text: String, field: String) throws(RPCError) -> String {
+        let email = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        func invalid() -> RPCError { RPCError.invalidParams(field: field, reason: "not a valid email address") }
+        guard email.count <= 254, let at = email.lastIndex(of: "@") else { throw invalid() }
+        let local = email[..<at]
+        let domain = email[email.index(after: at)...]
+        let forbidden: Set<Character> = [" ", "\"", "<", ">", "(", ")", "[", "]", ",", ";", ":", "\\", "@"]
+        guard (1...64).contains(local.count), !local.contains(where: { forbidden.contains($0) || $0.isWhitespace }),
+            !local.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }),
+            local.first != ".", local.last != ".", !local.contains("..")
+        else { throw invalid() }
+        let labels = domain.split(separator: ".", omittingEmptySubsequences: false)
+        guard labels.count >= 2,
+            labels.allSatisfy({ label in
+                (1...63).contains(label.count) && label.first != "-" && label.last != "-"
+                    && label.allSatisfy { $0 == "-" || $0.isLetter || $0.isNumber }
+            }),
+            let top = labels.last, top.count >= 2, top.allSatisfy(\.isLetter)
+        else { throw invalid() }
+        return email
+    }
+
+    /// A value of a closed set, or -32602 with `data.allowed`.
+    static func choice<T: RawRepresentable & CaseIterable>(
+        _ text: String, field: String, as type: T.Type
+    ) throws(RPCError) -> T where T.RawValue == String {
+        guard let value = T(rawValue: text) else {
+            let allowed = T.allCases.map(\.rawValue)
+            throw RPCError.invalidParams(
+                field: field, reason: "must be one of: \(allowed.joined(separator: ", "))",
+                extra: ["allowed": .array(allowed.map { .string($0) })])
+        }
+        return value
+    }
+
+    /// A page size: 1–500, 50 when absent (SPEC §10).
+    static func limit(_ limit: Int?) throws(RPCError) -> Int {
+        guard let limit else { return 50 }
+        guard (1...500).contains(limit) else {
+            throw RPCError.invalidParams(field: "params.limit", reason: "must be between 1 and 500")
+        }
+        return limit
+    }
+
+    /// The argon2id hash of a new password (10–1024 characters), or nil without one.
+    static func passwordHash(_ password: String?) async throws -> String? {
+        guard let password else { return nil }
+        guard password.count >= minimumPasswordLength else {
+            throw RPCError.invalidParams(field: "params.password", reason: "must be at least \(minimumPasswordLength) characters")
+        }
+        guard password.utf8.count <= PasswordHasher.maximumLength else {
+            throw RPCError.invalidParams(field: "params.password", reason: "must be at most \(PasswordHasher.maximumLength) bytes")
+        }
+        return try await PasswordHasher.standard.hashAsync(password)
+    }
+}
+
+/// The opaque `cursor` of a keyset-paginated list: base64url of `k1:<last id>`.
+enum ListCursor {
+    static func encode(_ lastID: Int64) -> String {
+        Base64URL.encode(Array("k1:\(lastID)".utf8))
+    }
+
+    static func decode(_ cursor: String, field: String) throws(RPCError) -> Int64 {
+        guard let bytes = Base64URL.decode(cursor), let text = String(bytes: bytes, encoding: .utf8), text.hasPrefix("k1:"),
+            let id = Int64(text.dropFirst(3))
+        else {
+            throw RPCError.invalidParams(field: field, reason: "not a cursor this list returned")
+        }
+        return id
+    }
+}
+
+/// Base64 with the URL-safe alphabet and no padding (RFC 4648 §5).
+enum Base64URL {
+    static func encode(_ bytes: [UInt8]) -> String {
+        Data(bytes).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    static func decode(_ text: String) -> [UInt8]? {
+        guard text.utf8.allSatisfy({ byte in
+            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a)
+                || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
+        }) else { return nil }
+        var standard = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while standard.utf8.count % 4 != 0 { standard += "=" }
+        return Data(base64Encoded: standard).map { Array($0) }
+    }
+}
+
+// MARK: Views
+
+extension CustomerRecord {
+    /// `{id, code, name, vatNumber, language, email, createdAt, subscriptions}`.
+    func json(subscriptions: [SubscriptionRecord]) -> JSONValue {
+        [
+            "id": .int(id),
+            "code": .string(code),
+            "name": .string(name),
+            "vatNumber": vatNumber.map { .string($0) } ?? .null,
+            "language": .string(language.rawValue),
+            "email": email.map { .string($0) } ?? .null,
+            "createdAt": instant(createdAt),
+            "subscriptions": .array(subscriptions.map(\.json)),
+        ]
+    }
+}
+
+extension SubscriptionRecord {
+    /// `{id, product, mode, from, to, createdAt}`; `from`/`to` null when open-ended.
+    var json: JSONValue {
+        [
+            "id": .int(id),
+            "product": .string(product),
+            "mode": .string(mode.rawValue),
+            "from": from.map { .string($0) } ?? .null,
+            "to": to.map { .string($0) } ?? .null,
+            "createdAt": instant(createdAt),
+        ]
+    }
+}
+
+extension ContactRecord {
+    /// `{id, customer, name, email, language}`; language null = the customer's.
+    var json: JSONValue {
+        [
+            "id": .int(id),
+            "customer": .int(customer),
+            "name": .string(name),
+            "email": .string(email),
+            "language": language.map { .string($0.rawValue) } ?? .null,
+        ]
+    }
+}
+
+extension StaffRecord {
+    /// `{id, name, email, role, active}`.
+    var json: JSONValue {
+        ["id": .int(id), "name": .string(name), "email": .string(email), "role": .string(role.rawValue), "active": .bool(active)]
+    }
+}

@@ -1,0 +1,78 @@
+import Foundation
+import GRDB
+import JSONRPC
+import SportelloDomain
+import SportelloStore
+import Synchronization
+
+/// The calendars and SLA policies, built once and kept in memory: indexing a calendar is far
+/// dearer than the arithmetic it serves. The copy is checked against the database's calendar
+/// revision at most once per `recheckInterval`, so a change made by another process (a stdio
+/// instance beside the socket server) is seen within that interval; changes made through this
+/// process are seen at once.
+final class CalendarCatalog: Sendable {
+    private struct Snapshot {
+        var revision: Int
+        var calendars: [String: BusinessCalendar]
+        var policies: [SLAPolicy]
+        var checkedAt: ContinuousClock.Instant
+    }
+
+    private let database: SportelloDatabase
+    private let recheckInterval: Duration
+    private let snapshot = Mutex<Snapshot?>(nil)
+
+    init(database: SportelloDatabase, recheckInterval: Duration = .seconds(1)) {
+        self.database = database
+        self.recheckInterval = recheckInterval
+    }
+
+    /// The calendar called `name`, or -32003.
+    func calendar(named name: String) throws -> BusinessCalendar {
+        guard let calendar = try current().calendars[name] else {
+            throw RPCError(code: RPCErrorCode.notFound, message: "Not found",
+                           data: ["field": "params.calendar", "reason": .string("no calendar named \"\(name)\"")])
+        }
+        return calendar
+    }
+
+    func calendars() throws -> [BusinessCalendar] {
+        try current().calendars.values.sorted { $0.name < $1.name }
+    }
+
+    func policies() throws -> [SLAPolicy] {
+        try current().policies
+    }
+
+    /// Rebuilds from `db` (inside the transaction that changed a calendar, after the change).
+    func reload(_ db: Database) throws {
+        let fresh = try Self.load(db)
+        snapshot.withLock { $0 = fresh }
+    }
+
+    private func current() throws -> Snapshot {
+        let now = ContinuousClock.now
+        if let cached = snapshot.withLock({ $0 }), now - cached.checkedAt < recheckInterval {
+            return cached
+        }
+        let fresh: Snapshot = try database.pool.read { db in
+            let revision = try CalendarStore.revision(db)
+            if var cached = snapshot.withLock({ $0 }), cached.revision == revision {
+                cached.checkedAt = now
+                return cached
+            }
+            return try Self.load(db)
+        }
+        snapshot.withLock { $0 = fresh }
+        return fresh
+    }
+
+    private static func load(_ db: Database) throws -> Snapshot {
+        let calendars = try CalendarStore.loadAll(db)
+        return Snapshot(
+            revision: try CalendarStore.revision(db),
+            calendars: Dictionary(uniqueKeysWithValues: calendars.map { ($0.name, $0) }),
+            policies: try CalendarStore.policies(db),
+            checkedAt: ContinuousClock.now)
+    }
+}

@@ -1,0 +1,65 @@
+import Foundation
+import JSONRPC
+import SportelloDomain
+
+/// An instant param: RFC 3339 with any offset; anything else is -32602 naming the field.
+public struct Instant: Decodable, Sendable, Hashable {
+    public let date: Date
+
+    public init(_ date: Date) { self.date = date }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let text = try container.decode(String.self)
+        guard let date = RFC3339.parse(text) else {
+            throw DecodingError.dataCorruptedError(
+                in: container, debugDescription: "expected an RFC 3339 instant such as 2026-12-04T18:00:00+01:00, got \"\(text)\"")
+        }
+        self.date = date
+    }
+}
+
+/// A date param that is either recurring (`MM-DD`) or one-off (`YYYY-MM-DD`).
+public enum HolidayDate: Decodable, Sendable, Hashable {
+    case recurring(MonthDay)
+    case once(LocalDate)
+
+    public var text: String {
+        switch self {
+        case .recurring(let monthDay): monthDay.string
+        case .once(let date): date.iso
+        }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let text = try container.decode(String.self)
+        if text.count == 5, let monthDay = MonthDay(string: text) {
+            self = .recurring(monthDay)
+        } else if text.count == 10, let date = LocalDate(iso: text) {
+            self = .once(date)
+        } else {
+            throw DecodingError.dataCorruptedError(
+                in: container, debugDescription: "expected MM-DD (every year) or YYYY-MM-DD (once) naming a real date, got \"\(text)\"")
+        }
+    }
+}
+
+/// Durations out, in the form they came in: `{"minutes": n}`, `{"hours": n}`, `{"workingDays": n}`.
+extension WorkingDuration {
+    var json: JSONValue {
+        switch self {
+        case .minutes(let n): ["minutes": number(n)]
+        case .hours(let n): ["hours": number(n)]
+        case .workingDays(let n): ["workingDays": number(n)]
+        }
+    }
+}
+
+/// A whole number as an integer, anything else as a double: `{"hours": 4}`, not `{"hours": 4.0}`.
+func number(_ value: Double) -> JSONValue {
+    if value == value.rounded(), abs(value) < 9e15 { return .int(Int64(value)) }
+    return .double(value)
+}
+
+func instant(_ date: Date) -> JSONValue { .string(RFC3339.format(date)) }

@@ -1,0 +1,459 @@
+import Foundation
+import GRDB
+import SportelloDomain
+
+// MARK: Time as the store writes it
+
+/// Instants as the account tables store them: UTC text of one fixed width,
+/// `YYYY-MM-DDTHH:MM:SS.sssZ` (to the nearest millisecond, always present), the form SQLite's
+/// `strftime('%Y-%m-%dT%H:%M:%fZ', …)` writes. Fixed width makes text order the same as time
+/// order, so `WHERE at > ?` and `ORDER BY at` work on the text. (The API's own form drops a zero
+/// fraction, `…T17:00:00Z`, which would sort wrongly next to `…T17:00:00.500Z`: the service
+/// reformats on the way out.)
+public enum StoreTime {
+    public static func text(_ date: Date) -> String {
+        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded())
+        let seconds = milliseconds >= 0 ? milliseconds / 1000 : (milliseconds - 999) / 1000
+        let fraction = Int(milliseconds - seconds * 1000)
+        let days = Int(seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400)
+        let secondOfDay = Int(seconds - Int64(days) * 86400)
+        let date = LocalDate(daysSinceEpoch: days)
+        return date.iso + "T" + pad(secondOfDay / 3600, 2) + ":" + pad(secondOfDay / 60 % 60, 2) + ":"
+            + pad(secondOfDay % 60, 2) + "." + pad(fraction, 3) + "Z"
+    }
+
+    /// `date` as the store will give it back: to the nearest millisecond (as `RFC3339.format`
+    /// rounds too).
+    public static func rounded(_ date: Date) -> Date {
+        Date(timeIntervalSince1970: (date.timeIntervalSince1970 * 1000).rounded() / 1000)
+    }
+
+    /// Parses the store's own form (and, leniently, the same without milliseconds).
+    public static func date(_ text: String) -> Date? {
+        let bytes = Array(text.utf8)
+        guard bytes.count == 24 || bytes.count == 20, bytes.last == UInt8(ascii: "Z"), bytes[10] == UInt8(ascii: "T"),
+            let day = LocalDate(iso: String(decoding: bytes[0..<10], as: UTF8.self))
+        else { return nil }
+        func number(_ range: Range<Int>) -> Int? {
+            var value = 0
+            for byte in bytes[range] {
+                guard byte >= 0x30, byte <= 0x39 else { return nil }
+                value = value * 10 + Int(byte - 0x30)
+            }
+            return value
+        }
+        guard bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":"),
+            let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19),
+            hour < 24, minute < 60, second < 60
+        else { return nil }
+        var milliseconds = 0
+        if bytes.count == 24 {
+            guard bytes[19] == UInt8(ascii: "."), let fraction = number(20..<23) else { return nil }
+            milliseconds = fraction
+        }
+        let seconds = Int64(day.daysSinceEpoch) * 86400 + Int64(hour * 3600 + minute * 60 + second)
+        return Date(timeIntervalSince1970: Double(seconds * 1000 + Int64(milliseconds)) / 1000)
+    }
+
+    private static func pad(_ value: Int, _ width: Int) -> String {
+        let digits = String(value)
+        return String(repeating: "0", count: max(0, width - digits.count)) + digits
+    }
+}
+
+// MARK: Records
+
+/// How a customer holds a product (SPEC §2). Only `cloudSaas` and `subscription` give
+/// guaranteed support; `perpetual` licences are served but their tickets are not eligible.
+public enum SubscriptionMode: String, CaseIterable, Sendable, Codable {
+    case cloudSaas, subscription, perpetual
+
+    public var givesSupport: Bool { self != .perpetual }
+}
+
+public struct CustomerRecord: Sendable, Hashable {
+    public var id: Int64
+    public var code: String
+    public var name: String
+    public var vatNumber: String?
+    public var language: Language
+    public var email: String?
+    public var createdAt: Date
+}
+
+public struct SubscriptionRecord: Sendable, Hashable {
+    public var id: Int64
+    public var customer: Int64
+    public var product: String
+    public var mode: SubscriptionMode
+    /// First covered date, `YYYY-MM-DD`; nil = since always.
+    public var from: String?
+    /// Last covered date (included), `YYYY-MM-DD`; nil = open-ended.
+    public var to: String?
+    public var createdAt: Date
+
+    /// Whether the subscription gives support on `date` (`YYYY-MM-DD`).
+    public func covers(_ date: String) -> Bool {
+        mode.givesSupport && (from.map { $0 <= date } ?? true) && (to.map { date <= $0 } ?? true)
+    }
+}
+
+public struct ContactRecord: Sendable, Hashable {
+    public var id: Int64
+    public var customer: Int64
+    public var name: String
+    public var email: String
+    /// The contact's own language; nil = the customer's.
+    public var language: Language?
+    public var hasPassword: Bool
+    public var createdAt: Date
+}
+
+public struct StaffRecord: Sendable, Hashable {
+    public var id: Int64
+    public var name: String
+    public var email: String
+    public var role: StaffRole
+    public var active: Bool
+    public var createdAt: Date
+}
+
+/// A login session, found by the SHA-256 (hex) of its token.
+public struct SessionRecord: Sendable, Hashable {
+    public enum Kind: String, Sendable { case staff, contact }
+    public var tokenHash: String
+    public var kind: Kind
+    public var subject: Int64
+    public var createdAt: Date
+    public var lastSeenAt: Date
+    public var expiresAt: Date
+}
+
+/// Whoever an email logs in as, with the stored password hash (nil: no password set).
+public struct Credential: Sendable {
+    public enum Account: Sendable {
+        case staff(StaffRecord)
+        case contact(ContactRecord)
+    }
+    public var account: Account
+    public var passwordHash: String?
+}
+
+/// A rule of the account tables the caller broke.
+public enum AccountStoreError: Error, Equatable, Sendable {
+    /// `field` (`code`, `vatNumber`, `email`) already belongs to another record.
+    case duplicate(field: String, value: String)
+}
+
+/// A record a store function expected and did not find, or found unreadable.
+public struct CorruptAccountRecord: Error, CustomStringConvertible {
+    public let table: String
+    public let key: String
+    public let reason: String
+    public var description: String { "\(table) \(key): \(reason)" }
+}
+
+// MARK: Queries
+
+/// Customers, subscriptions, contacts, staff, sessions and failed logins. Every function runs in
+/// the caller's transaction; none checks who is asking (the service layer does).
+public enum AccountStore {
+    // MARK: Customers
+
+    public static func customer(_ db: Database, id: Int64) throws -> CustomerRecord? {
+        try Row.fetchOne(db, sql: "SELECT * FROM customer WHERE id = ?", arguments: [id]).map(customer)
+    }
+
+    /// By code, ignoring ASCII case.
+    public static func customer(_ db: Database, code: String) throws -> CustomerRecord? {
+        try Row.fetchOne(db, sql: "SELECT * FROM customer WHERE code = ?", arguments: [code]).map(customer)
+    }
+
+    /// By the normalised VAT number (as `insertCustomer` stores it).
+    public static func customer(_ db: Database, vatNumber: String) throws -> CustomerRecord? {
+        try Row.fetchOne(db, sql: "SELECT * FROM customer WHERE vatNumber = ?", arguments: [vatNumber]).map(customer)
+    }
+
+    /// Inserts a customer; `.duplicate(field: "code" | "vatNumber")` when taken.
+    public static func insertCustomer(
+        _ db: Database, code: String, name: String, vatNumber: String?, language: Language, email: String?, now: Date
+    ) throws -> CustomerRecord {
+        if try customer(db, code: code) != nil { throw AccountStoreError.duplicate(field: "code", value: code) }
+        if let vatNumber, try customer(db, vatNumber: vatNumber) != nil {
+            throw AccountStoreError.duplicate(field: "vatNumber", value: vatNumber)
+        }
+        let createdAt = StoreTime.text(now)
+        try db.execute(
+            sql: "INSERT INTO customer(code, name, vatNumber, language, email, createdAt) VALUES (?, ?, ?, ?, ?, ?)",
+            arguments: [code, name, vatNumber, language.rawValue, email, createdAt])
+        return CustomerRecord(
+            id: db.lastInsertedRowID, code: code, name: name, vatNumber: vatNumber, language: language, email: email,
+            createdAt: StoreTime.date(createdAt) ?? now)
+    }
+
+    /// One page of customers in id order, after the customer `after` (keyset pagination: a page
+    /// never repeats or skips a row however many rows are added meanwhile). `query` matches the
+    /// code, name or VAT number as a substring, ignoring ASCII case; LIKE's wildcards in it are
+    /// taken literally. Returns up to `limit` rows and whether more follow.
+    public static func customers(
+        _ db: Database, query: String?, after: Int64?, limit: Int
+    ) throws -> (items: [CustomerRecord], hasMore: Bool) {
+        var sql = "SELECT * FROM customer WHERE id > ?"
+        var arguments: StatementArguments = [after ?? Int64.min]
+        if let query, !query.isEmpty {
+            sql += #" AND (code LIKE ? ESCAPE '\' OR name LIKE ? ESCAPE '\' OR vatNumber LIKE ? ESCAPE '\')"#
+            let pattern = "%" + likeEscaped(query) + "%"
+            arguments += [pattern, pattern, pattern]
+        }
+        sql += " ORDER BY id LIMIT ?"
+        arguments += [limit + 1]
+        let rows = try Row.fetchAll(db, sql: sql, arguments: arguments).map(customer)
+        return (Array(rows.prefix(limit)), rows.count > limit)
+    }
+
+    /// `text` with LIKE's metacharacters (`%`, `_` and the escape `\`) escaped by `\`.
+    public static func likeEscaped(_ text: String) -> String {
+        var escaped = ""
+        for character in text {
+            if character == "%" || character == "_" || character == "\\" { escaped.append("\\") }
+            escaped.append(character)
+        }
+        return escaped
+    }
+
+    // MARK: Subscriptions
+
+    public static func subscriptions(_ db: Database, customer: Int64) throws -> [SubscriptionRecord] {
+        try Row.fetchAll(db, sql: "SELECT * FROM subscription WHERE customer = ? ORDER BY id", arguments: [customer])
+            .map(subscription)
+    }
+
+    /// The subscriptions of several customers at once (a list page), by customer.
+    public static func subscriptions(_ db: Database, customers: [Int64]) throws -> [Int64: [SubscriptionRecord]] {
+        guard !customers.isEmpty else { return [:] }
+        let marks = Array(repeating: "?", count: customers.count).joined(separator: ",")
+        let rows = try Row.fetchAll(
+            db, sql: "SELECT * FROM subscription WHERE customer IN (\(marks)) ORDER BY id",
+            arguments: StatementArguments(customers))
+        return Dictionary(grouping: try rows.map(subscription), by: \.customer)
+    }
+
+    public static func insertSubscription(
+        _ db: Database, customer: Int64, product: String, mode: SubscriptionMode, from: String?, to: String?, now: Date
+    ) throws -> SubscriptionRecord {
+        let createdAt = StoreTime.text(now)
+        try db.execute(
+            sql: #"INSERT INTO subscription(customer, product, mode, "from", "to", createdAt) VALUES (?, ?, ?, ?, ?, ?)"#,
+            arguments: [customer, product, mode.rawValue, from, to, createdAt])
+        return SubscriptionRecord(
+            id: db.lastInsertedRowID, customer: customer, product: product, mode: mode, from: from, to: to,
+            createdAt: StoreTime.date(createdAt) ?? now)
+    }
+
+    public static func productExists(_ db: Database, code: String) throws -> Bool {
+        try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM product WHERE code = ?)", arguments: [code]) ?? false
+    }
+
+    /// Whether `customer` has guaranteed support for `product` on `date` (`YYYY-MM-DD`): an active
+    /// `cloudSaas` or `subscription` subscription whose period (both ends included, NULL open)
+    /// covers the date (SPEC §2). Tickets without it are accepted but flagged `eligible: false`.
+    public static func isEligible(_ db: Database, customer: Int64, product: String, on date: String) throws -> Bool {
+        try Bool.fetchOne(db, sql: """
+            SELECT EXISTS (
+                SELECT 1 FROM subscription
+                WHERE customer = ? AND product = ? AND mode IN ('cloudSaas', 'subscription')
+                  AND ("from" IS NULL OR "from" <= ?) AND ("to" IS NULL OR "to" >= ?))
+            """, arguments: [customer, product, date, date]) ?? false
+    }
+
+    // MARK: Contacts and staff
+
+    public static func contact(_ db: Database, id: Int64) throws -> ContactRecord? {
+        try Row.fetchOne(db, sql: "SELECT * FROM contact WHERE id = ?", arguments: [id]).map(contact)
+    }
+
+    public static func contacts(_ db: Database, customer: Int64) throws -> [ContactRecord] {
+        try Row.fetchAll(db, sql: "SELECT * FROM contact WHERE customer = ? ORDER BY id", arguments: [customer]).map(contact)
+    }
+
+    /// By email, ignoring ASCII case.
+    public static func contact(_ db: Database, email: String) throws -> ContactRecord? {
+        try Row.fetchOne(db, sql: "SELECT * FROM contact WHERE email = ?", arguments: [email]).map(contact)
+    }
+
+    public static func staff(_ db: Database, id: Int64) throws -> StaffRecord? {
+        try Row.fetchOne(db, sql: "SELECT * FROM staff WHERE id = ?", arguments: [id]).map(staff)
+    }
+
+    /// By email, ignoring ASCII case.
+    public static func staff(_ db: Database, email: String) throws -> StaffRecord? {
+        try Row.fetchOne(db, sql: "SELECT * FROM staff WHERE email = ?", arguments: [email]).map(staff)
+    }
+
+    /// Every staff account, in id order.
+    public static func allStaff(_ db: Database) throws -> [StaffRecord] {
+        try Row.fetchAll(db, sql: "SELECT * FROM staff ORDER BY id").map(staff)
+    }
+
+    /// Whether a staff account or a contact already logs in with `email` (ignoring ASCII case).
+    public static func emailInUse(_ db: Database, _ email: String) throws -> Bool {
+        try Bool.fetchOne(db, sql: """
+            SELECT EXISTS (SELECT 1 FROM staff WHERE email = ?1) OR EXISTS (SELECT 1 FROM contact WHERE email = ?1)
+            """, arguments: [email]) ?? false
+    }
+
+    /// Inserts a contact; `.duplicate(field: "email")` when a staff account or contact has it.
+    public static func insertContact(
+        _ db: Database, customer: Int64, name: String, email: String, language: Language?, passwordHash: String?, now: Date
+    ) throws -> ContactRecord {
+        if try emailInUse(db, email) { throw AccountStoreError.duplicate(field: "email", value: email) }
+        let createdAt = StoreTime.text(now)
+        try db.execute(
+            sql: "INSERT INTO contact(customer, name, email, language, passwordHash, createdAt) VALUES (?, ?, ?, ?, ?, ?)",
+            arguments: [customer, name, email, language?.rawValue, passwordHash, createdAt])
+        return ContactRecord(
+            id: db.lastInsertedRowID, customer: customer, name: name, email: email, language: language,
+            hasPassword: passwordHash != nil, createdAt: StoreTime.date(createdAt) ?? now)
+    }
+
+    /// Inserts a staff account (active); `.duplicate(field: "email")` when the email is taken.
+    public static func insertStaff(
+        _ db: Database, name: String, email: String, role: StaffRole, passwordHash: String?, now: Date
+    ) throws -> StaffRecord {
+        if try emailInUse(db, email) { throw AccountStoreError.duplicate(field: "email", value: email) }
+        let createdAt = StoreTime.text(now)
+        try db.execute(
+            sql: "INSERT INTO staff(name, email, role, passwordHash, active, createdAt) VALUES (?, ?, ?, ?, 1, ?)",
+            arguments: [name, email, role.rawValue, passwordHash, createdAt])
+        return StaffRecord(
+            id: db.lastInsertedRowID, name: name, email: email, role: role, active: true,
+            createdAt: StoreTime.date(createdAt) ?? now)
+    }
+
+    /// Who logs in with `email`, staff first, and their password hash.
+    public static func credential(_ db: Database, email: String) throws -> Credential? {
+        if let row = try Row.fetchOne(db, sql: "SELECT * FROM staff WHERE email = ?", arguments: [email]) {
+            return Credential(account: .staff(try staff(row)), passwordHash: row["passwordHash"])
+        }
+        if let row = try Row.fetchOne(db, sql: "SELECT * FROM contact WHERE email = ?", arguments: [email]) {
+            return Credential(account: .contact(try contact(row)), passwordHash: row["passwordHash"])
+        }
+        return nil
+    }
+
+    // MARK: Sessions
+
+    public static func insertSession(
+        _ db: Database, tokenHash: String, kind: SessionRecord.Kind, subject: Int64, now: Date, expiresAt: Date
+    ) throws {
+        let nowText = StoreTime.text(now)
+        try db.execute(
+            sql: "INSERT INTO auth_session(tokenHash, kind, subject, createdAt, lastSeenAt, expiresAt) VALUES (?, ?, ?, ?, ?, ?)",
+            arguments: [tokenHash, kind.rawValue, subject, nowText, nowText, StoreTime.text(expiresAt)])
+    }
+
+    /// The session with this token hash, expired or not.
+    public static func session(_ db: Database, tokenHash: String) throws -> SessionRecord? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM auth_session WHERE tokenHash = ?", arguments: [tokenHash])
+        else { return nil }
+        func corrupt(_ reason: String) -> CorruptAccountRecord {
+            CorruptAccountRecord(table: "auth_session", key: String(tokenHash.prefix(8)), reason: reason)
+        }
+        guard let kind = SessionRecord.Kind(rawValue: row["kind"]) else { throw corrupt("bad kind") }
+        guard let created = StoreTime.date(row["createdAt"]), let seen = StoreTime.date(row["lastSeenAt"]),
+            let expires = StoreTime.date(row["expiresAt"])
+        else { throw corrupt("bad time") }
+        return SessionRecord(
+            tokenHash: tokenHash, kind: kind, subject: row["subject"], createdAt: created, lastSeenAt: seen, expiresAt: expires)
+    }
+
+    /// Slides an idle session's expiry: seen at `now`, expiring at `expiresAt`.
+    public static func touchSession(_ db: Database, tokenHash: String, now: Date, expiresAt: Date) throws {
+        try db.execute(
+            sql: "UPDATE auth_session SET lastSeenAt = ?, expiresAt = ? WHERE tokenHash = ?",
+            arguments: [StoreTime.text(now), StoreTime.text(expiresAt), tokenHash])
+    }
+
+    /// Deletes a session; false when there was none.
+    @discardableResult
+    public static func deleteSession(_ db: Database, tokenHash: String) throws -> Bool {
+        try db.execute(sql: "DELETE FROM auth_session WHERE tokenHash = ?", arguments: [tokenHash])
+        return db.changesCount > 0
+    }
+
+    /// Deletes the sessions that expired before `now`; returns how many.
+    @discardableResult
+    public static func deleteExpiredSessions(_ db: Database, now: Date) throws -> Int {
+        try db.execute(sql: "DELETE FROM auth_session WHERE expiresAt <= ?", arguments: [StoreTime.text(now)])
+        return db.changesCount
+    }
+
+    // MARK: Failed logins
+
+    /// Records a failed (or, until proven right, provisional) login for `email`; returns its rowid.
+    public static func insertLoginFailure(_ db: Database, email: String, at: Date) throws -> Int64 {
+        try db.execute(sql: "INSERT INTO login_failure(email, at) VALUES (?, ?)", arguments: [email, StoreTime.text(at)])
+        return db.lastInsertedRowID
+    }
+
+    public static func deleteLoginFailure(_ db: Database, rowID: Int64) throws {
+        try db.execute(sql: "DELETE FROM login_failure WHERE rowid = ?", arguments: [rowID])
+    }
+
+    /// The failed logins for `email` at or after `since`, oldest first.
+    public static func loginFailures(_ db: Database, email: String, since: Date) throws -> [Date] {
+        try String.fetchAll(
+            db, sql: "SELECT at FROM login_failure WHERE email = ? AND at >= ? ORDER BY at",
+            arguments: [email, StoreTime.text(since)]
+        ).compactMap(StoreTime.date)
+    }
+
+    /// Forgets failed logins older than `before` (every email).
+    public static func pruneLoginFailures(_ db: Database, before: Date) throws {
+        try db.execute(sql: "DELETE FROM login_failure WHERE at < ?", arguments: [StoreTime.text(before)])
+    }
+
+    // MARK: Row decoding
+
+    private static func customer(_ row: Row) throws -> CustomerRecord {
+        let id: Int64 = row["id"]
+        guard let language = Language(rawValue: row["language"]), let createdAt = StoreTime.date(row["createdAt"]) else {
+            throw CorruptAccountRecord(table: "customer", key: String(id), reason: "bad language or createdAt")
+        }
+        return CustomerRecord(
+            id: id, code: row["code"], name: row["name"], vatNumber: row["vatNumber"], language: language,
+            email: row["email"], createdAt: createdAt)
+    }
+
+    private static func subscription(_ row: Row) throws -> SubscriptionRecord {
+        let id: Int64 = row["id"]
+        guard let mode = SubscriptionMode(rawValue: row["mode"]), let createdAt = StoreTime.date(row["createdAt"]) else {
+            throw CorruptAccountRecord(table: "subscription", key: String(id), reason: "bad mode or createdAt")
+        }
+        return SubscriptionRecord(
+            id: id, customer: row["customer"], product: row["product"], mode: mode, from: row["from"], to: row["to"],
+            createdAt: createdAt)
+    }
+
+    private static func contact(_ row: Row) throws -> ContactRecord {
+        let id: Int64 = row["id"]
+        let languageText: String? = row["language"]
+        let language = languageText.flatMap(Language.init(rawValue:))
+        guard languageText == nil || language != nil, let createdAt = StoreTime.date(row["createdAt"]) else {
+            throw CorruptAccountRecord(table: "contact", key: String(id), reason: "bad language or createdAt")
+        }
+        let hash: String? = row["passwordHash"]
+        return ContactRecord(
+            id: id, customer: row["customer"], name: row["name"], email: row["email"], language: language,
+            hasPassword: hash != nil, createdAt: createdAt)
+    }
+
+    private static func staff(_ row: Row) throws -> StaffRecord {
+        let id: Int64 = row["id"]
+        guard let role = StaffRole(rawValue: row["role"]), let createdAt = StoreTime.date(row["createdAt"]) else {
+            throw CorruptAccountRecord(table: "staff", key: String(id), reason: "bad role or createdAt")
+        }
+        return StaffRecord(
+            id: id, name: row["name"], email: row["email"], role: role, active: row["active"], createdAt: createdAt)
+    }
+}

@@ -1,0 +1,156 @@
+import Foundation
+import GRDB
+import SportelloDomain
+
+/// A stored definition that no longer builds a valid calendar or policy (edited by hand, say).
+public struct CorruptRecord: Error, CustomStringConvertible {
+    public let table: String
+    public let key: String
+    public let reason: String
+
+    public var description: String { "\(table) \(key): \(reason)" }
+}
+
+/// Calendars, SLA policies and products as the database holds them.
+public enum CalendarStore {
+    /// A number that changes whenever any calendar changes; caches compare it.
+    public static func revision(_ db: Database) throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT total(revision) FROM calendar").map { $0 } ?? 0
+    }
+
+    public static func names(_ db: Database) throws -> [String] {
+        try String.fetchAll(db, sql: "SELECT name FROM calendar ORDER BY name")
+    }
+
+    /// Every calendar, built and indexed.
+    public static func loadAll(_ db: Database) throws -> [BusinessCalendar] {
+        try names(db).compactMap { try load(db, name: $0) }
+    }
+
+    public static func load(_ db: Database, name: String) throws -> BusinessCalendar? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT timezone, description FROM calendar WHERE name = ?", arguments: [name])
+        else { return nil }
+        func corrupt(_ reason: String) -> CorruptRecord { CorruptRecord(table: "calendar", key: name, reason: reason) }
+
+        var weekly: [Weekday: [WorkingInterval]] = [:]
+        for hours in try Row.fetchAll(
+            db, sql: #"SELECT weekday, start, "end" FROM calendar_hours WHERE calendar = ? ORDER BY weekday, start"#,
+            arguments: [name])
+        {
+            guard let day = Weekday(rawValue: hours["weekday"]),
+                let interval = WorkingInterval(from: hours["start"], to: hours["end"])
+            else { throw corrupt("bad working hours \(hours)") }
+            weekly[day, default: []].append(interval)
+        }
+        var extra: [MonthDay] = []
+        var oneOff: [LocalDate] = []
+        for date in try String.fetchAll(db, sql: "SELECT date FROM calendar_holiday WHERE calendar = ? ORDER BY date", arguments: [name]) {
+            if let monthDay = MonthDay(string: date) {
+                extra.append(monthDay)
+            } else if let day = LocalDate(iso: date) {
+                oneOff.append(day)
+            } else {
+                throw corrupt("bad holiday \(date)")
+            }
+        }
+        var closures: [Closure] = []
+        for closure in try Row.fetchAll(
+            db, sql: #"SELECT "from", "to", reason FROM calendar_closure WHERE calendar = ? ORDER BY "from", "to""#,
+            arguments: [name])
+        {
+            guard let from = LocalDate(iso: closure["from"]), let to = LocalDate(iso: closure["to"]) else {
+                throw corrupt("bad closure \(closure)")
+            }
+            closures.append(Closure(from: from, to: to, reason: closure["reason"]))
+        }
+        do {
+            return try BusinessCalendar(
+                name: name, timeZoneIdentifier: row["timezone"], description: row["description"], weekly: weekly,
+                extraHolidays: extra, holidays: oneOff, closures: closures)
+        } catch {
+            throw corrupt("\(error)")
+        }
+    }
+
+    /// Adds a closure; false when the same period was already there.
+    @discardableResult
+    public static func addClosure(_ db: Database, calendar: String, closure: Closure) throws -> Bool {
+        try db.execute(
+            sql: #"INSERT OR IGNORE INTO calendar_closure(calendar, "from", "to", reason) VALUES (?, ?, ?, ?)"#,
+            arguments: [calendar, closure.from.iso, closure.to.iso, closure.reason])
+        return try bumpIfChanged(db, calendar: calendar)
+    }
+
+    /// Removes the closure with exactly these dates; false when there was none.
+    @discardableResult
+    public static func removeClosure(_ db: Database, calendar: String, from: LocalDate, to: LocalDate) throws -> Bool {
+        try db.execute(
+            sql: #"DELETE FROM calendar_closure WHERE calendar = ? AND "from" = ? AND "to" = ?"#,
+            arguments: [calendar, from.iso, to.iso])
+        return try bumpIfChanged(db, calendar: calendar)
+    }
+
+    /// Adds a holiday, `MM-DD` (every year) or `YYYY-MM-DD` (once); false when already there.
+    @discardableResult
+    public static func addHoliday(_ db: Database, calendar: String, date: String) throws -> Bool {
+        try db.execute(sql: "INSERT OR IGNORE INTO calendar_holiday(calendar, date) VALUES (?, ?)", arguments: [calendar, date])
+        return try bumpIfChanged(db, calendar: calendar)
+    }
+
+    @discardableResult
+    public static func removeHoliday(_ db: Database, calendar: String, date: String) throws -> Bool {
+        try db.execute(sql: "DELETE FROM calendar_holiday WHERE calendar = ? AND date = ?", arguments: [calendar, date])
+        return try bumpIfChanged(db, calendar: calendar)
+    }
+
+    private static func bumpIfChanged(_ db: Database, calendar: String) throws -> Bool {
+        guard db.changesCount > 0 else { return false }
+        try db.execute(sql: "UPDATE calendar SET revision = revision + 1 WHERE name = ?", arguments: [calendar])
+        return true
+    }
+
+    // MARK: Policies and products
+
+    public static func policies(_ db: Database) throws -> [SLAPolicy] {
+        let targets = Dictionary(grouping: try Row.fetchAll(db, sql: "SELECT * FROM sla_target ORDER BY policy, priority")) {
+            $0["policy"] as String
+        }
+        return try Row.fetchAll(db, sql: "SELECT name, calendar, secondClock FROM sla_policy ORDER BY name").map { row in
+            let name: String = row["name"]
+            func corrupt(_ reason: String) -> CorruptRecord { CorruptRecord(table: "sla_policy", key: name, reason: reason) }
+            guard let clock = SecondClock(rawValue: row["secondClock"]) else { throw corrupt("bad second clock") }
+            let list = try (targets[name] ?? []).map { target in
+                guard let charge = duration(target["chargeTakingUnit"], target["chargeTakingAmount"]),
+                    let second = duration(target["secondUnit"], target["secondAmount"])
+                else { throw corrupt("bad target \(target)") }
+                return SLATarget(priority: target["priority"], severity: target["severity"], chargeTaking: charge, second: second)
+            }
+            do {
+                return try SLAPolicy(name: name, calendar: row["calendar"], secondClock: clock, targets: list)
+            } catch {
+                throw corrupt("\(error)")
+            }
+        }
+    }
+
+    public struct Product: Sendable, Hashable {
+        public let code: String
+        public let name: String
+        public let policy: String
+    }
+
+    public static func products(_ db: Database) throws -> [Product] {
+        try Row.fetchAll(db, sql: "SELECT code, name, policy FROM product ORDER BY code").map {
+            Product(code: $0["code"], name: $0["name"], policy: $0["policy"])
+        }
+    }
+
+    private static func duration(_ unit: String, _ amount: Double) -> WorkingDuration? {
+        switch unit {
+        case "minutes": .minutes(amount)
+        case "hours": .hours(amount)
+        case "workingDays": .workingDays(amount)
+        default: nil
+        }
+    }
+}
