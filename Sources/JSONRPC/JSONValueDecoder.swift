@@ -31,9 +31,12 @@ public struct JSONValueDecoder {
             }
             for container in state.keyedContainers {
                 for key in container.object.keys where !container.used.contains(key) {
+                    let expected = container.expected.sorted()
                     throw ParamsError(
                         field: path(container.codingPath + [AnyKey(key)]),
-                        reason: "unknown param; expected one of: \(container.expected.sorted().joined(separator: ", "))"
+                        reason: expected.isEmpty
+                            ? "unknown param; this takes none"
+                            : "unknown param; expected one of: \(expected.joined(separator: ", "))"
                     )
                 }
             }
@@ -152,9 +155,9 @@ private func decodeScalar<T: Decodable>(_ type: T.Type, from value: JSONValue, c
     }
     if T.self == Int.self { return try integer(Int.self) as! T }
     if T.self == Int64.self { return try integer(Int64.self) as! T }
-    if T.self == Int32.self { return try integer(Int32.self) as! T }
-    if T.self == UInt.self { return try integer(UInt.self) as! T }
-    if T.self == UInt64.self { return try integer(UInt64.self) as! T }
+    // Every other integer width (Int8…UInt32, UInt64, UInt): without this, their
+    // `init(from:)` asks the single-value container for themselves and recurses forever.
+    if let integerType = T.self as? any FixedWidthInteger.Type { return try integer(integerType) as! T }
     if T.self == Double.self || T.self == Float.self {
         let number: Double
         switch value {

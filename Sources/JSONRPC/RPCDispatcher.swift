@@ -123,17 +123,22 @@ public struct RPCDispatcher<Context: Sendable>: Sendable {
         case nil: params = .object(JSONObject())
         case .object(let object)?: params = .object(object)
         case .array?:
+            // Positional params are well-formed JSON-RPC, refused by this server: a call error,
+            // so a notification that has them goes unanswered like any other failing notification.
+            guard id != nil else { return .answered(JSONValue?.none) }
             return invalid(replyID, .invalidParams(field: "params", reason: "params must be an object (by name), not an array"))
         case let other?:
             return invalid(replyID, .invalidRequest("params must be an object, got \(other.typeName)"))
         }
-        // A notification is never answered, not even with an error.
+        // A notification is never answered, not even with an error. (`JSONValue?.none`, not
+        // `nil`: JSONValue is ExpressibleByNilLiteral, so a bare `nil` here would be `.null`
+        // and go out as a "null" reply.)
         let isNotification = id == nil
         if let rejection {
-            return .answered(isNotification ? nil : RPCReply.errorObject(id: replyID, error: rejection))
+            return .answered(isNotification ? JSONValue?.none : RPCReply.errorObject(id: replyID, error: rejection))
         }
         guard let handler = registry.handler(for: method) else {
-            return .answered(isNotification ? nil : RPCReply.errorObject(id: replyID, error: .methodNotFound(method)))
+            return .answered(isNotification ? JSONValue?.none : RPCReply.errorObject(id: replyID, error: .methodNotFound(method)))
         }
         return .call(id: id, method: method, params: params, handler: handler)
     }
@@ -165,16 +170,20 @@ public struct RPCDispatcher<Context: Sendable>: Sendable {
     }
 
     private func finish(id: JSONValue?, method: String, _ outcome: Result<JSONValue, any Error>) -> JSONValue? {
-        guard let id else { return nil }
         switch outcome {
         case .success(let result):
             guard case .object = result else {
                 reportInternalError(method, RPCError.internalError("result is not an object"))
+                guard let id else { return nil }
                 return RPCReply.errorObject(id: id, error: .internalError("the method produced a result that is not an object"))
             }
+            guard let id else { return nil }
             return .object(["jsonrpc": "2.0", "id": id, "result": result])
         case .failure(let error):
-            return RPCReply.errorObject(id: id, error: rpcError(for: error, method: method))
+            // Converted (and an unexpected error reported) even for a notification, which gets no reply.
+            let error = rpcError(for: error, method: method)
+            guard let id else { return nil }
+            return RPCReply.errorObject(id: id, error: error)
         }
     }
 
