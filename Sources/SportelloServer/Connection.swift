@@ -33,9 +33,11 @@ public protocol RPCSession: Sendable {
 /// Asks a connection to finish what it has read and close (graceful shutdown).
 struct DrainEvent: Sendable {}
 
-/// Dispatches the frames of one connection, each on its own task, so that replies may go out
-/// in any order; bounds the requests in flight by pausing reads, coalesces flushes, and
-/// closes once the input has ended (or a drain was asked) and every reply is written.
+/// Runs the messages of one connection in the order they arrive: a message the dispatcher
+/// answers inline is answered at once; one that needs asynchronous work holds the messages
+/// behind it until it is done, so a client that pipelines "create, then use" gets what it
+/// means. Stops reading while too many messages wait, coalesces flushes, and closes once the
+/// input has ended (or a drain was asked) and every reply is written.
 final class RPCChannelHandler: ChannelDuplexHandler {
     typealias InboundIn = InboundFrame
     typealias OutboundIn = ByteBuffer
@@ -43,11 +45,13 @@ final class RPCChannelHandler: ChannelDuplexHandler {
 
     private let session: any RPCSession
     private let state: ServerState
-    private let maximumInFlight: Int
+    private let maximumQueued: Int
     private let maximumMessageBytes: Int
 
     private var framing: Framing = .ndjson
-    private var inFlight = 0
+    /// An asynchronous message is running; the ones behind it wait in `queue`.
+    private var busy = false
+    private var queue = CircularBuffer<(message: ByteBuffer, rejection: RPCError?)>()
     private var readPending = false
     private var inputClosed = false
     private var draining = false
@@ -55,10 +59,10 @@ final class RPCChannelHandler: ChannelDuplexHandler {
     private var closing = false
     private var lastWrite: EventLoopFuture<Void>?
 
-    init(session: any RPCSession, state: ServerState, maximumInFlight: Int, maximumMessageBytes: Int) {
+    init(session: any RPCSession, state: ServerState, maximumQueued: Int, maximumMessageBytes: Int) {
         self.session = session
         self.state = state
-        self.maximumInFlight = maximumInFlight
+        self.maximumQueued = maximumQueued
         self.maximumMessageBytes = maximumMessageBytes
     }
 
@@ -90,13 +94,22 @@ final class RPCChannelHandler: ChannelDuplexHandler {
     }
 
     private func dispatch(_ message: ByteBuffer, context: ChannelHandlerContext) {
+        // Requests read once draining has begun are refused; those read before still run.
         let rejection: RPCError? = (draining || state.isShuttingDown) ? .shuttingDown : nil
         state.touch()
+        if busy {
+            queue.append((message, rejection))
+        } else {
+            run(message, rejection: rejection, context: context)
+        }
+    }
+
+    private func run(_ message: ByteBuffer, rejection: RPCError?, context: ChannelHandlerContext) {
         switch session.dispatch(message: message.readableBytesView, rejection: rejection) {
         case .reply(let reply):
             if let reply { self.reply(reply, context: context) }
         case .suspend(let work):
-            inFlight += 1
+            busy = true
             state.requestStarted()
             let loop = context.eventLoop
             let bound = NIOLoopBound((self, context), eventLoop: loop)
@@ -111,10 +124,13 @@ final class RPCChannelHandler: ChannelDuplexHandler {
     }
 
     private func finished(reply: [UInt8]?, context: ChannelHandlerContext) {
-        inFlight -= 1
+        busy = false
         state.requestFinished()
         if let reply { self.reply(reply, context: context) }
-        if readPending, inFlight < maximumInFlight {
+        while !busy, let (message, rejection) = queue.popFirst() {
+            run(message, rejection: rejection, context: context)
+        }
+        if readPending, queue.count < maximumQueued {
             readPending = false
             context.read()
         }
@@ -143,7 +159,7 @@ final class RPCChannelHandler: ChannelDuplexHandler {
     }
 
     func read(context: ChannelHandlerContext) {
-        if inFlight >= maximumInFlight {
+        if queue.count >= maximumQueued {
             readPending = true
         } else {
             context.read()
@@ -169,7 +185,7 @@ final class RPCChannelHandler: ChannelDuplexHandler {
     }
 
     private func closeIfDone(context: ChannelHandlerContext) {
-        guard inputClosed || draining, inFlight == 0, !closing else { return }
+        guard inputClosed || draining, !busy, queue.isEmpty, !closing else { return }
         closing = true
         context.flush()
         let channel = context.channel

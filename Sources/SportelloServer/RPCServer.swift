@@ -9,8 +9,9 @@ import ServiceLifecycle
 public struct ServerOptions: Sendable {
     /// A message longer than this is answered with -32008 and skipped without being buffered.
     public var maximumMessageBytes = 1 << 20
-    /// Requests one connection may have in flight before the server stops reading from it.
-    public var maximumInFlightPerConnection = 128
+    /// Messages one connection may have waiting (behind a running one) before the server stops
+    /// reading from it.
+    public var maximumQueuedPerConnection = 128
     /// Exit (successfully) after this long with no connection and no request in flight.
     public var exitIdleTime: Duration?
 
@@ -160,7 +161,7 @@ public final class RPCServer: Service, Sendable {
                 ByteToMessageHandler(FrameDecoder(maximumMessageBytes: options.maximumMessageBytes)))
             try channel.pipeline.syncOperations.addHandler(
                 RPCChannelHandler(
-                    session: session, state: state, maximumInFlight: options.maximumInFlightPerConnection,
+                    session: session, state: state, maximumQueued: options.maximumQueuedPerConnection,
                     maximumMessageBytes: options.maximumMessageBytes))
         }
     }
@@ -180,6 +181,10 @@ public final class RPCServer: Service, Sendable {
 
     private func bindSocket(path: String, state: ServerState) async throws -> any Channel {
         try prepareSocketPath(path)
+        // Create the socket file as 0660 already: a chmod after bind leaves a moment in which
+        // the socket listens with the umask's mode (0777 under umask 0) and anyone may connect.
+        let previousMask = umask(0o117)
+        defer { umask(previousMask) }
         let channel = try await serverBootstrap(state: state)
             .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: false).get()
         chmod(path, 0o660)
