@@ -8,12 +8,12 @@ PREFIX       ?= /usr/local
 VAR          ?= $(CURDIR)/var
 SOCKET       ?= $(VAR)/sportello.sock
 DATABASE     ?= $(VAR)/sportello.db
-DEB_PACKAGES := libsqlite3-dev libsystemd-dev libargon2-dev pkg-config socat python3
+DEB_PACKAGES := libsqlite3-dev libsystemd-dev libargon2-dev pkg-config socat python3 systemd
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEBUG_BIN     = $(CURDIR)/.build/debug/sportello
 RELEASE_BIN   = $(CURDIR)/.build/release/sportello
 
-.PHONY: all deps build release run test test-swift test-contract test-clients test-systemd bench install clean
+.PHONY: all deps build release run test test-swift test-contract bench install clean
 
 all: build
 
@@ -46,7 +46,7 @@ run: release
 ## Every suite; swift test prints its summary, the Python suites theirs.
 test: deps
 	$(SWIFT) build --build-tests
-	$(MAKE) --no-print-directory test-swift test-contract test-clients test-systemd
+	$(MAKE) --no-print-directory test-swift test-contract test-clients test-systemd SPORTELLO_BIN=$(DEBUG_BIN)
 
 test-swift:
 	$(SWIFT) test --skip-build
@@ -54,28 +54,17 @@ test-swift:
 test-contract:
 	SPORTELLO_BIN=$(DEBUG_BIN) python3 -m unittest discover -s Tests/Contract -v
 
-test-clients:
-	SPORTELLO_BIN=$(DEBUG_BIN) python3 -m unittest discover -s clients/python -v
-
-test-systemd:
-	SPORTELLO_BIN=$(DEBUG_BIN) sh deploy/systemd/verify.sh
-	SPORTELLO_BIN=$(DEBUG_BIN) sh deploy/systemd/test_socket_activation.sh
-
 bench: deps
 	$(SWIFT) build -c release --product sportello
 	$(SWIFT) build -c release --product sportello-bench
 	$(CURDIR)/.build/release/sportello-bench --server $(RELEASE_BIN)
 
-## Installs the binary, the shell client and the systemd units; creates the service user.
-install: release
-	id sportello >/dev/null 2>&1 || $(SUDO) useradd --system --no-create-home --shell /usr/sbin/nologin sportello
-	$(SUDO) install -D -m 0755 $(RELEASE_BIN) $(DESTDIR)$(PREFIX)/bin/sportello
-	$(SUDO) install -D -m 0755 clients/sh/sportello-rpc $(DESTDIR)$(PREFIX)/bin/sportello-rpc
-	$(SUDO) install -D -m 0644 deploy/systemd/sportello.socket $(DESTDIR)/etc/systemd/system/sportello.socket
-	$(SUDO) install -D -m 0644 deploy/systemd/sportello.service $(DESTDIR)/etc/systemd/system/sportello.service
-	@if [ -d /run/systemd/system ]; then $(SUDO) systemctl daemon-reload; \
-		echo "now: systemctl enable --now sportello.socket"; \
-	else echo "systemd is not running here: units installed, not loaded"; fi
+## Installs the binary, the shell client and the systemd units; creates the service user
+## (see clients/clients.mk).
+install: release install-units
 
 clean:
 	$(SWIFT) package clean
+
+# test-clients, test-systemd, install-units (after every target here, so `make` alone builds)
+include clients/clients.mk
