@@ -69,6 +69,7 @@ public final class RPCServer: Service, Sendable {
 
     public func run() async throws {
         let isStdio = if case .stdio = listener { true } else { false }
+        if !isStdio { raiseDescriptorLimit(logger: logger) }
         let state = ServerState(logger: logger, stopWhenLastConnectionCloses: isStdio)
         let stopped = group.next().makePromise(of: Void.self)
         state.onStopped { stopped.succeed() }

@@ -38,8 +38,14 @@ struct DatabaseOption: ParsableArguments {
         return "var/sportello.db"
     }
 
+    /// Opens and migrates the database; a failure names the file and exits 1.
     func open() throws -> SportelloDatabase {
-        try SportelloDatabase(path: resolvedPath)
+        do {
+            return try SportelloDatabase(path: resolvedPath)
+        } catch {
+            FileHandle.standardError.write(Data("sportello: cannot open the database at \(resolvedPath): \(error)\n".utf8))
+            throw ExitCode(1)
+        }
     }
 }
 
@@ -97,13 +103,7 @@ struct Serve: AsyncParsableCommand {
                 throw ValidationError(ServerError.noInheritedSockets.description)
             }
         }
-        let store: SportelloDatabase
-        do {
-            store = try database.open()
-        } catch {
-            logger.critical("cannot open the database at \(database.resolvedPath): \(error)")
-            throw ExitCode(1)
-        }
+        let store = try database.open()
         let service = SportelloService(environment: ServiceEnvironment(database: store, logger: logger))
         let dispatcher = service.makeDispatcher(maximumBatchSize: maxBatchSize)
 
