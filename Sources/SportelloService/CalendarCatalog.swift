@@ -15,6 +15,8 @@ final class CalendarCatalog: Sendable {
         var revision: Int
         var calendars: [String: BusinessCalendar]
         var policies: [SLAPolicy]
+        /// Product code → its SLA policy's name.
+        var productPolicies: [String: String]
         var checkedAt: ContinuousClock.Instant
     }
 
@@ -42,6 +44,17 @@ final class CalendarCatalog: Sendable {
 
     func policies() throws -> [SLAPolicy] {
         try current().policies
+    }
+
+    /// The SLA policy of a product and the calendar its clocks run on.
+    func sla(forProduct product: String) throws -> (policy: SLAPolicy, calendar: BusinessCalendar) {
+        let snapshot = try current()
+        guard let name = snapshot.productPolicies[product], let policy = snapshot.policies.first(where: { $0.name == name }),
+            let calendar = snapshot.calendars[policy.calendar]
+        else {
+            throw RPCError.notFound(field: "params.product", "no product \"\(product)\" with an SLA policy")
+        }
+        return (policy, calendar)
     }
 
     /// Rebuilds from `db` (inside the transaction that changed a calendar, after the change).
@@ -73,6 +86,7 @@ final class CalendarCatalog: Sendable {
             revision: try CalendarStore.revision(db),
             calendars: Dictionary(uniqueKeysWithValues: calendars.map { ($0.name, $0) }),
             policies: try CalendarStore.policies(db),
+            productPolicies: Dictionary(try CalendarStore.products(db).map { ($0.code, $0.policy) }, uniquingKeysWith: { a, _ in a }),
             checkedAt: ContinuousClock.now)
     }
 }

@@ -16,6 +16,7 @@ public struct SportelloService: Sendable {
         registerServerMethods(into: &registry)
         registerCalendarMethods(into: &registry)
         registerAccountMethods(into: &registry)
+        registerTicketMethods(into: &registry)
         return registry
     }
 

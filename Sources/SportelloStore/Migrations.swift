@@ -8,6 +8,7 @@ enum Migrations {
         v1Foundation,
         v2CalendarsAndPolicies,
         v3Accounts,
+        v4Tickets,
     ]
 
     /// Installation facts: when the database was created.

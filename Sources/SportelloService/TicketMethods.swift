@@ -1,0 +1,800 @@
+import Foundation
+import GRDB
+import JSONRPC
+import SportelloDomain
+import SportelloStore
+
+// MARK: Method declarations
+
+public enum TicketOpen: RPCMethod {
+    public static let name = "ticket.open"
+    public struct Params: Decodable, Sendable {
+        public var customer: CustomerRef?
+        public var contact: Int64?
+        public var product: String
+        public var subject: String
+        public var body: String
+        public var channel: String
+        public var severity: Int?
+        public var language: String?
+        public var receivedAt: Instant?
+        public var idempotencyKey: String?
+    }
+    public typealias Result = JSONValue
+}
+
+public struct TicketRefParams: Decodable, Sendable {
+    public var ticket: Int64
+}
+
+public enum TicketGet: RPCMethod {
+    public static let name = "ticket.get"
+    public typealias Params = TicketRefParams
+    public typealias Result = JSONValue
+}
+
+public enum TicketList: RPCMethod {
+    public static let name = "ticket.list"
+    public struct Params: Decodable, Sendable {
+        public var status: String?
+        public var assignee: Int64?
+        public var customer: CustomerRef?
+        public var classification: String?
+        public var priority: Int?
+        public var slaState: String?
+        public var query: String?
+        public var limit: Int?
+        public var cursor: String?
+    }
+    public typealias Result = JSONValue
+}
+
+public enum TicketTakeCharge: RPCMethod {
+    public static let name = "ticket.takeCharge"
+    public struct Params: Decodable, Sendable {
+        public var ticket: Int64
+        public var classification: String
+        public var priority: Int
+        public var assignee: Int64?
+        public var expectedVersion: Int?
+    }
+    public typealias Result = JSONValue
+}
+
+public enum TicketAssign: RPCMethod {
+    public static let name = "ticket.assign"
+    public struct Params: Decodable, Sendable {
+        public var ticket: Int64
+        public var assignee: Int64
+        public var expectedVersion: Int?
+    }
+    public typealias Result = JSONValue
+}
+
+public enum TicketSetPriority: RPCMethod {
+    public static let name = "ticket.setPriority"
+    public struct Params: Decodable, Sendable {
+        public var ticket: Int64
+        public var priority: Int
+        public var expectedVersion: Int?
+    }
+    public typealias Result = JSONValue
+}
+
+public enum TicketRequestClarification: RPCMethod {
+    public static let name = "ticket.requestClarification"
+    public struct Params: Decodable, Sendable {
+        public var ticket: Int64
+        public var message: String
+        public var expectedVersion: Int?
+    }
+    public typealias Result = JSONValue
+}
+
+public enum TicketAddMessage: RPCMethod {
+    public static let name = "ticket.addMessage"
+    public struct Params: Decodable, Sendable {
+        public var ticket: Int64
+        public var body: String
+        public var `internal`: Bool?
+        public var expectedVersion: Int?
+    }
+    public typealias Result = JSONValue
+}
+
+public enum TicketClose: RPCMethod {
+    public static let name = "ticket.close"
+    public struct Params: Decodable, Sendable {
+        public var ticket: Int64
+        public var text: String?
+        public var expectedVersion: Int?
+    }
+    public typealias Result = JSONValue
+}
+
+public enum TicketHistory: RPCMethod {
+    public static let name = "ticket.history"
+    public typealias Params = TicketRefParams
+    public typealias Result = JSONValue
+}
+
+public enum SLAStatus: RPCMethod {
+    public static let name = "sla.status"
+    public typealias Params = TicketRefParams
+    public typealias Result = JSONValue
+}
+
+public enum NotificationList: RPCMethod {
+    public static let name = "notification.list"
+    public struct Params: Decodable, Sendable {
+        public var ticket: Int64?
+        public var kind: String?
+        public var limit: Int?
+        public var cursor: String?
+    }
+    public typealias Result = JSONValue
+}
+
+// MARK: Limits
+
+enum TicketLimits {
+    static let subjectCharacters = 500
+    static let bodyBytes = 256 * 1024
+    static let idempotencyKeyCharacters = 200
+    static let queryCharacters = 200
+}
+
+/// The workflow actions that are methods today (quotes come later).
+private let methodActions: Set<TicketAction> = [.takeCharge, .assign, .setPriority, .requestClarification, .addMessage, .close]
+
+// MARK: Handlers
+
+extension SportelloService {
+    func registerTicketMethods(into registry: inout MethodRegistry<CallContext>) {
+        let tickets = TicketOperations(environment: environment, calendars: calendars)
+
+        registry.register(TicketOpen.self) { params, context in
+            try await checkSession(context)
+            return try await tickets.open(params, principal: try context.requirePrincipal())
+        }
+        registry.register(TicketGet.self) { params, context in
+            try await checkSession(context)
+            return try await tickets.get(params.ticket, principal: try context.requirePrincipal())
+        }
+        registry.register(TicketList.self) { params, context in
+            try await checkSession(context)
+            return try await tickets.list(params, principal: try context.requirePrincipal())
+        }
+        registry.register(TicketTakeCharge.self) { params, context in
+            try await checkSession(context)
+            let classification = try AccountValidation.choice(params.classification, field: "params.classification", as: Classification.self)
+            let priority = try checkedPriority(params.priority, field: "params.priority")
+            return try await tickets.change(
+                params.ticket, expectedVersion: params.expectedVersion, principal: try context.requirePrincipal(),
+                action: "takeCharge",
+                command: .takeCharge(classification: classification, priority: priority, assignee: params.assignee),
+                assignee: params.assignee)
+        }
+        registry.register(TicketAssign.self) { params, context in
+            try await checkSession(context)
+            return try await tickets.change(
+                params.ticket, expectedVersion: params.expectedVersion, principal: try context.requirePrincipal(),
+                action: "assign", command: .assign(assignee: params.assignee), assignee: params.assignee)
+        }
+        registry.register(TicketSetPriority.self) { params, context in
+            try await checkSession(context)
+            let priority = try checkedPriority(params.priority, field: "params.priority")
+            return try await tickets.change(
+                params.ticket, expectedVersion: params.expectedVersion, principal: try context.requirePrincipal(),
+                action: "setPriority", command: .setPriority(priority))
+        }
+        registry.register(TicketRequestClarification.self) { params, context in
+            try await checkSession(context)
+            let text = try checkedBody(params.message, field: "params.message")
+            return try await tickets.change(
+                params.ticket, expectedVersion: params.expectedVersion, principal: try context.requirePrincipal(),
+                action: "requestClarification", command: .requestClarification(text: text), message: (text, false))
+        }
+        registry.register(TicketAddMessage.self) { params, context in
+            try await checkSession(context)
+            let text = try checkedBody(params.body, field: "params.body")
+            return try await tickets.addMessage(
+                params.ticket, text: text, isInternal: params.internal ?? false, expectedVersion: params.expectedVersion,
+                principal: try context.requirePrincipal())
+        }
+        registry.register(TicketClose.self) { params, context in
+            try await checkSession(context)
+            let text = try params.text.map { try checkedBody($0, field: "params.text", allowEmpty: true) }
+            let closingText = text.flatMap { $0.isEmpty ? nil : $0 }
+            return try await tickets.change(
+                params.ticket, expectedVersion: params.expectedVersion, principal: try context.requirePrincipal(),
+                action: "close", command: .close(text: closingText), message: closingText.map { ($0, false) })
+        }
+        registry.register(TicketHistory.self) { params, context in
+            try await checkSession(context)
+            return try await tickets.history(params.ticket, principal: try context.requirePrincipal())
+        }
+        registry.register(SLAStatus.self) { params, context in
+            try await checkSession(context)
+            return try await tickets.slaStatus(params.ticket, principal: try context.requirePrincipal())
+        }
+        registry.register(NotificationList.self) { params, context in
+            try await checkSession(context)
+            return try await tickets.notifications(params, principal: try context.requireStaff())
+        }
+    }
+}
+
+private func checkedPriority(_ priority: Int, field: String) throws(RPCError) -> Int {
+    guard Priority.validRange.contains(priority) else {
+        throw RPCError.invalidParams(
+            field: field, reason: "must be 1 (Blocking), 2 (High), 3 (Medium) or 4 (Low)", extra: ["allowed": [1, 2, 3, 4]])
+    }
+    return priority
+}
+
+/// A message text: not blank, at most 256 KiB of UTF-8. Kept byte for byte.
+private func checkedBody(_ text: String, field: String, allowEmpty: Bool = false) throws(RPCError) -> String {
+    if !allowEmpty, text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+        throw RPCError.invalidParams(field: field, reason: "must not be empty")
+    }
+    guard text.utf8.count <= TicketLimits.bodyBytes else {
+        throw RPCError.invalidParams(field: field, reason: "must be at most \(TicketLimits.bodyBytes) bytes (256 KiB)")
+    }
+    return text
+}
+
+extension Principal {
+    /// `system`, `staff:3`, `contact:7`: how history rows and idempotency keys name the caller.
+    var key: String {
+        switch self {
+        case .system: "system"
+        case .staff(let id, _): "staff:\(id)"
+        case .contact(let id, _): "contact:\(id)"
+        }
+    }
+
+    var kind: String {
+        switch self {
+        case .system: "system"
+        case .staff: "staff"
+        case .contact: "contact"
+        }
+    }
+
+    var id: Int64? {
+        switch self {
+        case .system: nil
+        case .staff(let id, _), .contact(let id, _): id
+        }
+    }
+
+    var isAdminOrSystem: Bool {
+        switch self {
+        case .system, .staff(_, .admin): true
+        default: false
+        }
+    }
+
+    var visibility: TicketFilter.Visibility {
+        switch self {
+        case .system: .all
+        case .staff(let id, let role): role.managesTickets ? .all : .assignedTo(id)
+        case .contact(let id, let customer): .contact(id: id, customer: customer)
+        }
+    }
+}
+
+/// The ticket operations: each reads or changes one ticket in one transaction, with its
+/// history rows and outbox notifications.
+struct TicketOperations: Sendable {
+    let environment: ServiceEnvironment
+    let calendars: CalendarCatalog
+
+    private var pool: DatabasePool { environment.database.pool }
+
+    // MARK: Open
+
+    func open(_ params: TicketOpen.Params, principal: Principal) async throws -> JSONValue {
+        let channel = try AccountValidation.choice(params.channel, field: "params.channel", as: Channel.self)
+        let explicitLanguage = try params.language.map { try AccountValidation.choice($0, field: "params.language", as: Language.self) }
+        if let severity = params.severity { _ = try checkedPriority(severity, field: "params.severity") }
+        let subject = params.subject.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !subject.isEmpty else { throw RPCError.invalidParams(field: "params.subject", reason: "must not be empty") }
+        guard subject.count <= TicketLimits.subjectCharacters else {
+            throw RPCError.invalidParams(field: "params.subject", reason: "must be at most \(TicketLimits.subjectCharacters) characters")
+        }
+        let body = try checkedBody(params.body, field: "params.body")
+        let now = environment.now()
+        var receivedAt = now
+        if let given = params.receivedAt {
+            guard principal.isAdminOrSystem else {
+                throw RPCError.forbidden("receivedAt is for imports and the mail channel: admin or system only")
+            }
+            guard given.date <= now.addingTimeInterval(1) else {
+                throw RPCError.invalidParams(field: "params.receivedAt", reason: "must not be in the future")
+            }
+            receivedAt = given.date
+        }
+        if let key = params.idempotencyKey, key.isEmpty || key.count > TicketLimits.idempotencyKeyCharacters {
+            throw RPCError.invalidParams(field: "params.idempotencyKey", reason: "must be 1 to \(TicketLimits.idempotencyKeyCharacters) characters")
+        }
+        let (policy, calendar) = try calendars.sla(forProduct: params.product)
+        let digest = params.idempotencyKey.map { _ in Self.digest(params) }
+        let received = receivedAt
+
+        let ticketID: Int64 = try await pool.write { db in
+            if let key = params.idempotencyKey, let digest,
+                let earlier = try TicketStore.idempotentTicket(db, principal: principal.key, key: key)
+            {
+                guard earlier.digest == digest else {
+                    throw RPCError.invalidParams(
+                        field: "params.idempotencyKey", reason: "already used for a different ticket.open; use a new key")
+                }
+                return earlier.ticket
+            }
+            // Who the ticket is for.
+            let customer: CustomerRecord
+            var contact: ContactRecord?
+            switch principal {
+            case .contact(let id, let customerID):
+                if let given = params.contact, given != id {
+                    throw RPCError.forbidden("a contact opens tickets as themselves")
+                }
+                contact = try AccountStore.contact(db, id: id)
+                guard let own = try AccountStore.customer(db, id: customerID) else {
+                    throw RPCError.notFound(field: "params.customer", "your company no longer exists")
+                }
+                if let given = params.customer {
+                    let named = try given.resolve(db)
+                    guard named.id == own.id else { throw RPCError.forbidden("a contact opens tickets for their own company") }
+                }
+                customer = own
+            case .system, .staff:
+                if let contactID = params.contact {
+                    guard let found = try AccountStore.contact(db, id: contactID) else {
+                        throw RPCError.notFound(field: "params.contact", "no contact with id \(contactID)")
+                    }
+                    contact = found
+                    guard let company = try AccountStore.customer(db, id: found.customer) else {
+                        throw RPCError.notFound(field: "params.contact", "the contact's company no longer exists")
+                    }
+                    if let given = params.customer, try given.resolve(db).id != company.id {
+                        throw RPCError.invalidParams(field: "params.contact", reason: "the contact does not belong to that customer")
+                    }
+                    customer = company
+                } else if let given = params.customer {
+                    customer = try given.resolve(db)
+                } else {
+                    throw RPCError.invalidParams(field: "params.contact", reason: "name the contact (or at least the customer) the ticket is for")
+                }
+            }
+            let decision = try Self.decided(TicketWorkflow.open(
+                customer: customer.id, reporterContact: contact?.id, declaredPriority: params.severity))
+            let language = explicitLanguage
+                ?? LanguageDetector.detect(subject + "\n" + body)?.language
+                ?? contact?.language ?? customer.language
+            let eligible = try AccountStore.isEligible(
+                db, customer: customer.id, product: params.product, on: String(StoreTime.text(received).prefix(10)))
+            var ticket = TicketRecord(
+                customer: customer.id, contact: contact?.id, product: params.product, subject: subject, channel: channel,
+                language: language, priority: decision.state.priority, severity: params.severity, status: decision.state.status,
+                eligible: eligible, receivedAt: received, createdAt: now, updatedAt: now)
+            try TicketSLA.index(&ticket, pauses: [], policy: policy, calendar: calendar, now: now)
+            ticket.id = try TicketStore.insert(db, ticket)
+            try TicketStore.addMessage(
+                db, ticket: ticket.id, authorKind: contact != nil && principal.kind == "contact" ? "contact" : principal.kind,
+                authorID: principal.id, body: body, isInternal: false, at: received, subject: subject)
+            var changes = JSONObject()
+            changes["status"] = [.null, .string(ticket.status.rawValue)]
+            changes["priority"] = [.null, .int(Int64(ticket.priority))]
+            changes["language"] = [.null, .string(language.rawValue)]
+            changes["eligible"] = [.null, .bool(eligible)]
+            try Self.record(db, ticket: ticket, principal: principal, action: "open", changes: changes, events: decision.events, at: now)
+            try Self.notify(db, ticket: ticket, customer: customer, contact: contact, kinds: decision.notifications, message: nil, at: now)
+            if let key = params.idempotencyKey, let digest {
+                try TicketStore.rememberIdempotency(db, principal: principal.key, key: key, digest: digest, ticket: ticket.id, at: now)
+            }
+            return ticket.id
+        }
+        return try await view(ticketID, principal: principal, recordRead: false)
+    }
+
+    /// A digest of everything that defines the ticket, so a retry can be told from a reuse.
+    private static func digest(_ params: TicketOpen.Params) -> String {
+        let customer: JSONValue = switch params.customer {
+        case .id(let id)?: .int(id)
+        case .code(let code)?: .string(code)
+        case nil: .null
+        }
+        let canonical: JSONValue = [
+            "customer": customer, "contact": params.contact.map { .int($0) } ?? .null, "product": .string(params.product),
+            "subject": .string(params.subject), "body": .string(params.body), "channel": .string(params.channel),
+            "severity": params.severity.map { .int(Int64($0)) } ?? .null, "language": params.language.map { .string($0) } ?? .null,
+            "receivedAt": params.receivedAt.map { instant($0.date) } ?? .null,
+        ]
+        return SHA256.hexString(SHA256.hash(JSONSerializer.serialize(canonical)))
+    }
+
+    // MARK: Read
+
+    func get(_ id: Int64, principal: Principal) async throws -> JSONValue {
+        try await view(id, principal: principal, recordRead: true)
+    }
+
+    /// The ticket as `principal` may see it. Operators' reads are recorded (SPEC §1).
+    private func view(_ id: Int64, principal: Principal, recordRead: Bool) async throws -> JSONValue {
+        let now = environment.now()
+        let isOperator: Bool = if case .staff(_, .operator) = principal { true } else { false }
+        if recordRead && isOperator {
+            return try await pool.write { db in
+                let ticket = try Self.visibleTicket(db, id: id, principal: principal)
+                try Self.record(db, ticket: ticket, principal: principal, action: "read", changes: [:], events: [], at: now)
+                return try render(db, ticket: ticket, principal: principal, now: now)
+            }
+        }
+        return try await pool.read { db in
+            let ticket = try Self.visibleTicket(db, id: id, principal: principal)
+            return try render(db, ticket: ticket, principal: principal, now: now)
+        }
+    }
+
+    func list(_ params: TicketList.Params, principal: Principal) async throws -> JSONValue {
+        let limit = try AccountValidation.limit(params.limit)
+        let before = try params.cursor.map { try ListCursor.decode($0, field: "params.cursor") }
+        let status = try params.status.map { try AccountValidation.choice($0, field: "params.status", as: TicketStatus.self) }
+        let classification = try params.classification.map {
+            try AccountValidation.choice($0, field: "params.classification", as: Classification.self)
+        }
+        let slaState = try params.slaState.map { try AccountValidation.choice($0, field: "params.slaState", as: SLAClockState.self) }
+        let priority = try params.priority.map { try checkedPriority($0, field: "params.priority") }
+        var query: String?
+        if let text = params.query?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty {
+            guard text.count <= TicketLimits.queryCharacters else {
+                throw RPCError.invalidParams(field: "params.query", reason: "must be at most \(TicketLimits.queryCharacters) characters")
+            }
+            query = text
+        }
+        let now = environment.now()
+        let search = query
+        return try await pool.read { db in
+            let customer = try params.customer.map { try $0.resolve(db).id }
+            let filter = TicketFilter(
+                visibility: principal.visibility, status: status, assignee: params.assignee, customer: customer,
+                classification: classification, priority: priority, slaState: slaState, query: search, before: before,
+                limit: limit + 1, now: now)
+            var found = try TicketStore.list(db, filter)
+            let more = found.count > limit
+            if more { found.removeLast() }
+            let items = try found.map { try summary(db, ticket: $0, now: now) }
+            return [
+                "items": .array(items),
+                "nextCursor": more ? .string(ListCursor.encode(found.last!.id)) : .null,
+            ]
+        }
+    }
+
+    func history(_ id: Int64, principal: Principal) async throws -> JSONValue {
+        if case .contact = principal {
+            // The audit trail names staff and internal actions: for staff only.
+            _ = try await pool.read { db in try Self.visibleTicket(db, id: id, principal: principal) }
+            throw RPCError.forbidden("the ticket history is for staff")
+        }
+        return try await pool.read { db in
+            let ticket = try Self.visibleTicket(db, id: id, principal: principal)
+            let rows = try TicketStore.history(db, ticket: ticket.id)
+            return ["items": .array(try rows.map { row in
+                [
+                    "at": instant(row.at),
+                    "actor": try actorJSON(db, kind: row.actorKind, id: row.actorID),
+                    "action": .string(row.action),
+                    "changes": (try? JSONParser.parse(Array(row.changes.utf8))) ?? [:],
+                    "events": (try? JSONParser.parse(Array(row.events.utf8))) ?? [],
+                ]
+            })]
+        }
+    }
+
+    func slaStatus(_ id: Int64, principal: Principal) async throws -> JSONValue {
+        let now = environment.now()
+        return try await pool.read { db in
+            let ticket = try Self.visibleTicket(db, id: id, principal: principal)
+            return try sla(db, ticket: ticket, now: now).json
+        }
+    }
+
+    func notifications(_ params: NotificationList.Params, principal: Principal) async throws -> JSONValue {
+        let limit = try AccountValidation.limit(params.limit)
+        let before = try params.cursor.map { try ListCursor.decode($0, field: "params.cursor") }
+        let kind = try params.kind.map { try AccountValidation.choice($0, field: "params.kind", as: NotificationKind.self) }
+        return try await pool.read { db in
+            if let ticket = params.ticket { _ = try Self.visibleTicket(db, id: ticket, principal: principal) }
+            // Operators see the notifications of their own tickets only.
+            var rows = try TicketStore.outbox(db, ticket: params.ticket, kind: kind?.rawValue, before: before, limit: limit + 1)
+            let more = rows.count > limit
+            if more { rows.removeLast() }
+            if case .staff(let staffID, .operator) = principal {
+                rows = try rows.filter { row in
+                    guard let ticketID = row.ticket, let ticket = try TicketStore.ticket(db, id: ticketID) else { return false }
+                    return ticket.assignee == staffID
+                }
+            }
+            return [
+                "items": .array(rows.map { row in
+                    [
+                        "id": .int(row.id), "ticket": row.ticket.map { .int($0) } ?? .null, "kind": .string(row.kind),
+                        "language": .string(row.language.rawValue), "to": .string(row.recipient), "subject": .string(row.subject),
+                        "body": .string(row.body), "createdAt": instant(row.createdAt), "status": .string(row.status),
+                    ]
+                }),
+                "nextCursor": more ? .string(ListCursor.encode(rows.last?.id ?? 0)) : .null,
+            ]
+        }
+    }
+
+    // MARK: Change
+
+    /// Applies a workflow command to a ticket: one transaction for the state, the message (if
+    /// any), the history row and the notifications. A stale `expectedVersion` is -32004, a
+    /// command the status does not allow -32005; in both cases nothing changes.
+    func change(
+        _ id: Int64, expectedVersion: Int?, principal: Principal, action: String, command: TicketCommand,
+        assignee: Int64? = nil, message: (text: String, isInternal: Bool)? = nil
+    ) async throws -> JSONValue {
+        let now = environment.now()
+        let ticketID: Int64 = try await pool.write { db in
+            var ticket = try Self.visibleTicket(db, id: id, principal: principal)
+            if let assignee {
+                guard let staff = try AccountStore.staff(db, id: assignee), staff.active else {
+                    throw RPCError.notFound(field: "params.assignee", "no active staff member with id \(assignee)")
+                }
+            }
+            try apply(db, &ticket, expectedVersion: expectedVersion, principal: principal, action: action, command: command,
+                      message: message, now: now)
+            return ticket.id
+        }
+        return try await view(ticketID, principal: principal, recordRead: false)
+    }
+
+    /// `ticket.addMessage`: on a closed ticket, a contact's message opens a follow-up ticket
+    /// that refers to it (SPEC §3); otherwise it is a workflow command like the others.
+    func addMessage(_ id: Int64, text: String, isInternal: Bool, expectedVersion: Int?, principal: Principal) async throws -> JSONValue {
+        let now = environment.now()
+        let ticketID: Int64 = try await pool.write { db in
+            var ticket = try Self.visibleTicket(db, id: id, principal: principal)
+            if ticket.status == .closed, case .contact = principal {
+                return try openFollowUp(db, of: ticket, text: text, principal: principal, now: now)
+            }
+            try apply(db, &ticket, expectedVersion: expectedVersion, principal: principal, action: "addMessage",
+                      command: .addMessage(text: text, internal: isInternal), message: (text, isInternal), now: now)
+            return ticket.id
+        }
+        return try await view(ticketID, principal: principal, recordRead: false)
+    }
+
+    private func apply(
+        _ db: Database, _ ticket: inout TicketRecord, expectedVersion: Int?, principal: Principal, action: String,
+        command: TicketCommand, message: (text: String, isInternal: Bool)?, now: Date
+    ) throws {
+        if let expectedVersion, expectedVersion != ticket.version {
+            throw RPCError(code: RPCErrorCode.versionConflict, message: "Version conflict", data: [
+                "field": "params.expectedVersion", "expected": .int(Int64(expectedVersion)), "current": .int(Int64(ticket.version)),
+                "reason": "the ticket changed since you read it; read it again",
+            ])
+        }
+        let decision = try Self.decided(TicketWorkflow.decide(command, state: ticket.state, actor: principal))
+        let before = ticket
+        ticket.state = decision.state
+        if decision.events.contains(.chargeTaken) { ticket.chargeTakenAt = now }
+        if ticket.status == .closed, before.status != .closed { ticket.closedAt = now }
+        let changes = Self.changes(from: before, to: ticket)
+        if changes.isEmpty, message == nil {
+            return  // Nothing to do (the same assignee again, the same priority): no new version.
+        }
+        ticket.version += 1
+        ticket.updatedAt = now
+        // Record the history first: the pauses the SLA index needs are read from it.
+        try Self.record(db, ticket: ticket, principal: principal, action: action, changes: changes, events: decision.events, at: now)
+        let (policy, calendar) = try calendars.sla(forProduct: ticket.product)
+        let pauses = try TicketStore.waitingIntervals(db, ticket: ticket.id)
+        try TicketSLA.index(&ticket, pauses: pauses, policy: policy, calendar: calendar, now: now)
+        guard try TicketStore.update(db, ticket, expectedVersion: before.version) else {
+            throw RPCError(code: RPCErrorCode.versionConflict, message: "Version conflict", data: [
+                "reason": "the ticket changed while this change was being made; read it again",
+            ])
+        }
+        if let message {
+            try TicketStore.addMessage(
+                db, ticket: ticket.id, authorKind: principal.kind, authorID: principal.id, body: message.text,
+                isInternal: message.isInternal, at: now)
+        }
+        if !decision.notifications.isEmpty {
+            guard let customer = try AccountStore.customer(db, id: ticket.customer) else { return }
+            let contact = try ticket.contact.flatMap { try AccountStore.contact(db, id: $0) }
+            try Self.notify(db, ticket: ticket, customer: customer, contact: contact, kinds: decision.notifications,
+                            message: message?.text, at: now)
+        }
+    }
+
+    private func openFollowUp(_ db: Database, of closed: TicketRecord, text: String, principal: Principal, now: Date) throws -> Int64 {
+        guard let customer = try AccountStore.customer(db, id: closed.customer) else {
+            throw RPCError.notFound(field: "params.ticket", "the ticket's company no longer exists")
+        }
+        let contact = try principal.id.flatMap { try AccountStore.contact(db, id: $0) }
+        let decision = try Self.decided(TicketWorkflow.open(customer: customer.id, reporterContact: contact?.id, declaredPriority: nil))
+        let (policy, calendar) = try calendars.sla(forProduct: closed.product)
+        let language = LanguageDetector.detect(text)?.language ?? closed.language
+        var ticket = TicketRecord(
+            customer: customer.id, contact: contact?.id, product: closed.product, subject: closed.subject, channel: closed.channel,
+            language: language, priority: decision.state.priority, severity: nil, status: decision.state.status,
+            eligible: try AccountStore.isEligible(db, customer: customer.id, product: closed.product, on: String(StoreTime.text(now).prefix(10))),
+            followUpOf: closed.id, receivedAt: now, createdAt: now, updatedAt: now)
+        try TicketSLA.index(&ticket, pauses: [], policy: policy, calendar: calendar, now: now)
+        ticket.id = try TicketStore.insert(db, ticket)
+        try TicketStore.addMessage(
+            db, ticket: ticket.id, authorKind: "contact", authorID: contact?.id, body: text, isInternal: false, at: now,
+            subject: ticket.subject)
+        try Self.record(db, ticket: ticket, principal: principal, action: "open",
+                        changes: ["status": [.null, .string(ticket.status.rawValue)], "followUpOf": [.null, .int(closed.id)]],
+                        events: decision.events, at: now)
+        try Self.record(db, ticket: closed, principal: principal, action: "followUp",
+                        changes: ["followUp": [.null, .int(ticket.id)]], events: [], at: now)
+        try Self.notify(db, ticket: ticket, customer: customer, contact: contact, kinds: decision.notifications, message: nil, at: now)
+        return ticket.id
+    }
+
+    // MARK: Pieces
+
+    /// The ticket if `principal` may see it; -32003 exactly as for a ticket that does not exist.
+    static func visibleTicket(_ db: Database, id: Int64, principal: Principal) throws -> TicketRecord {
+        guard let ticket = try TicketStore.ticket(db, id: id), TicketWorkflow.canView(ticket.state, actor: principal) else {
+            throw RPCError.notFound(field: "params.ticket", "no ticket #\(id)")
+        }
+        return ticket
+    }
+
+    static func decided(_ result: Result<TicketDecision, WorkflowError>) throws -> TicketDecision {
+        switch result {
+        case .success(let decision):
+            return decision
+        case .failure(.notAllowed(let status, let allowed)):
+            let offered = allowed.filter { methodActions.contains($0) }
+            throw RPCError(code: RPCErrorCode.transitionNotAllowed, message: "Transition not allowed", data: [
+                "status": .string(status.rawValue),
+                "allowed": .array(offered.map { .string($0.rawValue) }),
+                "reason": .string("not allowed while the ticket is \(status.rawValue)"),
+            ])
+        case .failure(.forbidden(let reason)):
+            throw RPCError.forbidden(reason)
+        case .failure(.invalid(let field, let reason)):
+            throw RPCError.invalidParams(field: field.hasPrefix("params.") ? field : "params." + field, reason: reason)
+        }
+    }
+
+    /// `{"field": [before, after]}` for every field the change touched.
+    static func changes(from before: TicketRecord, to after: TicketRecord) -> JSONObject {
+        var changes = JSONObject()
+        if before.status != after.status { changes["status"] = [.string(before.status.rawValue), .string(after.status.rawValue)] }
+        if before.classification != after.classification {
+            changes["classification"] = [
+                before.classification.map { .string($0.rawValue) } ?? .null, after.classification.map { .string($0.rawValue) } ?? .null,
+            ]
+        }
+        if before.priority != after.priority { changes["priority"] = [.int(Int64(before.priority)), .int(Int64(after.priority))] }
+        if before.assignee != after.assignee {
+            changes["assignee"] = [before.assignee.map { .int($0) } ?? .null, after.assignee.map { .int($0) } ?? .null]
+        }
+        return changes
+    }
+
+    static func record(
+        _ db: Database, ticket: TicketRecord, principal: Principal, action: String, changes: JSONObject, events: [TicketEvent], at: Date
+    ) throws {
+        let eventNames: [JSONValue] = events.map { .string(eventName($0)) }
+        try TicketStore.addHistory(
+            db, ticket: ticket.id, at: at, actorKind: principal.kind, actorID: principal.id, action: action,
+            changes: String(decoding: JSONSerializer.serialize(.object(changes)), as: UTF8.self),
+            events: String(decoding: JSONSerializer.serialize(.array(eventNames)), as: UTF8.self))
+    }
+
+    private static func eventName(_ event: TicketEvent) -> String {
+        switch event {
+        case .opened: "opened"
+        case .statusChanged: "statusChanged"
+        case .chargeTaken: "chargeTaken"
+        case .classified: "classified"
+        case .priorityChanged: "priorityChanged"
+        case .assigned: "assigned"
+        case .clarificationRequested: "clarificationRequested"
+        case .messageAdded: "messageAdded"
+        case .clockPaused: "clockPaused"
+        case .clockResumed: "clockResumed"
+        case .quoteSent: "quoteSent"
+        case .quoteAccepted: "quoteAccepted"
+        case .quoteRejected: "quoteRejected"
+        case .packageOrdered: "packageOrdered"
+        case .closed: "closed"
+        case .notify(let kind): "notify:\(kind.rawValue)"
+        }
+    }
+
+    /// Writes the notifications to the outbox, in the ticket's language, to the reporting
+    /// contact (else the company's address). Without any address nothing can be sent, and
+    /// nothing is queued.
+    static func notify(
+        _ db: Database, ticket: TicketRecord, customer: CustomerRecord, contact: ContactRecord?, kinds: [NotificationKind],
+        message: String?, at: Date
+    ) throws {
+        guard let recipient = contact?.email ?? customer.email, !kinds.isEmpty else { return }
+        for kind in kinds {
+            let text = NotificationTemplates.render(kind, language: ticket.language, context: NotificationContext(
+                ticketID: ticket.id, subject: ticket.subject, customerName: customer.name, contactName: contact?.name,
+                message: message, priority: ticket.priority))
+            try TicketStore.enqueue(
+                db, ticket: ticket.id, kind: kind.rawValue, language: ticket.language, recipient: recipient,
+                subject: text.subject, body: text.body, at: at)
+        }
+    }
+
+    private func sla(_ db: Database, ticket: TicketRecord, now: Date) throws -> TicketSLA {
+        let (policy, calendar) = try calendars.sla(forProduct: ticket.product)
+        let pauses = try TicketStore.waitingIntervals(db, ticket: ticket.id)
+        return try TicketSLA.compute(ticket: ticket, pauses: pauses, policy: policy, calendar: calendar, asOf: now)
+    }
+
+    private func render(_ db: Database, ticket: TicketRecord, principal: Principal, now: Date) throws -> JSONValue {
+        guard case .object(var object) = try summary(db, ticket: ticket, now: now) else { return .null }
+        let isContact: Bool = if case .contact = principal { true } else { false }
+        let messages = try TicketStore.messages(db, ticket: ticket.id, includeInternal: !isContact)
+        object["messages"] = .array(try messages.map { message in
+            [
+                "id": .int(message.id), "author": try actorJSON(db, kind: message.authorKind, id: message.authorID),
+                "at": instant(message.at), "text": .string(message.body), "internal": .bool(message.isInternal),
+            ]
+        })
+        object["allowedActions"] = .array(
+            TicketWorkflow.allowedActions(for: ticket.state, actor: principal).filter { methodActions.contains($0) }
+                .map { .string($0.rawValue) })
+        return .object(object)
+    }
+
+    /// The ticket without its messages (lists).
+    private func summary(_ db: Database, ticket: TicketRecord, now: Date) throws -> JSONValue {
+        let customer = try AccountStore.customer(db, id: ticket.customer)
+        let contact = try ticket.contact.flatMap { try AccountStore.contact(db, id: $0) }
+        let assignee = try ticket.assignee.flatMap { try AccountStore.staff(db, id: $0) }
+        return [
+            "id": .int(ticket.id),
+            "number": .string("#\(ticket.id)"),
+            "customer": customer.map { ["id": .int($0.id), "code": .string($0.code), "name": .string($0.name)] } ?? .null,
+            "contact": contact.map { ["id": .int($0.id), "name": .string($0.name), "email": .string($0.email)] } ?? .null,
+            "product": .string(ticket.product),
+            "subject": .string(ticket.subject),
+            "channel": .string(ticket.channel.rawValue),
+            "language": .string(ticket.language.rawValue),
+            "classification": ticket.classification.map { .string($0.rawValue) } ?? .null,
+            "priority": .int(Int64(ticket.priority)),
+            "severity": ticket.severity.map { .int(Int64($0)) } ?? .null,
+            "status": .string(ticket.status.rawValue),
+            "assignee": assignee.map { ["id": .int($0.id), "name": .string($0.name)] } ?? .null,
+            "eligible": .bool(ticket.eligible),
+            "followUpOf": ticket.followUpOf.map { .int($0) } ?? .null,
+            "receivedAt": instant(ticket.receivedAt),
+            "version": .int(Int64(ticket.version)),
+            "sla": try sla(db, ticket: ticket, now: now).json,
+        ]
+    }
+
+    private func actorJSON(_ db: Database, kind: String, id: Int64?) throws -> JSONValue {
+        switch kind {
+        case "staff":
+            let staff = try id.flatMap { try AccountStore.staff(db, id: $0) }
+            return ["kind": "staff", "id": id.map { .int($0) } ?? .null, "name": staff.map { .string($0.name) } ?? .null]
+        case "contact":
+            let contact = try id.flatMap { try AccountStore.contact(db, id: $0) }
+            return ["kind": "contact", "id": id.map { .int($0) } ?? .null, "name": contact.map { .string($0.name) } ?? .null]
+        default:
+            return ["kind": "system"]
+        }
+    }
+}
