@@ -53,13 +53,15 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], swiftSettings: crossModuleOptimization),
         .executableTarget(name: "sportello", dependencies: [
-            "SportelloServer", "SportelloService", "SportelloStore", "JSONRPC",
+            "SportelloServer", "SportelloService", "SportelloStore", "SportelloDomain", "JSONRPC",
+            .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "sportello-bench", dependencies: [
-            "SportelloDomain",
+            "SportelloDomain", "SportelloStore",
+            .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ], path: "bench",

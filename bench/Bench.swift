@@ -22,13 +22,16 @@ struct Bench {
             case "--only": only = arguments.popFirst()
             case "--echo": try EchoServer.run(path: arguments.popFirst() ?? "echo.sock")
             default:
-                FileHandle.standardError.write(Data("usage: sportello-bench [--server PATH] [--only server|calendar]\n".utf8))
+                FileHandle.standardError.write(Data("usage: sportello-bench [--server PATH] [--only server|tickets|calendar]\n".utf8))
                 exit(2)
             }
         }
         var results: [BenchResult] = []
         if only == nil || only == "server" {
             results += try ServerBenchmarks(serverBinary: server).run()
+        }
+        if only == nil || only == "tickets" {
+            results += try TicketBenchmarks(serverBinary: server).run()
         }
         if only == nil || only == "calendar" {
             results += runCalendarBenchmarks()

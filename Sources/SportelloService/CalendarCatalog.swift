@@ -29,9 +29,10 @@ final class CalendarCatalog: Sendable {
         self.recheckInterval = recheckInterval
     }
 
-    /// The calendar called `name`, or -32003.
-    func calendar(named name: String) throws -> BusinessCalendar {
-        guard let calendar = try current().calendars[name] else {
+    /// The calendar called `name`, or -32003. Inside a database access, pass its `db`: GRDB
+    /// accesses do not nest.
+    func calendar(named name: String, in db: Database? = nil) throws -> BusinessCalendar {
+        guard let calendar = try current(db).calendars[name] else {
             throw RPCError(code: RPCErrorCode.notFound, message: "Not found",
                            data: ["field": "params.calendar", "reason": .string("no calendar named \"\(name)\"")])
         }
@@ -46,9 +47,10 @@ final class CalendarCatalog: Sendable {
         try current().policies
     }
 
-    /// The SLA policy of a product and the calendar its clocks run on.
-    func sla(forProduct product: String) throws -> (policy: SLAPolicy, calendar: BusinessCalendar) {
-        let snapshot = try current()
+    /// The SLA policy of a product and the calendar its clocks run on. Inside a database access,
+    /// pass its `db`.
+    func sla(forProduct product: String, in db: Database? = nil) throws -> (policy: SLAPolicy, calendar: BusinessCalendar) {
+        let snapshot = try current(db)
         guard let name = snapshot.productPolicies[product], let policy = snapshot.policies.first(where: { $0.name == name }),
             let calendar = snapshot.calendars[policy.calendar]
         else {
@@ -63,19 +65,22 @@ final class CalendarCatalog: Sendable {
         snapshot.withLock { $0 = fresh }
     }
 
-    private func current() throws -> Snapshot {
+    /// The snapshot, rechecked against the database when it is older than the interval: through
+    /// `db` when the caller is already inside a database access, else through a read of its own.
+    private func current(_ db: Database? = nil) throws -> Snapshot {
         let now = ContinuousClock.now
         if let cached = snapshot.withLock({ $0 }), now - cached.checkedAt < recheckInterval {
             return cached
         }
-        let fresh: Snapshot = try database.pool.read { db in
+        let refresh = { (db: Database) throws -> Snapshot in
             let revision = try CalendarStore.revision(db)
-            if var cached = snapshot.withLock({ $0 }), cached.revision == revision {
+            if var cached = self.snapshot.withLock({ $0 }), cached.revision == revision {
                 cached.checkedAt = now
                 return cached
             }
             return try Self.load(db)
         }
+        let fresh = try db.map(refresh) ?? database.pool.read(refresh)
         snapshot.withLock { $0 = fresh }
         return fresh
     }

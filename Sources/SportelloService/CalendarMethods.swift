@@ -149,7 +149,7 @@ extension SportelloService {
             return try await database.pool.write { db in
                 try body(db)
                 try catalog.reload(db)
-                return try catalog.calendar(named: name).json
+                return try catalog.calendar(named: name, in: db).json
             }
         }
         registry.register(CalendarAddClosure.self) { params, context in

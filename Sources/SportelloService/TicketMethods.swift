@@ -595,7 +595,7 @@ struct TicketOperations: Sendable {
         ticket.updatedAt = now
         // Record the history first: the pauses the SLA index needs are read from it.
         try Self.record(db, ticket: ticket, principal: principal, action: action, changes: changes, events: decision.events, at: now)
-        let (policy, calendar) = try calendars.sla(forProduct: ticket.product)
+        let (policy, calendar) = try calendars.sla(forProduct: ticket.product, in: db)
         let pauses = try TicketStore.waitingIntervals(db, ticket: ticket.id)
         try TicketSLA.index(&ticket, pauses: pauses, policy: policy, calendar: calendar, now: now)
         guard try TicketStore.update(db, ticket, expectedVersion: before.version) else {
@@ -622,7 +622,7 @@ struct TicketOperations: Sendable {
         }
         let contact = try principal.id.flatMap { try AccountStore.contact(db, id: $0) }
         let decision = try Self.decided(TicketWorkflow.open(customer: customer.id, reporterContact: contact?.id, declaredPriority: nil))
-        let (policy, calendar) = try calendars.sla(forProduct: closed.product)
+        let (policy, calendar) = try calendars.sla(forProduct: closed.product, in: db)
         let language = LanguageDetector.detect(text)?.language ?? closed.language
         var ticket = TicketRecord(
             customer: customer.id, contact: contact?.id, product: closed.product, subject: closed.subject, channel: closed.channel,
@@ -737,7 +737,7 @@ struct TicketOperations: Sendable {
     }
 
     private func sla(_ db: Database, ticket: TicketRecord, now: Date) throws -> TicketSLA {
-        let (policy, calendar) = try calendars.sla(forProduct: ticket.product)
+        let (policy, calendar) = try calendars.sla(forProduct: ticket.product, in: db)
         let pauses = try TicketStore.waitingIntervals(db, ticket: ticket.id)
         return try TicketSLA.compute(ticket: ticket, pauses: pauses, policy: policy, calendar: calendar, asOf: now)
     }

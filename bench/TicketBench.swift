@@ -1,0 +1,183 @@
+import Foundation
+import GRDB
+import SportelloDomain
+import SportelloStore
+
+/// The ticket figures: `ticket.open` from 8 concurrent clients against the same rows written
+/// straight through GRDB, and `ticket.get` / filtered `ticket.list` latencies on a database of
+/// 100,000 demo tickets.
+struct TicketBenchmarks {
+    let serverBinary: String
+    var seededTickets = 100_000
+    var clients = 8
+    var opensPerClient = 250
+
+    func run() throws -> [BenchResult] {
+        raiseFileLimit()
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var results: [BenchResult] = []
+
+        // A database of demo tickets, made by the binary itself.
+        let database = directory + "/tickets.db"
+        let seedStarted = monotonicNow()
+        try runToCompletion(serverBinary, ["seed-demo", "--database", database, "--tickets", String(seededTickets)])
+        let seedSeconds = monotonicNow() - seedStarted
+
+        let socketPath = directory + "/sportello.sock"
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: serverBinary)
+        server.arguments = ["serve", "--socket", socketPath, "--database", database]
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer {
+            server.terminate()
+            server.waitUntilExit()
+        }
+        try waitForSocket(socketPath, process: server)
+
+        // ticket.get of random tickets, one after the other.
+        var generator = SystemRandomNumberGenerator()
+        let client = try UnixClient(path: socketPath)
+        var getSamples: [Double] = []
+        for index in 0..<3000 {
+            let id = Int.random(in: 1...seededTickets, using: &generator)
+            let started = monotonicNow()
+            try client.write(Array(#"{"jsonrpc":"2.0","id":\#(index),"method":"ticket.get","params":{"ticket":\#(id)}}"#.utf8) + [10])
+            let reply = try client.readLine()
+            if index >= 200 { getSamples.append(monotonicNow() - started) }
+            if index == 0, !String(decoding: reply, as: UTF8.self).contains("\"result\"") {
+                throw BenchError.timeout("a ticket.get result: \(String(decoding: reply.prefix(300), as: UTF8.self))")
+            }
+        }
+        getSamples.sort()
+        results.append(BenchResult(
+            name: "ticket.get, \(seededTickets) tickets: p50", value: percentile(getSamples, 0.5) * 1000, unit: "ms", note: ""))
+        results.append(BenchResult(
+            name: "ticket.get, \(seededTickets) tickets: p99", value: percentile(getSamples, 0.99) * 1000, unit: "ms",
+            note: "target < 2 ms"))
+
+        // Filtered list pages: by status, by customer, by priority and status, first pages.
+        let filters = [
+            #"{"status":"assigned"}"#, #"{"customer":17}"#, #"{"status":"new","priority":1}"#,
+            #"{"classification":"bug","status":"waitingCustomer"}"#, #"{"assignee":5}"#,
+        ]
+        var listSamples: [Double] = []
+        for index in 0..<1500 {
+            let filter = filters[index % filters.count]
+            let started = monotonicNow()
+            try client.write(Array(#"{"jsonrpc":"2.0","id":\#(index),"method":"ticket.list","params":\#(filter)}"#.utf8) + [10])
+            _ = try client.readLine()
+            if index >= 100 { listSamples.append(monotonicNow() - started) }
+        }
+        listSamples.sort()
+        results.append(BenchResult(
+            name: "ticket.list filtered page (50), \(seededTickets) tickets: p50", value: percentile(listSamples, 0.5) * 1000,
+            unit: "ms", note: "filters: status, customer, priority+status, classification+status, assignee"))
+        results.append(BenchResult(
+            name: "ticket.list filtered page (50), \(seededTickets) tickets: p99", value: percentile(listSamples, 0.99) * 1000,
+            unit: "ms", note: "target < 5 ms"))
+
+        // ticket.open over the socket from concurrent clients …
+        let total = clients * opensPerClient
+        let openRate = try concurrentOpens(socketPath: socketPath)
+        // … against the same rows written straight through GRDB, one transaction each.
+        let directRate = try directInserts(database: database, count: total)
+        results.append(BenchResult(
+            name: "ticket.open over the socket, \(clients) clients", value: openRate, unit: "tickets/s",
+            note: "\(total) tickets"))
+        results.append(BenchResult(
+            name: "direct GRDB insert, same rows, \(clients) writers (baseline)", value: directRate, unit: "tickets/s",
+            note: "ticket + message + search + history + outbox per transaction"))
+        results.append(BenchResult(
+            name: "ticket.open / direct insert ratio", value: openRate / directRate, unit: "x", note: "target >= 0.5"))
+        results.append(BenchResult(
+            name: "seed-demo \(seededTickets) tickets", value: seedSeconds, unit: "s", note: "release binary"))
+        return results
+    }
+
+    private func concurrentOpens(socketPath: String) throws -> Double {
+        let group = DispatchGroup()
+        let failures = LockedSamples()
+        let started = monotonicNow()
+        for clientIndex in 0..<clients {
+            group.enter()
+            let thread = Thread {
+                defer { group.leave() }
+                do {
+                    let client = try UnixClient(path: socketPath)
+                    for index in 0..<opensPerClient {
+                        let contact = 1 + (clientIndex * 31 + index) % 600
+                        let request = #"{"jsonrpc":"2.0","id":\#(index),"method":"ticket.open","params":{"contact":\#(contact),"product":"zenshare-suite","subject":"Errore durante l'esportazione \#(clientIndex)-\#(index)","body":"Buongiorno, l'esportazione delle fatture si interrompe con un errore. Potete verificare?","channel":"email"}}"#
+                        try client.write(Array(request.utf8) + [10])
+                        let reply = try client.readLine()
+                        if !String(decoding: reply, as: UTF8.self).contains("\"result\"") { failures.append([1]) }
+                    }
+                } catch {
+                    failures.append([1])
+                }
+            }
+            thread.start()
+        }
+        group.wait()
+        guard failures.values.isEmpty else { throw BenchError.timeout("ticket.open without errors (\(failures.values.count) failed)") }
+        return Double(clients * opensPerClient) / (monotonicNow() - started)
+    }
+
+    private func directInserts(database: String, count: Int) throws -> Double {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+        let pool = try DatabasePool(path: database, configuration: configuration)
+        let perWriter = count / clients
+        let group = DispatchGroup()
+        let failures = LockedSamples()
+        let started = monotonicNow()
+        for writer in 0..<clients {
+            group.enter()
+            let thread = Thread {
+                defer { group.leave() }
+                do {
+                    for index in 0..<perWriter {
+                        let now = Date()
+                        let contact = Int64(1 + (writer * 31 + index) % 600)
+                        try pool.write { db in
+                            let ticket = TicketRecord(
+                                customer: Int64(1 + (contact - 1) / 3), contact: contact, product: "zenshare-suite",
+                                subject: "Errore durante l'esportazione \(writer)-\(index)", channel: .email, language: .it,
+                                priority: 3, severity: nil, status: .new, eligible: true, receivedAt: now,
+                                chargeTakingDue: now, secondDue: now, createdAt: now, updatedAt: now)
+                            let id = try TicketStore.insert(db, ticket)
+                            let body = "Buongiorno, l'esportazione delle fatture si interrompe con un errore. Potete verificare?"
+                            try TicketStore.addMessage(
+                                db, ticket: id, authorKind: "system", authorID: nil, body: body, isInternal: false, at: now,
+                                subject: ticket.subject)
+                            try TicketStore.addHistory(
+                                db, ticket: id, at: now, actorKind: "system", actorID: nil, action: "open",
+                                changes: #"{"status":[null,"new"]}"#, events: #"["opened","notify:receipt"]"#)
+                            try TicketStore.enqueue(
+                                db, ticket: id, kind: "receipt", language: .it, recipient: "demo@example.invalid",
+                                subject: "[Sportello #\(id)] Ricevuta la sua richiesta", body: body, at: now)
+                        }
+                    }
+                } catch {
+                    failures.append([1])
+                }
+            }
+            thread.start()
+        }
+        group.wait()
+        guard failures.values.isEmpty else { throw BenchError.timeout("direct inserts without errors") }
+        return Double(perWriter * clients) / (monotonicNow() - started)
+    }
+
+    private func runToCompletion(_ binary: String, _ arguments: [String]) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw BenchError.system("\(binary) \(arguments.joined(separator: " "))", 0) }
+    }
+}
