@@ -107,8 +107,8 @@ extension LanguageDetector {
             var index = 0
             while index < lines.count {
                 // A subject tag ("[Sportello #12]") is neither prose nor code.
-                let raw = lines[index].replacingOccurrences(
-                    of: #"\[[^\]\n]*#\s*\d+\s*\]"#, with: " ", options: .regularExpression)
+                let raw = lines[index].contains("#") ? lines[index].replacingOccurrences(
+                    of: #"\[[^\]\n]*#\s*\d+\s*\]"#, with: " ", options: .regularExpression) : lines[index]
                 let next = index + 1 < lines.count ? lines[index + 1] : nil
                 index += 1
                 let line = raw.trimmingCharacters(in: .whitespaces)
@@ -131,8 +131,9 @@ extension LanguageDetector {
             return segments
         }
 
-        private static func matches(_ line: String, _ pattern: String) -> Bool {
-            line.range(of: pattern, options: [.regularExpression, .caseInsensitive]) != nil
+        private static func matches(_ line: String, _ pattern: String, caseInsensitive: Bool = true) -> Bool {
+            RegexCache.shared.regex(pattern, caseInsensitive: caseInsensitive)
+                .firstMatch(in: line, range: NSRange(line.startIndex..., in: line)) != nil
         }
 
         /// The line that starts the quoted original of a reply or forward.
@@ -181,7 +182,7 @@ extension LanguageDetector {
             }
             if matches(line, #"^\[?\d{2,4}[-/.]\d{1,2}[-/.]\d{1,4}[ T]\d{1,2}:\d{2}"#) { return true }  // a log line
             if matches(line, #"^(\$\s|PS>|C:\\|sudo\s|curl\s)"#) { return true }
-            if line.range(of: #"^(SELECT|INSERT INTO|UPDATE|DELETE FROM)\s"#, options: .regularExpression) != nil {
+            if matches(line, #"^(SELECT|INSERT INTO|UPDATE|DELETE FROM)\s"#, caseInsensitive: false) {
                 return true
             }
             if let last = line.last, ";{}".contains(last) { return true }
@@ -776,5 +777,25 @@ extension LanguageDetector {
             process and, if possible, explain how we can check its status ourselves. Let us know \
             whether anything is required on our side.
             """
+    }
+}
+
+/// Compiled patterns, kept: compiling a regular expression costs far more than matching it,
+/// and the detector runs on every ticket opened. `NSRegularExpression` is immutable once built,
+/// so one instance may serve every thread.
+private final class RegexCache: @unchecked Sendable {
+    static let shared = RegexCache()
+    private let lock = NSLock()
+    private var compiled: [String: NSRegularExpression] = [:]
+
+    func regex(_ pattern: String, caseInsensitive: Bool) -> NSRegularExpression {
+        let key = (caseInsensitive ? "i:" : "c:") + pattern
+        lock.lock()
+        defer { lock.unlock() }
+        if let regex = compiled[key] { return regex }
+        // The patterns are literals of this file: one that does not compile is a programming error.
+        let regex = try! NSRegularExpression(pattern: pattern, options: caseInsensitive ? [.caseInsensitive] : [])
+        compiled[key] = regex
+        return regex
     }
 }

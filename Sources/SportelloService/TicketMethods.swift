@@ -321,9 +321,12 @@ struct TicketOperations: Sendable {
         }
         let (policy, calendar) = try calendars.sla(forProduct: params.product)
         let digest = params.idempotencyKey.map { _ in Self.digest(params) }
+        // Detected before the transaction: it needs no data and the write lock is shared.
+        let detected = explicitLanguage ?? LanguageDetector.detect(subject + "\n" + body)?.language
         let received = receivedAt
 
-        let ticketID: Int64 = try await pool.write { db in
+        // The answer is rendered in the same transaction: what the caller sees is what was written.
+        return try await pool.write { db in
             if let key = params.idempotencyKey, let digest,
                 let earlier = try TicketStore.idempotentTicket(db, principal: principal.key, key: key)
             {
@@ -331,7 +334,7 @@ struct TicketOperations: Sendable {
                     throw RPCError.invalidParams(
                         field: "params.idempotencyKey", reason: "already used for a different ticket.open; use a new key")
                 }
-                return earlier.ticket
+                return try render(db, ticket: try Self.visibleTicket(db, id: earlier.ticket, principal: principal), principal: principal, now: now)
             }
             // Who the ticket is for.
             let customer: CustomerRecord
@@ -371,9 +374,7 @@ struct TicketOperations: Sendable {
             }
             let decision = try Self.decided(TicketWorkflow.open(
                 customer: customer.id, reporterContact: contact?.id, declaredPriority: params.severity))
-            let language = explicitLanguage
-                ?? LanguageDetector.detect(subject + "\n" + body)?.language
-                ?? contact?.language ?? customer.language
+            let language = detected ?? contact?.language ?? customer.language
             let eligible = try AccountStore.isEligible(
                 db, customer: customer.id, product: params.product, on: String(StoreTime.text(received).prefix(10)))
             var ticket = TicketRecord(
@@ -395,9 +396,8 @@ struct TicketOperations: Sendable {
             if let key = params.idempotencyKey, let digest {
                 try TicketStore.rememberIdempotency(db, principal: principal.key, key: key, digest: digest, ticket: ticket.id, at: now)
             }
-            return ticket.id
+            return try render(db, ticket: ticket, principal: principal, now: now)
         }
-        return try await view(ticketID, principal: principal, recordRead: false)
     }
 
     /// A digest of everything that defines the ticket, so a retry can be told from a reuse.
@@ -418,15 +418,11 @@ struct TicketOperations: Sendable {
 
     // MARK: Read
 
-    func get(_ id: Int64, principal: Principal) async throws -> JSONValue {
-        try await view(id, principal: principal, recordRead: true)
-    }
-
     /// The ticket as `principal` may see it. Operators' reads are recorded (SPEC §1).
-    private func view(_ id: Int64, principal: Principal, recordRead: Bool) async throws -> JSONValue {
+    func get(_ id: Int64, principal: Principal) async throws -> JSONValue {
         let now = environment.now()
         let isOperator: Bool = if case .staff(_, .operator) = principal { true } else { false }
-        if recordRead && isOperator {
+        if isOperator {
             return try await pool.write { db in
                 let ticket = try Self.visibleTicket(db, id: id, principal: principal)
                 try Self.record(db, ticket: ticket, principal: principal, action: "read", changes: [:], events: [], at: now)
@@ -466,7 +462,7 @@ struct TicketOperations: Sendable {
             var found = try TicketStore.list(db, filter)
             let more = found.count > limit
             if more { found.removeLast() }
-            let items = try found.map { try summary(db, ticket: $0, now: now) }
+            let items = try summaries(db, tickets: found, now: now)
             return [
                 "items": .array(items),
                 "nextCursor": more ? .string(ListCursor.encode(found.last!.id)) : .null,
@@ -542,7 +538,7 @@ struct TicketOperations: Sendable {
         assignee: Int64? = nil, message: (text: String, isInternal: Bool)? = nil
     ) async throws -> JSONValue {
         let now = environment.now()
-        let ticketID: Int64 = try await pool.write { db in
+        return try await pool.write { db in
             var ticket = try Self.visibleTicket(db, id: id, principal: principal)
             if let assignee {
                 guard let staff = try AccountStore.staff(db, id: assignee), staff.active else {
@@ -551,25 +547,24 @@ struct TicketOperations: Sendable {
             }
             try apply(db, &ticket, expectedVersion: expectedVersion, principal: principal, action: action, command: command,
                       message: message, now: now)
-            return ticket.id
+            return try render(db, ticket: ticket, principal: principal, now: now)
         }
-        return try await view(ticketID, principal: principal, recordRead: false)
     }
 
     /// `ticket.addMessage`: on a closed ticket, a contact's message opens a follow-up ticket
     /// that refers to it (SPEC §3); otherwise it is a workflow command like the others.
     func addMessage(_ id: Int64, text: String, isInternal: Bool, expectedVersion: Int?, principal: Principal) async throws -> JSONValue {
         let now = environment.now()
-        let ticketID: Int64 = try await pool.write { db in
+        return try await pool.write { db in
             var ticket = try Self.visibleTicket(db, id: id, principal: principal)
             if ticket.status == .closed, case .contact = principal {
-                return try openFollowUp(db, of: ticket, text: text, principal: principal, now: now)
+                ticket = try openFollowUp(db, of: ticket, text: text, principal: principal, now: now)
+            } else {
+                try apply(db, &ticket, expectedVersion: expectedVersion, principal: principal, action: "addMessage",
+                          command: .addMessage(text: text, internal: isInternal), message: (text, isInternal), now: now)
             }
-            try apply(db, &ticket, expectedVersion: expectedVersion, principal: principal, action: "addMessage",
-                      command: .addMessage(text: text, internal: isInternal), message: (text, isInternal), now: now)
-            return ticket.id
+            return try render(db, ticket: ticket, principal: principal, now: now)
         }
-        return try await view(ticketID, principal: principal, recordRead: false)
     }
 
     private func apply(
@@ -616,7 +611,7 @@ struct TicketOperations: Sendable {
         }
     }
 
-    private func openFollowUp(_ db: Database, of closed: TicketRecord, text: String, principal: Principal, now: Date) throws -> Int64 {
+    private func openFollowUp(_ db: Database, of closed: TicketRecord, text: String, principal: Principal, now: Date) throws -> TicketRecord {
         guard let customer = try AccountStore.customer(db, id: closed.customer) else {
             throw RPCError.notFound(field: "params.ticket", "the ticket's company no longer exists")
         }
@@ -640,7 +635,7 @@ struct TicketOperations: Sendable {
         try Self.record(db, ticket: closed, principal: principal, action: "followUp",
                         changes: ["followUp": [.null, .int(ticket.id)]], events: [], at: now)
         try Self.notify(db, ticket: ticket, customer: customer, contact: contact, kinds: decision.notifications, message: nil, at: now)
-        return ticket.id
+        return ticket
     }
 
     // MARK: Pieces
@@ -743,7 +738,7 @@ struct TicketOperations: Sendable {
     }
 
     private func render(_ db: Database, ticket: TicketRecord, principal: Principal, now: Date) throws -> JSONValue {
-        guard case .object(var object) = try summary(db, ticket: ticket, now: now) else { return .null }
+        guard case .object(var object)? = try summaries(db, tickets: [ticket], now: now).first else { return .null }
         let isContact: Bool = if case .contact = principal { true } else { false }
         let messages = try TicketStore.messages(db, ticket: ticket.id, includeInternal: !isContact)
         object["messages"] = .array(try messages.map { message in
@@ -758,31 +753,40 @@ struct TicketOperations: Sendable {
         return .object(object)
     }
 
-    /// The ticket without its messages (lists).
-    private func summary(_ db: Database, ticket: TicketRecord, now: Date) throws -> JSONValue {
-        let customer = try AccountStore.customer(db, id: ticket.customer)
-        let contact = try ticket.contact.flatMap { try AccountStore.contact(db, id: $0) }
-        let assignee = try ticket.assignee.flatMap { try AccountStore.staff(db, id: $0) }
-        return [
-            "id": .int(ticket.id),
-            "number": .string("#\(ticket.id)"),
-            "customer": customer.map { ["id": .int($0.id), "code": .string($0.code), "name": .string($0.name)] } ?? .null,
-            "contact": contact.map { ["id": .int($0.id), "name": .string($0.name), "email": .string($0.email)] } ?? .null,
-            "product": .string(ticket.product),
-            "subject": .string(ticket.subject),
-            "channel": .string(ticket.channel.rawValue),
-            "language": .string(ticket.language.rawValue),
-            "classification": ticket.classification.map { .string($0.rawValue) } ?? .null,
-            "priority": .int(Int64(ticket.priority)),
-            "severity": ticket.severity.map { .int(Int64($0)) } ?? .null,
-            "status": .string(ticket.status.rawValue),
-            "assignee": assignee.map { ["id": .int($0.id), "name": .string($0.name)] } ?? .null,
-            "eligible": .bool(ticket.eligible),
-            "followUpOf": ticket.followUpOf.map { .int($0) } ?? .null,
-            "receivedAt": instant(ticket.receivedAt),
-            "version": .int(Int64(ticket.version)),
-            "sla": try sla(db, ticket: ticket, now: now).json,
-        ]
+    /// Tickets without their messages (lists), with the people they name and their SLA pauses
+    /// loaded for the whole page at once.
+    private func summaries(_ db: Database, tickets: [TicketRecord], now: Date) throws -> [JSONValue] {
+        let people = try TicketStore.people(
+            db, customers: Set(tickets.map(\.customer)), contacts: Set(tickets.compactMap(\.contact)),
+            staff: Set(tickets.compactMap(\.assignee)))
+        let pauses = try TicketStore.waitingIntervals(db, tickets: tickets.map(\.id))
+        return try tickets.map { ticket in
+            let (policy, calendar) = try calendars.sla(forProduct: ticket.product, in: db)
+            let sla = try TicketSLA.compute(
+                ticket: ticket, pauses: pauses[ticket.id] ?? [], policy: policy, calendar: calendar, asOf: now)
+            let customer = people.customers[ticket.customer]
+            let contact = ticket.contact.flatMap { people.contacts[$0] }
+            return [
+                "id": .int(ticket.id),
+                "number": .string("#\(ticket.id)"),
+                "customer": customer.map { ["id": .int(ticket.customer), "code": .string($0.code), "name": .string($0.name)] } ?? .null,
+                "contact": contact.map { ["id": ticket.contact.map { .int($0) } ?? .null, "name": .string($0.name), "email": .string($0.email)] } ?? .null,
+                "product": .string(ticket.product),
+                "subject": .string(ticket.subject),
+                "channel": .string(ticket.channel.rawValue),
+                "language": .string(ticket.language.rawValue),
+                "classification": ticket.classification.map { .string($0.rawValue) } ?? .null,
+                "priority": .int(Int64(ticket.priority)),
+                "severity": ticket.severity.map { .int(Int64($0)) } ?? .null,
+                "status": .string(ticket.status.rawValue),
+                "assignee": ticket.assignee.flatMap { id in people.staff[id].map { ["id": .int(id), "name": .string($0)] } } ?? .null,
+                "eligible": .bool(ticket.eligible),
+                "followUpOf": ticket.followUpOf.map { .int($0) } ?? .null,
+                "receivedAt": instant(ticket.receivedAt),
+                "version": .int(Int64(ticket.version)),
+                "sla": sla.json,
+            ]
+        }
     }
 
     private func actorJSON(_ db: Database, kind: String, id: Int64?) throws -> JSONValue {

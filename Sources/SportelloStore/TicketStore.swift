@@ -160,14 +160,12 @@ public enum TicketStore {
     // MARK: Tickets
 
     public static func insert(_ db: Database, _ ticket: TicketRecord) throws -> Int64 {
-        try db.execute(
-            sql: """
+        try db.cachedStatement(sql: """
                 INSERT INTO ticket(customer, contact, product, subject, channel, language, classification, priority,
                     severity, status, assignee, eligible, followUpOf, receivedAt, chargeTakenAt, closedAt, version,
                     slaApplicable, chargeTakingDue, secondDue, pausedSince, createdAt, updatedAt)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-            arguments: [
+                """).execute(arguments: [
                 ticket.customer, ticket.contact, ticket.product, ticket.subject, ticket.channel.rawValue,
                 ticket.language.rawValue, ticket.classification?.rawValue, ticket.priority, ticket.severity,
                 ticket.status.rawValue, ticket.assignee, ticket.eligible, ticket.followUpOf, StoreTime.text(ticket.receivedAt),
@@ -181,14 +179,12 @@ public enum TicketStore {
     /// Writes the changed ticket if its version is still `expectedVersion`; false when another
     /// change got there first.
     public static func update(_ db: Database, _ ticket: TicketRecord, expectedVersion: Int) throws -> Bool {
-        try db.execute(
-            sql: """
+        try db.cachedStatement(sql: """
                 UPDATE ticket SET classification = ?, priority = ?, status = ?, assignee = ?, chargeTakenAt = ?,
                     closedAt = ?, version = ?, slaApplicable = ?, chargeTakingDue = ?, secondDue = ?, pausedSince = ?,
                     updatedAt = ?
                 WHERE id = ? AND version = ?
-                """,
-            arguments: [
+                """).execute(arguments: [
                 ticket.classification?.rawValue, ticket.priority, ticket.status.rawValue, ticket.assignee,
                 ticket.chargeTakenAt.map(StoreTime.text), ticket.closedAt.map(StoreTime.text), ticket.version,
                 ticket.slaApplicable, ticket.chargeTakingDue.map(StoreTime.text), ticket.secondDue.map(StoreTime.text),
@@ -198,7 +194,7 @@ public enum TicketStore {
     }
 
     public static func ticket(_ db: Database, id: Int64) throws -> TicketRecord? {
-        try Row.fetchOne(db, sql: "SELECT * FROM ticket WHERE id = ?", arguments: [id]).map(record)
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM ticket WHERE id = ?"), arguments: [id]).map(record)
     }
 
     /// One page of the tickets `filter` lets through, newest first.
@@ -290,13 +286,12 @@ public enum TicketStore {
         _ db: Database, ticket: Int64, authorKind: String, authorID: Int64?, body: String, isInternal: Bool, at: Date,
         subject: String? = nil
     ) throws -> Int64 {
-        try db.execute(
-            sql: "INSERT INTO ticket_message(ticket, authorKind, authorID, body, internal, at) VALUES (?, ?, ?, ?, ?, ?)",
-            arguments: [ticket, authorKind, authorID, body, isInternal, StoreTime.text(at)])
+        try db.cachedStatement(sql: "INSERT INTO ticket_message(ticket, authorKind, authorID, body, internal, at) VALUES (?, ?, ?, ?, ?, ?)")
+            .execute(arguments: [ticket, authorKind, authorID, body, isInternal, StoreTime.text(at)])
         let id = db.lastInsertedRowID
         let text = subject.map { $0 + "\n" + body } ?? body
-        try db.execute(
-            sql: "INSERT INTO ticket_search(text, ticket, internal) VALUES (?, ?, ?)", arguments: [text, ticket, isInternal])
+        try db.cachedStatement(sql: "INSERT INTO ticket_search(text, ticket, internal) VALUES (?, ?, ?)")
+            .execute(arguments: [text, ticket, isInternal])
         return id
     }
 
@@ -316,9 +311,8 @@ public enum TicketStore {
         _ db: Database, ticket: Int64, at: Date, actorKind: String, actorID: Int64?, action: String, changes: String,
         events: String
     ) throws {
-        try db.execute(
-            sql: "INSERT INTO ticket_history(ticket, at, actorKind, actorID, action, changes, events) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            arguments: [ticket, StoreTime.text(at), actorKind, actorID, action, changes, events])
+        try db.cachedStatement(sql: "INSERT INTO ticket_history(ticket, at, actorKind, actorID, action, changes, events) VALUES (?, ?, ?, ?, ?, ?, ?)")
+            .execute(arguments: [ticket, StoreTime.text(at), actorKind, actorID, action, changes, events])
     }
 
     public static func history(_ db: Database, ticket: Int64) throws -> [HistoryRecord] {
@@ -353,13 +347,77 @@ public enum TicketStore {
         return intervals
     }
 
+    /// The waiting intervals of several tickets at once (a list page).
+    public static func waitingIntervals(_ db: Database, tickets: [Int64]) throws -> [Int64: [(from: Date, to: Date?)]] {
+        guard !tickets.isEmpty else { return [:] }
+        var intervals: [Int64: [(from: Date, to: Date?)]] = [:]
+        let rows = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT ticket, at, json_extract(changes, '$.status[0]') AS before, json_extract(changes, '$.status[1]') AS after
+                FROM ticket_history
+                WHERE ticket IN (\(databaseQuestionMarks(count: tickets.count))) AND json_extract(changes, '$.status') IS NOT NULL
+                ORDER BY ticket, id
+                """,
+            arguments: StatementArguments(tickets))
+        let waiting = TicketStatus.waitingCustomer.rawValue
+        for row in rows {
+            let ticket: Int64 = row["ticket"]
+            let at = try time(row["at"])
+            let before: String? = row["before"]
+            let after: String? = row["after"]
+            if after == waiting, before != after {
+                intervals[ticket, default: []].append((at, nil))
+            } else if before == waiting, after != before, var list = intervals[ticket], let last = list.last, last.to == nil {
+                list[list.count - 1].to = at
+                intervals[ticket] = list
+            }
+        }
+        return intervals
+    }
+
+    /// What a ticket view shows of the people it names, for many tickets at once.
+    public struct People: Sendable {
+        public var customers: [Int64: (code: String, name: String)] = [:]
+        public var contacts: [Int64: (name: String, email: String)] = [:]
+        public var staff: [Int64: String] = [:]
+    }
+
+    public static func people(_ db: Database, customers: Set<Int64>, contacts: Set<Int64>, staff: Set<Int64>) throws -> People {
+        var people = People()
+        if !customers.isEmpty {
+            for row in try Row.fetchAll(
+                db, sql: "SELECT id, code, name FROM customer WHERE id IN (\(databaseQuestionMarks(count: customers.count)))",
+                arguments: StatementArguments(Array(customers)))
+            {
+                people.customers[row["id"]] = (row["code"], row["name"])
+            }
+        }
+        if !contacts.isEmpty {
+            for row in try Row.fetchAll(
+                db, sql: "SELECT id, name, email FROM contact WHERE id IN (\(databaseQuestionMarks(count: contacts.count)))",
+                arguments: StatementArguments(Array(contacts)))
+            {
+                people.contacts[row["id"]] = (row["name"], row["email"])
+            }
+        }
+        if !staff.isEmpty {
+            for row in try Row.fetchAll(
+                db, sql: "SELECT id, name FROM staff WHERE id IN (\(databaseQuestionMarks(count: staff.count)))",
+                arguments: StatementArguments(Array(staff)))
+            {
+                people.staff[row["id"]] = row["name"]
+            }
+        }
+        return people
+    }
+
     public static func enqueue(
         _ db: Database, ticket: Int64?, kind: String, language: Language, recipient: String, subject: String, body: String,
         at: Date
     ) throws {
-        try db.execute(
-            sql: "INSERT INTO outbox(ticket, kind, language, recipient, subject, body, createdAt) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            arguments: [ticket, kind, language.rawValue, recipient, subject, body, StoreTime.text(at)])
+        try db.cachedStatement(sql: "INSERT INTO outbox(ticket, kind, language, recipient, subject, body, createdAt) VALUES (?, ?, ?, ?, ?, ?, ?)")
+            .execute(arguments: [ticket, kind, language.rawValue, recipient, subject, body, StoreTime.text(at)])
     }
 
     public static func outbox(_ db: Database, ticket: Int64?, kind: String?, before: Int64?, limit: Int) throws -> [OutboxRecord] {
@@ -397,9 +455,8 @@ public enum TicketStore {
     }
 
     public static func rememberIdempotency(_ db: Database, principal: String, key: String, digest: String, ticket: Int64, at: Date) throws {
-        try db.execute(
-            sql: "INSERT INTO ticket_idempotency(principal, key, paramsDigest, ticket, createdAt) VALUES (?, ?, ?, ?, ?)",
-            arguments: [principal, key, digest, ticket, StoreTime.text(at)])
+        try db.cachedStatement(sql: "INSERT INTO ticket_idempotency(principal, key, paramsDigest, ticket, createdAt) VALUES (?, ?, ?, ?, ?)")
+            .execute(arguments: [principal, key, digest, ticket, StoreTime.text(at)])
     }
 
     // MARK: Rows
