@@ -125,20 +125,18 @@ public struct RPCDispatcher<Context: Sendable>: Sendable {
         case .array?:
             // Positional params are well-formed JSON-RPC, refused by this server: a call error,
             // so a notification that has them goes unanswered like any other failing notification.
-            guard id != nil else { return .answered(JSONValue?.none) }
+            guard id != nil else { return .answered(nil) }
             return invalid(replyID, .invalidParams(field: "params", reason: "params must be an object (by name), not an array"))
         case let other?:
             return invalid(replyID, .invalidRequest("params must be an object, got \(other.typeName)"))
         }
-        // A notification is never answered, not even with an error. (`JSONValue?.none`, not
-        // `nil`: JSONValue is ExpressibleByNilLiteral, so a bare `nil` here would be `.null`
-        // and go out as a "null" reply.)
+        // A notification is never answered, not even with an error.
         let isNotification = id == nil
         if let rejection {
-            return .answered(isNotification ? JSONValue?.none : RPCReply.errorObject(id: replyID, error: rejection))
+            return .answered(isNotification ? nil : RPCReply.errorObject(id: replyID, error: rejection))
         }
         guard let handler = registry.handler(for: method) else {
-            return .answered(isNotification ? JSONValue?.none : RPCReply.errorObject(id: replyID, error: .methodNotFound(method)))
+            return .answered(isNotification ? nil : RPCReply.errorObject(id: replyID, error: .methodNotFound(method)))
         }
         return .call(id: id, method: method, params: params, handler: handler)
     }

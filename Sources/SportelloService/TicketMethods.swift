@@ -293,6 +293,12 @@ struct TicketOperations: Sendable {
 
     private var pool: DatabasePool { environment.database.pool }
 
+    /// The server clock to the millisecond, as the store keeps instants: the SLA of an answer is
+    /// computed from this `now` and from history rows read back from the database, so both must
+    /// be the same instant (an unrounded `now` a fraction of a millisecond before the stored
+    /// pause start reported a ticket that had just entered `waitingCustomer` as `running`).
+    private func storedNow() -> Date { StoreTime.rounded(environment.now()) }
+
     // MARK: Open
 
     func open(_ params: TicketOpen.Params, principal: Principal) async throws -> JSONValue {
@@ -305,7 +311,7 @@ struct TicketOperations: Sendable {
             throw RPCError.invalidParams(field: "params.subject", reason: "must be at most \(TicketLimits.subjectCharacters) characters")
         }
         let body = try checkedBody(params.body, field: "params.body")
-        let now = environment.now()
+        let now = storedNow()
         var receivedAt = now
         if let given = params.receivedAt {
             guard principal.isAdminOrSystem else {
@@ -349,8 +355,7 @@ struct TicketOperations: Sendable {
                     throw RPCError.notFound(field: "params.customer", "your company no longer exists")
                 }
                 if let given = params.customer {
-                    let named = try given.resolve(db)
-                    guard named.id == own.id else { throw RPCError.forbidden("a contact opens tickets for their own company") }
+                    _ = try Self.resolve(given, db: db, principal: principal)
                 }
                 customer = own
             case .system, .staff:
@@ -384,8 +389,8 @@ struct TicketOperations: Sendable {
             try TicketSLA.index(&ticket, pauses: [], policy: policy, calendar: calendar, now: now)
             ticket.id = try TicketStore.insert(db, ticket)
             try TicketStore.addMessage(
-                db, ticket: ticket.id, authorKind: contact != nil && principal.kind == "contact" ? "contact" : principal.kind,
-                authorID: principal.id, body: body, isInternal: false, at: received, subject: subject)
+                db, ticket: ticket.id, authorKind: contact != nil ? "contact" : principal.kind,
+                authorID: contact?.id ?? principal.id, body: body, isInternal: false, at: received, subject: subject)
             var changes = JSONObject()
             changes["status"] = [.null, .string(ticket.status.rawValue)]
             changes["priority"] = [.null, .int(Int64(ticket.priority))]
@@ -420,7 +425,7 @@ struct TicketOperations: Sendable {
 
     /// The ticket as `principal` may see it. Operators' reads are recorded (SPEC §1).
     func get(_ id: Int64, principal: Principal) async throws -> JSONValue {
-        let now = environment.now()
+        let now = storedNow()
         let isOperator: Bool = if case .staff(_, .operator) = principal { true } else { false }
         if isOperator {
             return try await pool.write { db in
@@ -451,10 +456,10 @@ struct TicketOperations: Sendable {
             }
             query = text
         }
-        let now = environment.now()
+        let now = storedNow()
         let search = query
         return try await pool.read { db in
-            let customer = try params.customer.map { try $0.resolve(db).id }
+            let customer = try params.customer.map { try Self.resolve($0, db: db, principal: principal).id }
             let filter = TicketFilter(
                 visibility: principal.visibility, status: status, assignee: params.assignee, customer: customer,
                 classification: classification, priority: priority, slaState: slaState, query: search, before: before,
@@ -492,7 +497,7 @@ struct TicketOperations: Sendable {
     }
 
     func slaStatus(_ id: Int64, principal: Principal) async throws -> JSONValue {
-        let now = environment.now()
+        let now = storedNow()
         return try await pool.read { db in
             let ticket = try Self.visibleTicket(db, id: id, principal: principal)
             return try sla(db, ticket: ticket, now: now).json
@@ -506,15 +511,11 @@ struct TicketOperations: Sendable {
         return try await pool.read { db in
             if let ticket = params.ticket { _ = try Self.visibleTicket(db, id: ticket, principal: principal) }
             // Operators see the notifications of their own tickets only.
-            var rows = try TicketStore.outbox(db, ticket: params.ticket, kind: kind?.rawValue, before: before, limit: limit + 1)
+            let assignee: Int64? = if case .staff(let staffID, .operator) = principal { staffID } else { nil }
+            var rows = try TicketStore.outbox(
+                db, ticket: params.ticket, kind: kind?.rawValue, assignee: assignee, before: before, limit: limit + 1)
             let more = rows.count > limit
             if more { rows.removeLast() }
-            if case .staff(let staffID, .operator) = principal {
-                rows = try rows.filter { row in
-                    guard let ticketID = row.ticket, let ticket = try TicketStore.ticket(db, id: ticketID) else { return false }
-                    return ticket.assignee == staffID
-                }
-            }
             return [
                 "items": .array(rows.map { row in
                     [
@@ -523,7 +524,7 @@ struct TicketOperations: Sendable {
                         "body": .string(row.body), "createdAt": instant(row.createdAt), "status": .string(row.status),
                     ]
                 }),
-                "nextCursor": more ? .string(ListCursor.encode(rows.last?.id ?? 0)) : .null,
+                "nextCursor": more ? rows.last.map { .string(ListCursor.encode($0.id)) } ?? .null : .null,
             ]
         }
     }
@@ -537,7 +538,7 @@ struct TicketOperations: Sendable {
         _ id: Int64, expectedVersion: Int?, principal: Principal, action: String, command: TicketCommand,
         assignee: Int64? = nil, message: (text: String, isInternal: Bool)? = nil
     ) async throws -> JSONValue {
-        let now = environment.now()
+        let now = storedNow()
         return try await pool.write { db in
             var ticket = try Self.visibleTicket(db, id: id, principal: principal)
             if let assignee {
@@ -554,7 +555,7 @@ struct TicketOperations: Sendable {
     /// `ticket.addMessage`: on a closed ticket, a contact's message opens a follow-up ticket
     /// that refers to it (SPEC §3); otherwise it is a workflow command like the others.
     func addMessage(_ id: Int64, text: String, isInternal: Bool, expectedVersion: Int?, principal: Principal) async throws -> JSONValue {
-        let now = environment.now()
+        let now = storedNow()
         return try await pool.write { db in
             var ticket = try Self.visibleTicket(db, id: id, principal: principal)
             if ticket.status == .closed, case .contact = principal {
@@ -639,6 +640,18 @@ struct TicketOperations: Sendable {
     }
 
     // MARK: Pieces
+
+    /// A customer named in params. A contact may name only their own company; any other answers
+    /// exactly like a code that does not exist (no existence leak).
+    static func resolve(_ ref: CustomerRef, db: Database, principal: Principal) throws -> CustomerRecord {
+        if case .contact(_, let own) = principal {
+            guard let found = try? ref.resolve(db), found.id == own else {
+                throw RPCError.notFound(field: "params.customer", "no customer with \(ref)")
+            }
+            return found
+        }
+        return try ref.resolve(db)
+    }
 
     /// The ticket if `principal` may see it; -32003 exactly as for a ticket that does not exist.
     static func visibleTicket(_ db: Database, id: Int64, principal: Principal) throws -> TicketRecord {

@@ -420,9 +420,16 @@ public enum TicketStore {
             .execute(arguments: [ticket, kind, language.rawValue, recipient, subject, body, StoreTime.text(at)])
     }
 
-    public static func outbox(_ db: Database, ticket: Int64?, kind: String?, before: Int64?, limit: Int) throws -> [OutboxRecord] {
+    /// Outbox rows, newest first; with `assignee`, only those of tickets assigned to that staff member.
+    public static func outbox(
+        _ db: Database, ticket: Int64?, kind: String?, assignee: Int64? = nil, before: Int64?, limit: Int
+    ) throws -> [OutboxRecord] {
         var conditions: [String] = []
         var arguments: StatementArguments = []
+        if let assignee {
+            conditions.append("ticket IN (SELECT id FROM ticket WHERE assignee = ?)")
+            arguments += [assignee]
+        }
         if let ticket {
             conditions.append("ticket = ?")
             arguments += [ticket]

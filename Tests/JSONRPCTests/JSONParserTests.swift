@@ -16,7 +16,7 @@ struct JSONParserTests {
         ("[]", .array([])),
         ("{}", .object(JSONObject())),
         (" \t\r\n [ 1 , \"a\" , null ] \n", .array([.int(1), .string("a"), .null])),
-        ("{\"a\":{\"b\":[true,{\"c\":null}]}}", ["a": ["b": [true, ["c": nil] as JSONValue]] as JSONValue] as JSONValue),
+        ("{\"a\":{\"b\":[true,{\"c\":null}]}}", ["a": ["b": [true, ["c": .null] as JSONValue]] as JSONValue] as JSONValue),
     ])
     func validDocuments(text: String, expected: JSONValue) throws {
         #expect(try parse(text) == expected)

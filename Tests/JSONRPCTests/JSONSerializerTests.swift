@@ -14,7 +14,7 @@ struct JSONSerializerTests {
         (.int(Int64.min), "-9223372036854775808"),
         (.double(1.5), "1.5"),
         (.string("a\"b\\c"), "\"a\\\"b\\\\c\""),
-        (.array([1, "x", nil]), "[1,\"x\",null]"),
+        (.array([1, "x", .null]), "[1,\"x\",null]"),
         (["b": 1, "a": [true]] as JSONValue, "{\"b\":1,\"a\":[true]}"),
     ])
     func compact(value: JSONValue, expected: String) {
