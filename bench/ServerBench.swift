@@ -37,6 +37,10 @@ struct ServerBenchmarks {
             name: "NDJSON echo on the same NIO stack (baseline)", value: echoRate, unit: "req/s", note: ""))
         results.append(BenchResult(
             name: "server.ping / echo ratio", value: pingRate / echoRate, unit: "x", note: "target >= 0.5"))
+        let calendarRate = try bestOf(3) { try pipelined(path: serverPath, count: requests, request: Self.addWorkingTime) }
+        results.append(BenchResult(
+            name: "calendar.addWorkingTime (5 wd) pipelined, 1 connection", value: calendarRate, unit: "req/s",
+            note: String(format: "%.2f of server.ping's rate", calendarRate / pingRate)))
 
         let (p50, p99) = try latency(path: serverPath, connections: 100, perConnection: 100)
         let (echoP50, echoP99) = try latency(path: echoPath, connections: 100, perConnection: 100)
@@ -78,11 +82,16 @@ struct ServerBenchmarks {
     }
 
     /// Writes `count` pings at once from one thread while another reads the replies; requests/s.
-    private func pipelined(path: String, count: Int) throws -> Double {
+    private static func addWorkingTime(_ id: Int) -> [UInt8] {
+        let day = 1 + id % 28
+        return Array(#"{"jsonrpc":"2.0","id":\#(id),"method":"calendar.addWorkingTime","params":{"calendar":"interzen-support","start":"2026-12-\#(day < 10 ? "0" : "")\#(day)T17:45:00+01:00","duration":{"workingDays":5}}}"#.utf8) + [UInt8(ascii: "\n")]
+    }
+
+    private func pipelined(path: String, count: Int, request: (Int) -> [UInt8] = ServerBenchmarks.ping) throws -> Double {
         let client = try UnixClient(path: path)
         var payload: [UInt8] = []
         payload.reserveCapacity(count * 64)
-        for id in 1...count { payload += Self.ping(id) }
+        for id in 1...count { payload += request(id) }
         try client.write(Array(payload.prefix(64 * 100)))  // warm the connection
         try client.readLines(payload.prefix(64 * 100).filter { $0 == UInt8(ascii: "\n") }.count)
 
@@ -94,38 +103,38 @@ struct ServerBenchmarks {
         return Double(count) / (monotonicNow() - started)
     }
 
-    /// `connections` clients on their own threads, each sending `perConnection` pings one after
-    /// the other; round-trip percentiles in seconds.
+    /// `connections` clients, each sending `perConnection` pings one after the other (the next
+    /// once the previous is answered), all driven from one thread with poll(2) so that the
+    /// client's own scheduling does not pollute the figure; round-trip percentiles in seconds.
     private func latency(path: String, connections: Int, perConnection: Int) throws -> (Double, Double) {
-        let samples = LockedSamples()
-        let group = DispatchGroup()
-        let failures = LockedSamples()
-        for connection in 0..<connections {
-            group.enter()
-            let thread = Thread {
-                defer { group.leave() }
-                do {
-                    let client = try UnixClient(path: path)
-                    var local: [Double] = []
-                    for index in 0..<perConnection {
-                        let request = Self.ping(connection * perConnection + index)
-                        let started = monotonicNow()
-                        try client.write(request)
-                        _ = try client.readLine()
-                        local.append(monotonicNow() - started)
-                    }
-                    samples.append(local)
-                } catch {
-                    failures.append([1])
+        let clients = try (0..<connections).map { _ in try UnixClient(path: path) }
+        var sent = [Int](repeating: 0, count: connections)
+        var startedAt = [Double](repeating: 0, count: connections)
+        var samples: [Double] = []
+        samples.reserveCapacity(connections * perConnection)
+        for (index, client) in clients.enumerated() {
+            startedAt[index] = monotonicNow()
+            try client.write(Self.ping(index * perConnection))
+            sent[index] = 1
+        }
+        var descriptors = clients.map { pollfd(fd: $0.descriptor, events: Int16(POLLIN), revents: 0) }
+        let deadline = monotonicNow() + 60
+        while samples.count < connections * perConnection {
+            guard monotonicNow() < deadline else { throw BenchError.timeout("latency replies") }
+            let ready = poll(&descriptors, nfds_t(descriptors.count), 1000)
+            guard ready > 0 else { continue }
+            for index in descriptors.indices where descriptors[index].revents != 0 {
+                _ = try clients[index].readLine()
+                samples.append(monotonicNow() - startedAt[index])
+                if sent[index] < perConnection {
+                    startedAt[index] = monotonicNow()
+                    try clients[index].write(Self.ping(index * perConnection + sent[index]))
+                    sent[index] += 1
                 }
             }
-            thread.stackSize = 256 * 1024
-            thread.start()
         }
-        group.wait()
-        guard failures.values.isEmpty else { throw BenchError.closed }
-        let sorted = samples.values.sorted()
-        return (percentile(sorted, 0.50), percentile(sorted, 0.99))
+        samples.sort()
+        return (percentile(samples, 0.50), percentile(samples, 0.99))
     }
 
     /// Opens `count` connections, pings on each, and reads the server's memory while they idle.
