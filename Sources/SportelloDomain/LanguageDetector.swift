@@ -138,13 +138,19 @@ extension LanguageDetector {
 
         /// The line that starts the quoted original of a reply or forward.
         static func isReplyHeader(_ line: String, next: String?) -> Bool {
-            if line.count <= 300, matches(line, #"^(on\s.+\swrote|il\s.+\sha\sscritto|le\s.+\sa\sécrit)\s*:?\s*$"#) {
+            // Cheap tests first: most lines are prose, and each pattern needs a telltale word.
+            let lower = line.lowercased()
+            if line.count <= 300, lower.contains("wrote") || lower.contains("scritto") || lower.contains("écrit"),
+                matches(line, #"^(on\s.+\swrote|il\s.+\sha\sscritto|le\s.+\sa\sécrit)\s*:?\s*$"#)
+            {
                 return true
             }
-            if matches(line, #"^-{2,}\s*(original message|messaggio originale|forwarded message|messaggio inoltrato)"#) {
+            if line.hasPrefix("--"),
+                matches(line, #"^-{2,}\s*(original message|messaggio originale|forwarded message|messaggio inoltrato)"#)
+            {
                 return true
             }
-            if matches(line, #"^(from|da)\s*:\s*\S"#) {
+            if lower.hasPrefix("from") || lower.hasPrefix("da"), matches(line, #"^(from|da)\s*:\s*\S"#) {
                 if line.contains("@") { return true }
                 if let next, matches(next.trimmingCharacters(in: .whitespaces), #"^(sent|inviato|date|data|to|a)\s*:"#) {
                     return true
@@ -154,7 +160,9 @@ extension LanguageDetector {
         }
 
         static func isDeviceFooter(_ line: String) -> Bool {
-            matches(line, #"^(sent from my|sent from|inviato da|inviato dal mio|get outlook for)\b"#)
+            let lower = line.prefix(12).lowercased()
+            guard lower.hasPrefix("sent") || lower.hasPrefix("inviato") || lower.hasPrefix("get outlook") else { return false }
+            return matches(line, #"^(sent from my|sent from|inviato da|inviato dal mio|get outlook for)\b"#)
         }
 
         /// A line made only of a closing formula: what follows is a name, a title, a company.
@@ -177,12 +185,27 @@ extension LanguageDetector {
         /// Code, stack traces, logs, markup: lines dense in symbols or shaped like a frame.
         static func looksLikeCode(_ raw: String) -> Bool {
             let line = raw.trimmingCharacters(in: .whitespaces)
-            if matches(line, #"^(at\s+[\w$.]+\(|caused by:|traceback|file\s+"|\w+(\.\w+)+(exception|error)\b|exception in thread)"#) {
+            // Each pattern is tried only when the line has what it needs (cheap tests first).
+            let lower = line.lowercased()
+            if lower.hasPrefix("at ") || lower.hasPrefix("caused by") || lower.hasPrefix("traceback") || lower.hasPrefix("file")
+                || lower.contains("exception") || lower.contains("error"),
+                matches(line, #"^(at\s+[\w$.]+\(|caused by:|traceback|file\s+"|\w+(\.\w+)+(exception|error)\b|exception in thread)"#)
+            {
                 return true
             }
-            if matches(line, #"^\[?\d{2,4}[-/.]\d{1,2}[-/.]\d{1,4}[ T]\d{1,2}:\d{2}"#) { return true }  // a log line
-            if matches(line, #"^(\$\s|PS>|C:\\|sudo\s|curl\s)"#) { return true }
-            if matches(line, #"^(SELECT|INSERT INTO|UPDATE|DELETE FROM)\s"#, caseInsensitive: false) {
+            if let first = line.first, first == "[" || first.isNumber,
+                matches(line, #"^\[?\d{2,4}[-/.]\d{1,2}[-/.]\d{1,4}[ T]\d{1,2}:\d{2}"#)
+            {
+                return true  // a log line
+            }
+            if ["$", "ps>", "c:", "sudo", "curl"].contains(where: { lower.hasPrefix($0) }),
+                matches(line, #"^(\$\s|PS>|C:\\|sudo\s|curl\s)"#)
+            {
+                return true
+            }
+            if ["SELECT", "INSERT", "UPDATE", "DELETE"].contains(where: { line.hasPrefix($0) }),
+                matches(line, #"^(SELECT|INSERT INTO|UPDATE|DELETE FROM)\s"#, caseInsensitive: false)
+            {
                 return true
             }
             if let last = line.last, ";{}".contains(last) { return true }
