@@ -111,7 +111,7 @@ public final class RPCServer: Service, Sendable {
         await withGracefulShutdownHandler {
             try? await stopped.futureResult.get()
         } onGracefulShutdown: {
-            self.shutDown(state: state, listening: listening, reason: "signal")
+            self.shutDown(state: state, listening: listening)
         }
         for timer in timers { timer.cancel() }
         // Whatever ended the serving, make sure listeners are closed before returning.
@@ -121,10 +121,10 @@ public final class RPCServer: Service, Sendable {
         logger.info("stopped")
     }
 
-    private func shutDown(state: ServerState, listening: [any Channel], reason: String) {
+    /// SIGTERM/SIGINT: stop accepting, let every connection finish what it has read, then stop.
+    private func shutDown(state: ServerState, listening: [any Channel]) {
         let connections = state.beginShutdown()
-        guard !connections.isEmpty || !listening.isEmpty || reason == "signal" else { return }
-        logger.info("shutting down (\(reason)): draining \(connections.count) connection(s), \(state.inFlight) request(s) in flight")
+        logger.info("shutting down: draining \(connections.count) connection(s), \(state.inFlight) request(s) in flight")
         Systemd.notify("STOPPING=1\nSTATUS=Draining \(state.inFlight) request(s)")
         for channel in listening { channel.close(promise: nil) }
         for channel in connections { channel.pipeline.fireUserInboundEventTriggered(DrainEvent()) }
