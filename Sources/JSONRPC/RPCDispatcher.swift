@@ -187,7 +187,12 @@ public struct RPCDispatcher<Context: Sendable>: Sendable {
 
     private func rpcError(for error: any Error, method: String) -> RPCError {
         if let error = error as? RPCError { return error }
-        if let error = error as? any RPCErrorConvertible { return error.rpcError }
+        if let convertible = error as? any RPCErrorConvertible {
+            let converted = convertible.rpcError
+            // A server-side failure is logged whatever words it is answered with.
+            if converted.code == RPCErrorCode.internalError { reportInternalError(method, error) }
+            return converted
+        }
         reportInternalError(method, error)
         return .internalError("the server could not complete \(method); the failure is logged")
     }

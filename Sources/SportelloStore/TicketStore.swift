@@ -326,25 +326,7 @@ public enum TicketStore {
     /// The intervals the ticket spent in `waitingCustomer`, from its history (the last one open
     /// while it still waits): what pauses the second SLA clock.
     public static func waitingIntervals(_ db: Database, ticket: Int64) throws -> [(from: Date, to: Date?)] {
-        var intervals: [(from: Date, to: Date?)] = []
-        let rows = try Row.fetchAll(
-            db,
-            sql: """
-                SELECT at, json_extract(changes, '$.status[0]') AS before, json_extract(changes, '$.status[1]') AS after
-                FROM ticket_history WHERE ticket = ? AND json_extract(changes, '$.status') IS NOT NULL ORDER BY id
-                """,
-            arguments: [ticket])
-        for row in rows {
-            let at = try time(row["at"])
-            let before: String? = row["before"]
-            let after: String? = row["after"]
-            if after == TicketStatus.waitingCustomer.rawValue, before != after {
-                intervals.append((at, nil))
-            } else if before == TicketStatus.waitingCustomer.rawValue, after != before, let last = intervals.last, last.to == nil {
-                intervals[intervals.count - 1].to = at
-            }
-        }
-        return intervals
+        try waitingIntervals(db, tickets: [ticket])[ticket] ?? []
     }
 
     /// The waiting intervals of several tickets at once (a list page).
