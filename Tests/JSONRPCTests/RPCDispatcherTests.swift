@@ -378,9 +378,15 @@ struct RPCDispatcherTests {
         let reply = try #require(try await send(#"{"jsonrpc":"2.0","id":1,"method":"test.failRPC"}"#, to: dispatcher))
         #expect(reply.value["error"] == domainError.json)
         #expect(recorder.reports.isEmpty)
+    }
+
+    @Test("an error that converts itself is answered as it says; a server-side (-32603) one is still reported")
+    func convertibleErrors() async throws {
+        let (dispatcher, recorder) = makeDispatcher()
         let converted = try #require(try await send(#"{"jsonrpc":"2.0","id":2,"method":"test.failConvertible"}"#, to: dispatcher))
         #expect(converted.value["error"] == ReadOnlyStore().rpcError.json)
-        #expect(recorder.reports.isEmpty)
+        #expect(recorder.reports.count == 1)
+        #expect(recorder.reports.first?.hasPrefix("test.failConvertible") == true)
     }
 
     @Test("any other error is -32603, with the report hook told")
