@@ -51,7 +51,12 @@ public enum LanguageDetector {
     }
 
     /// The evidence `detect` decides on; exposed for diagnostics and tests.
+    /// How much of a message is read: the language shows in its first lines, and a 256 KiB
+    /// body must not cost more than a short one.
+    public static let maximumCharacters = 4000
+
     public static func score(_ text: String) -> Score {
+        let text = text.utf8.count > maximumCharacters ? String(text.prefix(maximumCharacters)) : text
         var total = 0.0
         var count = 0
         for segment in Prose.segments(of: text) {

@@ -461,3 +461,15 @@ struct LanguageDetectorTests {
         }
     }
 }
+
+@Suite("LanguageDetector on long messages")
+struct LanguageDetectorLengthTests {
+    @Test("only the start of a long message is read: an Italian opening decides, whatever follows")
+    func readsTheStartOnly() {
+        let italian = String(repeating: "Buongiorno, non riusciamo ad accedere al portale dalla mattina. ", count: 80)
+        let english = String(repeating: "Hello, we cannot log in to the portal since this morning at all. ", count: 4000)
+        #expect(italian.count > LanguageDetector.maximumCharacters)
+        #expect(LanguageDetector.detect(italian + english)?.language == .it)
+        #expect(LanguageDetector.detect(english + italian)?.language == .en)
+    }
+}
