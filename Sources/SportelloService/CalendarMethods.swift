@@ -144,6 +144,7 @@ extension SportelloService {
         @Sendable func change(
             _ context: CallContext, calendar name: String, _ body: @escaping @Sendable (GRDB.Database) throws -> Void
         ) async throws -> JSONValue {
+            try await checkSession(context)
             try context.requireAdmin()
             _ = try catalog.calendar(named: name)
             return try await database.pool.write { db in

@@ -153,3 +153,24 @@ import Testing
         #expect(zucchetti["calendar"] == "zucchetti-service")
     }
 }
+
+@Suite struct CalendarSessionTests {
+    @Test("a connection whose admin session was logged out elsewhere can no longer change calendars")
+    func loggedOutSessionCannotEdit() async throws {
+        let harness = try AccountHarness()
+        defer { harness.cleanUp() }
+        let system = CallContext(transport: .socket, principal: .system)
+        _ = try await harness.ok(
+            "staff.create", ["name": "Ada Admin", "email": "ada@interzen.example", "role": "admin", "password": "correct horse battery"],
+            as: system)
+        let first = CallContext(transport: .socket, principal: nil)
+        let login = try await harness.ok("session.login", ["email": "ada@interzen.example", "password": "correct horse battery"], as: first)
+        let second = CallContext(transport: .socket, principal: nil)
+        _ = try await harness.ok("session.resume", ["token": try #require(login["token"])], as: second)
+        _ = try await harness.ok("calendar.addHoliday", ["calendar": "interzen-support", "date": "12-10"], as: second)
+        _ = try await harness.ok("session.logout", [:], as: first)
+        try await harness.fails("calendar.addHoliday", ["calendar": "interzen-support", "date": "06-29"], as: second, code: -32001)
+        let calendar = try await harness.ok("calendar.get", ["calendar": "interzen-support"], as: system)
+        #expect(calendar["extraHolidays"] == ["12-10"])
+    }
+}
