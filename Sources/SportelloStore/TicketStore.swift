@@ -211,26 +211,17 @@ public enum TicketStore {
             conditions.append("t.customer = ? AND (t.classification IS NOT 'vulnerability' OR t.contact = ?)")
             arguments += [customer, contact]
         }
-        if let status = filter.status {
-            conditions.append("t.status = ?")
-            arguments += [status.rawValue]
+        /// `t.column = value` when the filter names a value.
+        func equal(_ column: String, _ value: (any DatabaseValueConvertible)?) {
+            guard let value else { return }
+            conditions.append("t.\(column) = ?")
+            arguments += StatementArguments([value])
         }
-        if let assignee = filter.assignee {
-            conditions.append("t.assignee = ?")
-            arguments += [assignee]
-        }
-        if let customer = filter.customer {
-            conditions.append("t.customer = ?")
-            arguments += [customer]
-        }
-        if let classification = filter.classification {
-            conditions.append("t.classification = ?")
-            arguments += [classification.rawValue]
-        }
-        if let priority = filter.priority {
-            conditions.append("t.priority = ?")
-            arguments += [priority]
-        }
+        equal("status", filter.status?.rawValue)
+        equal("assignee", filter.assignee)
+        equal("customer", filter.customer)
+        equal("classification", filter.classification?.rawValue)
+        equal("priority", filter.priority)
         if let state = filter.slaState {
             conditions.append("(\(slaStateExpression)) = ?")
             let now = StoreTime.text(filter.now)
