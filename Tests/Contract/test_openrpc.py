@@ -19,7 +19,7 @@ import referencing.jsonschema
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SCHEMA = os.path.join(ROOT, "schema", "sportello.openrpc.json")
-META = os.path.join(ROOT, "..", "shared", "openrpc-meta-schema.json")
+META = os.path.join(ROOT, "schema", "openrpc-meta-schema.json")
 BIN = os.environ.get("SPORTELLO_BIN", os.path.join(ROOT, ".build", "debug", "sportello"))
 
 
