@@ -12,14 +12,15 @@ Two framings, chosen per connection (SPEC section 11):
 * ``"ndjson"`` (default) -- one JSON text per line, replies one per line;
 * ``"content-length"`` -- LSP-style ``Content-Length: N\\r\\n\\r\\n<N bytes>`` both ways.
 
-Example::
+Example, on the socket ``make run`` serves, once ``sportello seed-demo`` has filled the
+database (it creates ticket 42)::
 
     from sportello_client import Client, RPCError
 
     with Client.connect("var/sportello.sock") as c:
         print(c.call("server.ping"))                   # {'pong': True, 'time': '...'}
-        c.call("ticket.get", id=42)                     # params by name
-        c.call("calendar.get", {"from": "2026-01-01"})  # or as a dict (any key)
+        c.call("ticket.get", ticket=42)                 # params by name
+        c.call("calendar.get", {"calendar": "interzen-support"})  # or as a dict
         c.notify("server.ping")                         # no reply expected
         for r in c.batch([("server.ping", {}), ("no.such", {})]):
             print(r)                                    # a dict, then an RPCError
@@ -202,8 +203,8 @@ class Client:
     def call(self, method, params=None, /, **kwargs):
         """Call ``method`` and return its result.
 
-        Params go by name: ``call("ticket.get", id=42)``; a dict may be given instead (or as
-        well) for names that are not Python identifiers. Raises ``RPCError`` on a JSON-RPC
+        Params go by name: ``call("ticket.get", ticket=42)``; a dict may be given instead (or
+        as well) for names that are not Python identifiers. Raises ``RPCError`` on a JSON-RPC
         error and ``ProtocolError`` if the connection fails.
         """
         params = self._params(params, kwargs)
