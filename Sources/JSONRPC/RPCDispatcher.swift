@@ -43,7 +43,7 @@ public struct RPCDispatcher<Context: Sendable>: Sendable {
             return .reply(calls.reply(calls.entries.map { runInline($0, context: context) }))
         }
         return .suspend {
-            var replies: [JSONValue?] = []
+            var replies: [[UInt8]?] = []
             for entry in calls.entries { replies.append(await run(entry, context: context)) }
             return calls.reply(replies)
         }
@@ -74,12 +74,19 @@ public struct RPCDispatcher<Context: Sendable>: Sendable {
         var entries: [Entry]
         var isBatch: Bool
 
-        func reply(_ replies: [JSONValue?]) -> [UInt8]? {
-            if isBatch {
-                let present = replies.compactMap { $0 }
-                return present.isEmpty ? nil : JSONSerializer.serialize(.array(present))
+        /// The message's reply from its entries' replies (each already serialized).
+        func reply(_ replies: [[UInt8]?]) -> [UInt8]? {
+            guard isBatch else { return replies.first.flatMap { $0 } }
+            let present = replies.compactMap { $0 }
+            guard !present.isEmpty else { return nil }
+            var output: [UInt8] = [UInt8(ascii: "[")]
+            output.reserveCapacity(present.reduce(2) { $0 + $1.count + 1 })
+            for (index, reply) in present.enumerated() {
+                if index > 0 { output.append(UInt8(ascii: ",")) }
+                output.append(contentsOf: reply)
             }
-            return replies.first.flatMap { $0 }.map(JSONSerializer.serialize)
+            output.append(UInt8(ascii: "]"))
+            return output
         }
     }
 
@@ -143,18 +150,26 @@ public struct RPCDispatcher<Context: Sendable>: Sendable {
 
     // MARK: Execution
 
-    private func runInline(_ entry: Entry, context: Context) -> JSONValue? {
+    private func runInline(_ entry: Entry, context: Context) -> [UInt8]? {
         switch entry {
         case .answered(let reply):
-            return reply
+            return reply.map(JSONSerializer.serialize)
         case .call(let id, let method, let params, .inline(let body)):
             return finish(id: id, method: method, Result { try body(params, context) })
+        case .call(let id, let method, let params, .serialized(let validate, let result)):
+            do {
+                try validate(params)
+            } catch {
+                return finish(id: id, method: method, .failure(error))
+            }
+            guard let id else { return nil }
+            return Self.resultEnvelope(id: id, result: result)
         case .call:
             preconditionFailure("an asynchronous handler cannot run inline")
         }
     }
 
-    private func run(_ entry: Entry, context: Context) async -> JSONValue? {
+    private func run(_ entry: Entry, context: Context) async -> [UInt8]? {
         switch entry {
         case .call(let id, let method, let params, .async(let body)):
             do {
@@ -167,22 +182,35 @@ public struct RPCDispatcher<Context: Sendable>: Sendable {
         }
     }
 
-    private func finish(id: JSONValue?, method: String, _ outcome: Result<JSONValue, any Error>) -> JSONValue? {
+    private func finish(id: JSONValue?, method: String, _ outcome: Result<JSONValue, any Error>) -> [UInt8]? {
         switch outcome {
         case .success(let result):
             guard case .object = result else {
                 reportInternalError(method, RPCError.internalError("result is not an object"))
                 guard let id else { return nil }
-                return RPCReply.errorObject(id: id, error: .internalError("the method produced a result that is not an object"))
+                return RPCReply.errorBytes(id: id, error: .internalError("the method produced a result that is not an object"))
             }
             guard let id else { return nil }
-            return .object(["jsonrpc": "2.0", "id": id, "result": result])
+            return JSONSerializer.serialize(.object(["jsonrpc": "2.0", "id": id, "result": result]))
         case .failure(let error):
             // Converted (and an unexpected error reported) even for a notification, which gets no reply.
             let error = rpcError(for: error, method: method)
             guard let id else { return nil }
-            return RPCReply.errorObject(id: id, error: error)
+            return RPCReply.errorBytes(id: id, error: error)
         }
+    }
+
+    /// `{"jsonrpc":"2.0","id":ID,"result":RESULT}` around a result serialized once, at start-up:
+    /// the same bytes `finish` writes for that result, without rendering it again.
+    private static func resultEnvelope(id: JSONValue, result: [UInt8]) -> [UInt8] {
+        var output: [UInt8] = []
+        output.reserveCapacity(result.count + 48)
+        output.append(contentsOf: #"{"jsonrpc":"2.0","id":"#.utf8)
+        JSONSerializer.write(id, into: &output)
+        output.append(contentsOf: #","result":"#.utf8)
+        output.append(contentsOf: result)
+        output.append(UInt8(ascii: "}"))
+        return output
     }
 
     private func rpcError(for error: any Error, method: String) -> RPCError {

@@ -34,6 +34,9 @@ public struct MethodRegistry<Context: Sendable>: Sendable {
         case inline(@Sendable (_ params: JSONValue, _ context: Context) throws -> JSONValue)
         /// Anything that waits (the database, the disk): run on a task of its own.
         case async(@Sendable (_ params: JSONValue, _ context: Context) async throws -> JSONValue)
+        /// A result that never changes, serialized once (a JSON object's bytes): the params are
+        /// still checked, then the same bytes answer every call.
+        case serialized(validate: @Sendable (_ params: JSONValue) throws -> Void, result: [UInt8])
     }
 
     private var handlers: [String: Handler] = [:]
@@ -64,6 +67,14 @@ public struct MethodRegistry<Context: Sendable>: Sendable {
         add(M.name, .inline { params, context in
             try JSONValueEncoder().encode(try body(try decode(M.self, params), context))
         })
+    }
+
+    /// Registers `M` with a constant result, encoded and serialized here, once: every call is
+    /// answered with the same bytes (a large document, such as `rpc.discover`'s, is not
+    /// rendered again per call).
+    public mutating func registerConstant<M: RPCMethod>(_ method: M.Type, result: JSONValue) where M.Result == JSONValue {
+        guard case .object = result else { preconditionFailure("\(M.name)'s result must be an object") }
+        add(M.name, .serialized(validate: { params in _ = try decode(M.self, params) }, result: JSONSerializer.serialize(result)))
     }
 
     private mutating func add(_ name: String, _ handler: Handler) {

@@ -36,8 +36,15 @@ struct DrainEvent: Sendable {}
 /// Runs the messages of one connection in the order they arrive: a message the dispatcher
 /// answers inline is answered at once; one that needs asynchronous work holds the messages
 /// behind it until it is done, so a client that pipelines "create, then use" gets what it
-/// means. Stops reading while too many messages wait, coalesces flushes, and closes once the
-/// input has ended (or a drain was asked) and every reply is written.
+/// means. Coalesces flushes, and closes once the input has ended (or a drain was asked) and
+/// every reply is written.
+///
+/// Backpressure, both ways: while the replies not yet taken by the peer exceed the channel's
+/// high water mark (`ServerOptions.maximumUnwrittenReplyBytes`), no further message is run —
+/// those already read wait in `queue` — and nothing more is read; too many messages waiting
+/// stops reading too. A client that pipelines requests and never reads its replies therefore
+/// holds at most one water mark of replies and one read's worth of requests, and the event
+/// loop stays free for every other connection.
 final class RPCChannelHandler: ChannelDuplexHandler {
     typealias InboundIn = InboundFrame
     typealias OutboundIn = ByteBuffer
@@ -97,11 +104,33 @@ final class RPCChannelHandler: ChannelDuplexHandler {
         // Requests read once draining has begun are refused; those read before still run.
         let rejection: RPCError? = (draining || state.isShuttingDown) ? .shuttingDown : nil
         state.touch()
-        if busy {
-            queue.append((message, rejection))
+        if canRun(context: context), queue.isEmpty {
+            run(message, rejection: rejection, context: context)
         } else {
+            queue.append((message, rejection))
+        }
+    }
+
+    /// Whether the next message may run now: none is running, and the peer has taken enough of
+    /// the replies already written.
+    private func canRun(context: ChannelHandlerContext) -> Bool {
+        !busy && context.channel.isWritable
+    }
+
+    /// Runs the waiting messages while nothing holds them, then reads again if reading was held.
+    private func runQueued(context: ChannelHandlerContext) {
+        while canRun(context: context), let (message, rejection) = queue.popFirst() {
             run(message, rejection: rejection, context: context)
         }
+        if readPending, mayRead(context: context) {
+            readPending = false
+            context.read()
+        }
+        closeIfDone(context: context)
+    }
+
+    private func mayRead(context: ChannelHandlerContext) -> Bool {
+        queue.count < maximumQueued && context.channel.isWritable
     }
 
     private func run(_ message: ByteBuffer, rejection: RPCError?, context: ChannelHandlerContext) {
@@ -127,14 +156,7 @@ final class RPCChannelHandler: ChannelDuplexHandler {
         busy = false
         state.requestFinished()
         if let reply { self.reply(reply, context: context) }
-        while !busy, let (message, rejection) = queue.popFirst() {
-            run(message, rejection: rejection, context: context)
-        }
-        if readPending, queue.count < maximumQueued {
-            readPending = false
-            context.read()
-        }
-        closeIfDone(context: context)
+        runQueued(context: context)
     }
 
     private func reply(_ body: [UInt8], context: ChannelHandlerContext) {
@@ -159,11 +181,16 @@ final class RPCChannelHandler: ChannelDuplexHandler {
     }
 
     func read(context: ChannelHandlerContext) {
-        if queue.count >= maximumQueued {
-            readPending = true
-        } else {
+        if mayRead(context: context) {
             context.read()
+        } else {
+            readPending = true
         }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { runQueued(context: context) }
+        context.fireChannelWritabilityChanged()
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {

@@ -32,7 +32,8 @@ public enum ServerInfo: RPCMethod {
 extension SportelloService {
     func registerServerMethods(into registry: inout MethodRegistry<CallContext>) {
         let environment = self.environment
-        registry.registerInline(RPCDiscover.self) { _, _ in OpenRPCDocument.json }
+        // Rendered once here; every call gets the same bytes.
+        registry.registerConstant(RPCDiscover.self, result: OpenRPCDocument.json)
         registry.registerInline(ServerPing.self) { _, _ in
             ServerPing.Result(time: RFC3339.format(environment.now()))
         }

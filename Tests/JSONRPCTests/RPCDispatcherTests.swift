@@ -59,6 +59,11 @@ private enum InlineFail: RPCMethod {
     typealias Result = JSONValue
 }
 
+private enum Constant: RPCMethod {
+    static let name = "test.constant"
+    typealias Result = JSONValue
+}
+
 private enum NotAnObject: RPCMethod {
     static let name = "test.notAnObject"
     typealias Result = JSONValue
@@ -107,6 +112,7 @@ private func makeDispatcher(maximumBatchSize: Int = 100) -> (RPCDispatcher<TestC
         recorder.called(InlineFail.name)
         throw DiskOnFire()
     }
+    registry.registerConstant(Constant.self, result: ["document": "big", "list": [1, 2.5, "é\u{0}"]])
     let dispatcher = RPCDispatcher(registry: registry, maximumBatchSize: maximumBatchSize) { method, error in
         recorder.reported(method, error)
     }
@@ -526,5 +532,30 @@ struct RPCDispatcherTests {
             Issue.record("not an array")
         }
         #expect(drained.calls.isEmpty)
+    }
+}
+
+@Suite("Constant results")
+struct ConstantResultTests {
+    @Test("a constant result is answered inline with the bytes a rendered result would have, its params still checked")
+    func constantResult() async throws {
+        let (dispatcher, _) = makeDispatcher()
+        guard case .reply(let bytes?) = dispatcher.dispatch(
+            message: utf8(#"{"jsonrpc":"2.0","id":"c","method":"test.constant"}"#), context: TestContext(user: "ada"))
+        else {
+            Issue.record("a constant result must be answered inline")
+            return
+        }
+        #expect(String(decoding: bytes, as: UTF8.self)
+            == #"{"jsonrpc":"2.0","id":"c","result":{"document":"big","list":[1,2.5,"é\u0000"]}}"#)
+
+        let unknown = try #require(try await send(#"{"jsonrpc":"2.0","id":7,"method":"test.constant","params":{"x":1}}"#, to: dispatcher))
+        #expect(code(unknown.value) == -32602)
+        #expect(try await send(#"{"jsonrpc":"2.0","method":"test.constant"}"#, to: dispatcher) == nil)
+
+        let batch = try #require(try await send(
+            #"[{"jsonrpc":"2.0","id":1,"method":"test.constant"},{"jsonrpc":"2.0","id":2,"method":"test.add","params":{"a":1,"b":2}}]"#,
+            to: dispatcher))
+        #expect(batch.raw == #"[{"jsonrpc":"2.0","id":1,"result":{"document":"big","list":[1,2.5,"é\u0000"]}},{"jsonrpc":"2.0","id":2,"result":{"sum":3}}]"#)
     }
 }
