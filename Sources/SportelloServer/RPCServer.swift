@@ -12,6 +12,10 @@ public struct ServerOptions: Sendable {
     /// Messages one connection may have waiting (behind a running one) before the server stops
     /// reading from it.
     public var maximumQueuedPerConnection = 128
+    /// Reply bytes a connection may have written but not yet sent to its peer (the channel's
+    /// high water mark). Past it the connection runs no further request and reads nothing until
+    /// the peer has taken half of them, so a client that never reads holds at most this much.
+    public var maximumUnwrittenReplyBytes = 4 << 20
     /// Exit (successfully) after this long with no connection and no request in flight.
     public var exitIdleTime: Duration?
 
@@ -167,10 +171,16 @@ public final class RPCServer: Service, Sendable {
         }
     }
 
+    private var writeBufferWaterMark: ChannelOptions.Types.WriteBufferWaterMark {
+        let high = max(options.maximumUnwrittenReplyBytes, 2)
+        return .init(low: high / 2, high: high)
+    }
+
     private func serverBootstrap(state: ServerState) -> ServerBootstrap {
         ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 4096)
             .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .childChannelOption(.writeBufferWaterMark, value: writeBufferWaterMark)
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { channel in
                 peerCredentials(of: channel).flatMap { credentials in
@@ -196,9 +206,7 @@ public final class RPCServer: Service, Sendable {
     /// but refuses to replace one that a live server still answers on.
     private func prepareSocketPath(_ path: String) throws {
         let parent = (path as NSString).deletingLastPathComponent
-        if !parent.isEmpty {
-            try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
-        }
+        if !parent.isEmpty { try createDirectories(parent, mode: 0o750) }
         var status = stat()
         guard lstat(path, &status) == 0 else { return }
         guard (status.st_mode & S_IFMT) == S_IFSOCK else { throw ServerError.notASocket(path) }
@@ -208,22 +216,26 @@ public final class RPCServer: Service, Sendable {
 
     private func startStdio(state: ServerState) async throws -> [Pump] {
         var pumps: [Pump] = []
-        // NIOPipeBootstrap takes ownership of what it is given and refuses regular files:
-        // hand it duplicates, and put a pipe with a copying thread in front of a regular file.
-        var input = dup(STDIN_FILENO)
-        var output = dup(STDOUT_FILENO)
-        if isRegularFile(input) {
+        // NIOPipeBootstrap takes ownership of what it is given, and registers it with epoll,
+        // which refuses regular files, /dev/null and most other character devices (NIO then
+        // stops the process). Hand it duplicates, and put a pipe with a copying thread in front
+        // of anything epoll cannot watch. A closed standard descriptor reads as empty input, or
+        // discards what is written to it.
+        var input = duplicate(STDIN_FILENO, orOpenDevNull: O_RDONLY)
+        var output = duplicate(STDOUT_FILENO, orOpenDevNull: O_WRONLY)
+        if !isPollable(input) {
             let (readEnd, pump) = try Pump.fromFile(input)
             input = readEnd
             pumps.append(pump)
         }
-        if isRegularFile(output) {
+        if !isPollable(output) {
             let (writeEnd, pump) = try Pump.toFile(output)
             output = writeEnd
             pumps.append(pump)
         }
         _ = try await NIOPipeBootstrap(group: group)
             .channelOption(.allowRemoteHalfClosure, value: true)
+            .channelOption(.writeBufferWaterMark, value: writeBufferWaterMark)
             .channelInitializer { channel in
                 self.configure(channel, info: ConnectionInfo(transport: .stdio), state: state)
             }
@@ -232,9 +244,40 @@ public final class RPCServer: Service, Sendable {
     }
 }
 
-private func isRegularFile(_ descriptor: CInt) -> Bool {
+/// Creates `path` and its missing parents with `mode` exactly, whatever the umask (0750: the
+/// socket's group may reach it, nobody else may look in); existing directories are left alone.
+func createDirectories(_ path: String, mode: mode_t) throws {
+    var missing: [String] = []
+    var current = path
+    while !current.isEmpty, current != "/", !FileManager.default.fileExists(atPath: current) {
+        missing.append(current)
+        current = (current as NSString).deletingLastPathComponent
+    }
+    for directory in missing.reversed() {
+        guard mkdir(directory, mode) == 0 || errno == EEXIST else {
+            throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO, userInfo: [NSFilePathErrorKey: directory])
+        }
+        chmod(directory, mode)
+    }
+}
+
+/// A duplicate of `descriptor`, or /dev/null opened with `flags` when it is closed.
+private func duplicate(_ descriptor: CInt, orOpenDevNull flags: CInt) -> CInt {
+    let copy = fcntl(descriptor, F_DUPFD_CLOEXEC, 3)
+    return copy >= 0 ? copy : open("/dev/null", flags | O_CLOEXEC)
+}
+
+/// Whether epoll can watch `descriptor`: pipes, sockets and terminals. Not regular files or
+/// directories (epoll refuses them) nor other character devices such as /dev/null, which
+/// epoll refuses too or reports ready for ever.
+func isPollable(_ descriptor: CInt) -> Bool {
     var status = stat()
-    return fstat(descriptor, &status) == 0 && (status.st_mode & S_IFMT) == S_IFREG
+    guard fstat(descriptor, &status) == 0 else { return false }
+    switch status.st_mode & S_IFMT {
+    case S_IFIFO, S_IFSOCK: return true
+    case S_IFCHR: return isatty(descriptor) == 1
+    default: return false
+    }
 }
 
 /// `struct ucred` of <sys/socket.h>, which Glibc only declares under _GNU_SOURCE.

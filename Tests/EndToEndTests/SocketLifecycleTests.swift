@@ -11,14 +11,18 @@ func isSocketFile(_ path: String) -> Bool { fileMode(path).map { $0 & S_IFMT == 
 
 @Suite("Unix socket lifecycle")
 struct SocketLifecycleTests {
-    @Test("creates missing parent directories; the socket is mode 0660; info says socket and system for root")
+    @Test("creates missing parent directories 0750 under umask 022; the socket is mode 0660; info says socket and system for root")
     func createsDirectoriesAndMode() async throws {
         let directory = try TemporaryDirectory()
         let path = directory.file("a/b/c/s.sock")
-        let server = try await SocketServer(directory: directory, socketPath: path)
+        let server = try await SocketServer(
+            directory: directory, socketPath: path, launcher: ["/bin/sh", "-c", #"umask 022; exec "$0" "$@""#])
         defer { server.stop() }
         #expect(isSocketFile(path))
         #expect(fileMode(path).map { $0 & 0o777 } == 0o660)
+        for created in ["a", "a/b", "a/b/c"] {
+            #expect(fileMode(directory.file(created)).map { $0 & 0o777 } == 0o750, "\(created)")
+        }
         let connection = try server.connect()
         #expect(try await connection.ping())
         let info = try await connection.call(#"{"jsonrpc":"2.0","id":2,"method":"server.info"}"#)

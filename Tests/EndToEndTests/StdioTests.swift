@@ -142,4 +142,61 @@ struct StdioTests {
         #expect(pings == Set((0..<2000).map { "\($0)" }))
         #expect(!server.child.stderr.isEmpty, "logs go to stderr")
     }
+
+    /// Runs `serve --stdio` with the given standard input and output (a descriptor, or
+    /// `ChildProcess.closed`) and returns its exit status; nil if it is still running after 10 s.
+    static func runStdio(
+        directory: TemporaryDirectory, database: String, stdin: Int32, stdout: Int32
+    ) async throws -> (status: Int32?, stderr: String) {
+        let child = try ChildProcess(
+            sportelloBinary, ["serve", "--stdio", "--database", database], directory: directory,
+            name: "run-\(UUID().uuidString.prefix(8))", stdin: stdin, stdout: stdout)
+        defer { child.stop() }
+        return (await child.waitForExit(timeout: 10), child.stderr)
+    }
+
+    @Test("stdin from /dev/null, or closed: exits 0 at once, writing nothing")
+    func emptyInputs() async throws {
+        try requireBinary()
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let database = directory.file("db.sqlite")
+        let devNull = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        defer { close(devNull) }
+        for (name, input) in [("/dev/null", devNull), ("closed", ChildProcess.closed)] {
+            let (outputRead, outputWrite) = try makePipe()
+            let run = try await Self.runStdio(directory: directory, database: database, stdin: input, stdout: outputWrite)
+            close(outputWrite)
+            let stream = Stream(readFD: outputRead, writeFD: -1, isSocket: false)
+            #expect(run.status == 0, "stdin \(name): stderr \(run.stderr)")
+            #expect(try await stream.readToEnd(timeout: 5).isEmpty, "stdin \(name)")
+            stream.close()
+        }
+    }
+
+    @Test("stdout to /dev/null, or closed: every request is still served (its changes are in the database), exit 0")
+    func discardedOutputs() async throws {
+        try requireBinary()
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let database = directory.file("db.sqlite")
+        let devNull = open("/dev/null", O_WRONLY | O_CLOEXEC)
+        defer { close(devNull) }
+        for (code, output) in [("NULL", devNull), ("CLOSED", ChildProcess.closed)] {
+            let requests = directory.file("create-\(code).jsonl")
+            try (#"{"jsonrpc":"2.0","id":1,"method":"customer.create","params":{"code":"\#(code)","name":"Customer \#(code)","language":"en"}}"# + "\n")
+                .write(toFile: requests, atomically: true, encoding: .utf8)
+            let input = try openForReading(requests)
+            let run = try await Self.runStdio(directory: directory, database: database, stdin: input, stdout: output)
+            close(input)
+            #expect(run.status == 0, "stdout \(code): stderr \(run.stderr)")
+        }
+        // A second server, answering on a pipe, finds both customers.
+        let server = try StdioServer(database: database)
+        defer { server.stop() }
+        for code in ["NULL", "CLOSED"] {
+            let reply = try await server.stream.call(#"{"jsonrpc":"2.0","id":2,"method":"customer.get","params":{"customer":"\#(code)"}}"#)
+            #expect(reply.result?["code"] as? String == code, "\(reply)")
+        }
+    }
 }

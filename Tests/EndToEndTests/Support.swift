@@ -94,6 +94,8 @@ final class TemporaryDirectory: Sendable {
 /// every other descriptor of the test process is closed in it. Stdout and stderr go to files
 /// (a pipe could fill up and stall a chatty server) unless the caller passes descriptors.
 final class ChildProcess: @unchecked Sendable {
+    /// For `stdin:` or `stdout:`: the child starts with that descriptor closed.
+    static let closed: Int32 = -1
     let pid: pid_t
     let stdoutPath: String
     let stderrPath: String
@@ -101,7 +103,8 @@ final class ChildProcess: @unchecked Sendable {
     private var exitStatus: Int32?
 
     /// Starts `executable`. `stdin` and `stdout` are descriptors the caller keeps (and closes);
-    /// nil means /dev/null for stdin and a file in `directory` for stdout.
+    /// nil means /dev/null for stdin and a file in `directory` for stdout; `ChildProcess.closed`
+    /// starts the child with that descriptor closed.
     init(
         _ executable: String, _ arguments: [String], directory: TemporaryDirectory, name: String = "server",
         environment: [String: String] = [:], stdin: Int32? = nil, stdout: Int32? = nil
@@ -127,8 +130,16 @@ final class ChildProcess: @unchecked Sendable {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, stdin ?? devNull, 0)
-        posix_spawn_file_actions_adddup2(&actions, stdout ?? outFile, 1)
+        if stdin == Self.closed {
+            posix_spawn_file_actions_addclose(&actions, 0)
+        } else {
+            posix_spawn_file_actions_adddup2(&actions, stdin ?? devNull, 0)
+        }
+        if stdout == Self.closed {
+            posix_spawn_file_actions_addclose(&actions, 1)
+        } else {
+            posix_spawn_file_actions_adddup2(&actions, stdout ?? outFile, 1)
+        }
         posix_spawn_file_actions_adddup2(&actions, errFile, 2)
         if let closeFrom = spawnCloseFrom { _ = closeFrom(&actions, 3) }
 
@@ -638,7 +649,8 @@ final class StdioServer: @unchecked Sendable {
     let child: ChildProcess
     let stream: Stream
 
-    init(arguments: [String] = []) throws {
+    /// A server on a fresh database in a new directory, or on `database`.
+    init(arguments: [String] = [], database: String? = nil) throws {
         try requireBinary()
         directory = try TemporaryDirectory()
         let (inputRead, inputWrite) = try makePipe()
@@ -649,7 +661,7 @@ final class StdioServer: @unchecked Sendable {
         }
         do {
             child = try ChildProcess(
-                sportelloBinary, ["serve", "--stdio", "--database", directory.file("sportello.db")] + arguments,
+                sportelloBinary, ["serve", "--stdio", "--database", database ?? directory.file("sportello.db")] + arguments,
                 directory: directory, stdin: inputRead, stdout: outputWrite)
         } catch {
             close(inputWrite)
