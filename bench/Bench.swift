@@ -21,6 +21,7 @@ struct Bench {
             case "--server": server = arguments.popFirst() ?? server
             case "--only": only = arguments.popFirst()
             case "--echo": try EchoServer.run(path: arguments.popFirst() ?? "echo.sock")
+            case "--bounded-echo": try EchoServer.run(path: arguments.popFirst() ?? "echo.sock", bounded: true)
             default:
                 FileHandle.standardError.write(Data("usage: sportello-bench [--server PATH] [--only server|tickets|calendar]\n".utf8))
                 exit(2)

@@ -56,6 +56,26 @@ struct ServerBenchmarks {
             name: "RSS serving 1,000 idle connections", value: rss, unit: "MiB",
             note: String(format: "peak (VmHWM) %.1f MiB; target < 100 MB", peak)))
 
+        // A client that pipelines 200,000 pings and 2,000 discovers and reads nothing for a while,
+        // against the server and against an echo applying the same 4 MiB bound.
+        let boundedEchoPath = directory + "/bounded-echo.sock"
+        let boundedEcho = try spawn(CommandLine.arguments[0], ["--bounded-echo", boundedEchoPath], socket: boundedEchoPath)
+        defer {
+            boundedEcho.terminate()
+            boundedEcho.waitUntilExit()
+        }
+        for (label, path, pid) in [
+            ("server", serverPath, server.processIdentifier), ("bounded echo", boundedEchoPath, boundedEcho.processIdentifier),
+        ] {
+            let figures = try unreadReplies(path: path, pid: pid)
+            results.append(BenchResult(
+                name: "unread replies, \(label): RSS peak - before", value: figures.peak - figures.before, unit: "MiB",
+                note: String(format: "before %.1f, peak %.1f, after %.1f MiB; target growth < 64 MiB", figures.before, figures.peak, figures.after)))
+            results.append(BenchResult(
+                name: "unread replies, \(label): 2nd connection ping p99", value: figures.p99 * 1000, unit: "ms",
+                note: String(format: "p50 %.3f ms over %d pings; target < 50 ms", figures.p50 * 1000, figures.pings)))
+        }
+
         if let coldStart = try socketActivationColdStart(directory: directory, database: database, runs: 20) {
             results.append(BenchResult(
                 name: "socket activation cold start, connect -> first reply", value: coldStart * 1000, unit: "ms",
@@ -135,6 +155,71 @@ struct ServerBenchmarks {
         }
         samples.sort()
         return (percentile(samples, 0.50), percentile(samples, 0.99))
+    }
+
+    /// One client pipelines 200,000 pings then 2,000 `rpc.discover` and reads nothing until the
+    /// server has stopped taking its requests for 2 s; meanwhile a second connection pings
+    /// one ping at a time. Then the first client reads every reply and leaves. The server's RSS
+    /// before, at its peak (sampled), 1 s after the client left; the second connection's
+    /// round-trip percentiles (seconds).
+    private func unreadReplies(path: String, pid: Int32)
+        throws -> (before: Double, peak: Double, after: Double, p50: Double, p99: Double, pings: Int)
+    {
+        var payload: [UInt8] = []
+        for id in 0..<200_000 { payload += Self.ping(id) }
+        for id in 200_000..<202_000 { payload += Array(#"{"jsonrpc":"2.0","id":\#(id),"method":"rpc.discover"}"#.utf8) + [10] }
+        let other = try UnixClient(path: path)
+        try other.write(Self.ping(0))
+        _ = try other.readLine()
+        let before = memoryOf(pid: pid).rss
+        var peak = before
+        var hog: UnixClient? = try UnixClient(path: path)
+        let descriptor = hog!.descriptor
+        _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) | O_NONBLOCK)
+        func writeSome(_ offset: Int) -> Int {
+            var offset = offset
+            while offset < payload.count {
+                let written = payload.withUnsafeBytes { send(descriptor, $0.baseAddress! + offset, min(65536, $0.count - offset), Int32(MSG_NOSIGNAL)) }
+                guard written > 0 else { break }
+                offset += written
+            }
+            return offset
+        }
+        var sent = 0
+        var samples: [Double] = []
+        var lastProgress = monotonicNow()
+        while monotonicNow() - lastProgress < 2 {
+            let now = writeSome(sent)
+            if now > sent { lastProgress = monotonicNow() }
+            sent = now
+            let started = monotonicNow()
+            try other.write(Self.ping(samples.count))
+            _ = try other.readLine()
+            samples.append(monotonicNow() - started)
+            peak = max(peak, memoryOf(pid: pid).rss)
+            if sent == payload.count, monotonicNow() - lastProgress > 1 { break }
+        }
+        // Read every reply, writing the rest of the requests as the server takes them.
+        var newlines = 0
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        let deadline = monotonicNow() + 300
+        while newlines < 202_000 {
+            guard monotonicNow() < deadline else { throw BenchError.timeout("unread replies") }
+            sent = writeSome(sent)
+            var entry = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            guard poll(&entry, 1, 1000) > 0 else { continue }
+            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0, errno == EAGAIN || errno == EINTR { continue }
+            guard count > 0 else { throw BenchError.closed }
+            for index in 0..<count where chunk[index] == 10 { newlines += 1 }
+            if newlines % 64 == 0 { peak = max(peak, memoryOf(pid: pid).rss) }
+        }
+        hog = nil
+        _ = hog
+        usleep(1_000_000)
+        let after = memoryOf(pid: pid).rss
+        samples.sort()
+        return (before, peak, after, percentile(samples, 0.5), percentile(samples, 0.99), samples.count)
     }
 
     /// Opens `count` connections, pings on each, and reads the server's memory while they idle.
