@@ -23,7 +23,7 @@ struct Bench {
             case "--echo": try EchoServer.run(path: arguments.popFirst() ?? "echo.sock")
             case "--bounded-echo": try EchoServer.run(path: arguments.popFirst() ?? "echo.sock", bounded: true)
             default:
-                FileHandle.standardError.write(Data("usage: sportello-bench [--server PATH] [--only server|tickets|calendar]\n".utf8))
+                FileHandle.standardError.write(Data("usage: sportello-bench [--server PATH] [--only server|tickets|durability|calendar]\n".utf8))
                 exit(2)
             }
         }
@@ -33,6 +33,9 @@ struct Bench {
         }
         if only == nil || only == "tickets" {
             results += try TicketBenchmarks(serverBinary: server).run()
+        }
+        if only == nil || only == "durability" {
+            results += try DurabilityBenchmarks(serverBinary: server).run()
         }
         if only == nil || only == "calendar" {
             results += runCalendarBenchmarks()

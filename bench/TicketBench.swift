@@ -25,16 +25,11 @@ struct TicketBenchmarks {
         let seedSeconds = monotonicNow() - seedStarted
 
         let socketPath = directory + "/sportello.sock"
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: serverBinary)
-        server.arguments = ["serve", "--socket", socketPath, "--database", database]
-        server.standardError = FileHandle.nullDevice
-        try server.run()
+        var server = try startServer(socketPath: socketPath, database: database)
         defer {
             server.terminate()
             server.waitUntilExit()
         }
-        try waitForSocket(socketPath, process: server)
 
         // ticket.get of random tickets, one after the other.
         var generator = SystemRandomNumberGenerator()
@@ -78,25 +73,44 @@ struct TicketBenchmarks {
             name: "ticket.list filtered page (50), \(seededTickets) tickets: p99", value: percentile(listSamples, 0.99) * 1000,
             unit: "ms", note: "target < 5 ms"))
 
-        // ticket.open over the socket from concurrent clients …
+        // ticket.open over the socket from concurrent clients, every commit synced (FULL) …
         let total = clients * opensPerClient
         let openRate = try concurrentOpens(socketPath: socketPath)
-        // … against the same rows written straight through GRDB, one transaction each.
+        // … against the same rows written straight through GRDB, one synced transaction each …
         let directRate = try directInserts(database: database, count: total)
+        // … and against the same server syncing only at checkpoints (NORMAL): the price of durability.
+        server.terminate()
+        server.waitUntilExit()
+        server = try startServer(socketPath: socketPath, database: database, environment: ["SPORTELLO_DURABILITY": "normal"])
+        let normalRate = try concurrentOpens(socketPath: socketPath)
         results.append(BenchResult(
             name: "ticket.open over the socket, \(clients) clients", value: openRate, unit: "tickets/s",
-            note: "\(total) tickets"))
+            note: "\(total) tickets, synchronous = FULL"))
         results.append(BenchResult(
             name: "direct GRDB insert, same rows, \(clients) writers (baseline)", value: directRate, unit: "tickets/s",
-            note: "ticket + message + search + history + outbox per transaction"))
+            note: "ticket + message + search + history + outbox per transaction, FULL"))
         results.append(BenchResult(
             name: "ticket.open / direct insert ratio", value: openRate / directRate, unit: "x", note: "target >= 0.5"))
+        results.append(BenchResult(
+            name: "ticket.open, \(clients) clients, synchronous = NORMAL", value: normalRate, unit: "tickets/s",
+            note: String(format: "FULL / NORMAL = %.2f (the price of durability)", openRate / normalRate)))
         results.append(BenchResult(
             name: "seed-demo \(seededTickets) tickets", value: seedSeconds, unit: "s", note: "release binary"))
         return results
     }
 
-    private func concurrentOpens(socketPath: String) throws -> Double {
+    private func startServer(socketPath: String, database: String, environment: [String: String] = [:]) throws -> Process {
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: serverBinary)
+        server.arguments = ["serve", "--socket", socketPath, "--database", database]
+        server.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        try waitForSocket(socketPath, process: server)
+        return server
+    }
+
+    func concurrentOpens(socketPath: String) throws -> Double {
         let group = DispatchGroup()
         let failures = LockedSamples()
         let started = monotonicNow()
@@ -127,8 +141,9 @@ struct TicketBenchmarks {
     private func directInserts(database: String, count: Int) throws -> Double {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
-        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
         let pool = try DatabasePool(path: database, configuration: configuration)
+        // As the server's writer: every commit synced (GRDB's WAL set-up leaves NORMAL).
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         let perWriter = count / clients
         let group = DispatchGroup()
         let failures = LockedSamples()

@@ -14,7 +14,7 @@ struct Sportello: AsyncParsableCommand {
         commandName: "sportello",
         abstract: "Sportello: the support desk's ticket system, as a JSON-RPC 2.0 server.",
         version: SportelloVersion.current,
-        subcommands: [Serve.self, Migrate.self, Backup.self, SeedDemo.self]
+        subcommands: [Serve.self, Migrate.self, Backup.self, Restore.self, SeedDemo.self]
     )
 }
 
@@ -38,10 +38,13 @@ struct DatabaseOption: ParsableArguments {
         return "var/sportello.db"
     }
 
-    /// Opens and migrates the database; a failure names the file and exits 1.
+    /// Opens and migrates the database; a failure names the file and exits 1. Commits are synced
+    /// (`Durability.full`) unless $SPORTELLO_DURABILITY is `normal`, which only `make bench`
+    /// and the durability test set, to measure and to show what durability costs.
     func open() throws -> SportelloDatabase {
+        let durability = ProcessInfo.processInfo.environment["SPORTELLO_DURABILITY"].flatMap(Durability.init(rawValue:)) ?? .full
         do {
-            return try SportelloDatabase(path: resolvedPath)
+            return try SportelloDatabase(path: resolvedPath, durability: durability)
         } catch {
             FileHandle.standardError.write(Data("sportello: cannot open the database at \(resolvedPath): \(error)\n".utf8))
             throw ExitCode(1)
@@ -104,6 +107,9 @@ struct Serve: AsyncParsableCommand {
             }
         }
         let store = try database.open()
+        let checkpointer = try Checkpointer(database: store) { error in
+            logger.warning("background checkpoint failed: \(error)")
+        }
         let service = SportelloService(environment: ServiceEnvironment(database: store, logger: logger))
         let dispatcher = service.makeDispatcher(maximumBatchSize: maxBatchSize)
 
@@ -120,11 +126,19 @@ struct Serve: AsyncParsableCommand {
             services: [.init(service: server, successTerminationBehavior: .gracefullyShutdownGroup)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
+        defer { checkpointer.stop() }
         do {
             try await group.run()
         } catch let error as ServerError {
             logger.critical("\(error.description)")
             throw ExitCode(1)
+        }
+        // A clean stop leaves every change in the database file itself, the WAL empty.
+        checkpointer.stop()
+        do {
+            if try !store.checkpointTruncate() { logger.info("another process still reads the database; its WAL is left for later") }
+        } catch {
+            logger.warning("final checkpoint failed: \(error)")
         }
     }
 }
@@ -162,9 +176,49 @@ struct Backup: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The backup file to write (replaced atomically).", valueName: "file"))
     var to: String
 
+    @Flag(name: .long, help: "Check the copy afterwards: SQLite's integrity check and a known migration history.")
+    var verify = false
+
     func run() async throws {
         let store = try database.open()
         try store.backup(to: to)
         print("backed up \(store.path) to \(to)")
+        if verify {
+            do {
+                let report = try SportelloDatabase.check(file: to)
+                print("verified \(to): integrity ok, schema at \(report.migrations.last ?? "empty")")
+            } catch {
+                FileHandle.standardError.write(Data("sportello: the backup \(to) does not verify: \(error)\n".utf8))
+                throw ExitCode(1)
+            }
+        }
+    }
+}
+
+struct Restore: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Replace the database with a backup, after checking it; refused while a server has the database open.",
+        discussion: """
+            The backup must pass SQLite's integrity check and have a migration history this \
+            version knows. The database it replaces (with its -wal and -shm) is kept beside it as \
+            PATH.replaced-TIMESTAMP. Every process that opens a database holds PATH-lock shared; \
+            restore needs it exclusively, so it refuses while any server or other command has the \
+            database open, and a server started during a restore waits for it.
+            """)
+
+    @OptionGroup var database: DatabaseOption
+
+    @Option(name: .long, help: ArgumentHelp("The backup file to restore.", valueName: "file"))
+    var from: String
+
+    func run() async throws {
+        let path = database.resolvedPath
+        do {
+            let aside = try SportelloDatabase.restore(from: from, to: path)
+            print("restored \(path) from \(from)" + (aside.map { "; the database it replaced is kept as \($0)" } ?? ""))
+        } catch {
+            FileHandle.standardError.write(Data("sportello: cannot restore \(path) from \(from): \(error)\n".utf8))
+            throw ExitCode(1)
+        }
     }
 }

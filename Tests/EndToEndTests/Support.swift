@@ -267,7 +267,8 @@ final class SocketServer: @unchecked Sendable {
     /// Starts the server and waits until its socket accepts connections.
     init(
         directory: TemporaryDirectory? = nil, socketPath: String? = nil, databasePath: String? = nil,
-        arguments: [String] = [], name: String = "server", waitUntilReady: Bool = true, launcher: [String] = []
+        arguments: [String] = [], name: String = "server", waitUntilReady: Bool = true, launcher: [String] = [],
+        environment: [String: String] = [:]
     ) async throws {
         try requireBinary()
         let directory = try directory ?? TemporaryDirectory()
@@ -276,7 +277,7 @@ final class SocketServer: @unchecked Sendable {
         self.databasePath = databasePath ?? directory.file("sportello.db")
         // `launcher`: a command that execs the server in place (prlimit, setpriv), so pid stays the server's.
         let command = launcher + [sportelloBinary, "serve", "--socket", self.socketPath, "--database", self.databasePath] + arguments
-        child = try ChildProcess(command[0], Array(command.dropFirst()), directory: directory, name: name)
+        child = try ChildProcess(command[0], Array(command.dropFirst()), directory: directory, name: name, environment: environment)
         if waitUntilReady { try await waitForSocket() }
     }
 
