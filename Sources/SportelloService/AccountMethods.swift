@@ -122,9 +122,7 @@ extension SportelloService {
         let database = environment.database
         let now = environment.now
 
-        registry.register(CustomerCreate.self) { params, context in
-            try await checkSession(context)
-            try context.requireAdmin()
+        registry.register(CustomerCreate.self, admit: admission(.admin)) { params, _ in
             let code = try AccountValidation.code(params.code)
             let name = try AccountValidation.name(params.name, field: "params.name")
             let vatNumber = try params.vatNumber.map(AccountValidation.vatNumber)
@@ -142,8 +140,7 @@ extension SportelloService {
         // Every staff role reads customers: an operator needs the customer's data to work the
         // tickets assigned to them (the seed: "a designated operator may access customer data
         // to process their assigned request"). A contact reads their own company only.
-        registry.register(CustomerGet.self) { params, context in
-            try await checkSession(context)
+        registry.register(CustomerGet.self, admit: admission(.signedIn)) { params, context in
             let principal = try context.requirePrincipal()
             return try await database.pool.read { db in
                 let customer = try params.customer.resolve(db)
@@ -156,9 +153,7 @@ extension SportelloService {
             }
         }
 
-        registry.register(CustomerList.self) { params, context in
-            try await checkSession(context)
-            _ = try context.requireStaff()
+        registry.register(CustomerList.self, admit: admission(.staff)) { params, _ in
             let limit = try AccountValidation.limit(params.limit)
             let after = try params.cursor.map { try ListCursor.decode($0, field: "params.cursor") }
             return try await database.pool.read { db in
@@ -172,9 +167,7 @@ extension SportelloService {
             }
         }
 
-        registry.register(CustomerAddSubscription.self) { params, context in
-            try await checkSession(context)
-            try context.requireAdmin()
+        registry.register(CustomerAddSubscription.self, admit: admission(.admin)) { params, _ in
             let mode = try AccountValidation.choice(params.mode, field: "params.mode", as: SubscriptionMode.self)
             if let from = params.from, let to = params.to, to < from {
                 throw RPCError.invalidParams(field: "params.to", reason: "the subscription ends (\(to)) before it starts (\(from))")
@@ -191,12 +184,7 @@ extension SportelloService {
             }
         }
 
-        registry.register(ContactCreate.self) { params, context in
-            try await checkSession(context)
-            switch try context.requirePrincipal() {
-            case .system, .staff(_, .admin), .staff(_, .careManager): break
-            default: throw RPCError.forbidden("only admins and care managers may create contacts")
-            }
+        registry.register(ContactCreate.self, admit: admission(.managers)) { params, _ in
             let name = try AccountValidation.name(params.name, field: "params.name")
             let email = try AccountValidation.email(params.email, field: "params.email")
             let language = try params.language.map { try AccountValidation.choice($0, field: "params.language", as: Language.self) }
@@ -211,9 +199,7 @@ extension SportelloService {
             }
         }
 
-        registry.register(StaffCreate.self) { params, context in
-            try await checkSession(context)
-            try context.requireAdmin()
+        registry.register(StaffCreate.self, admit: admission(.admin)) { params, _ in
             let name = try AccountValidation.name(params.name, field: "params.name")
             let email = try AccountValidation.email(params.email, field: "params.email")
             let role = try AccountValidation.choice(params.role, field: "params.role", as: StaffRole.self)
@@ -225,9 +211,7 @@ extension SportelloService {
             }
         }
 
-        registry.register(StaffList.self) { _, context in
-            try await checkSession(context)
-            _ = try context.requireStaff()
+        registry.register(StaffList.self, admit: admission(.staff)) { _, _ in
             return try await database.pool.read { db in
                 ["items": .array(try AccountStore.allStaff(db).map(\.json))]
             }

@@ -152,21 +152,18 @@ private let methodActions: Set<TicketAction> = [.takeCharge, .assign, .setPriori
 extension SportelloService {
     func registerTicketMethods(into registry: inout MethodRegistry<CallContext>) {
         let tickets = TicketOperations(environment: environment, calendars: calendars)
+        let signedIn = admission(.signedIn)
 
-        registry.register(TicketOpen.self) { params, context in
-            try await checkSession(context)
+        registry.register(TicketOpen.self, admit: signedIn) { params, context in
             return try await tickets.open(params, principal: try context.requirePrincipal())
         }
-        registry.register(TicketGet.self) { params, context in
-            try await checkSession(context)
+        registry.register(TicketGet.self, admit: signedIn) { params, context in
             return try await tickets.get(params.ticket, principal: try context.requirePrincipal())
         }
-        registry.register(TicketList.self) { params, context in
-            try await checkSession(context)
+        registry.register(TicketList.self, admit: signedIn) { params, context in
             return try await tickets.list(params, principal: try context.requirePrincipal())
         }
-        registry.register(TicketTakeCharge.self) { params, context in
-            try await checkSession(context)
+        registry.register(TicketTakeCharge.self, admit: signedIn) { params, context in
             let classification = try AccountValidation.choice(params.classification, field: "params.classification", as: Classification.self)
             let priority = try checkedPriority(params.priority, field: "params.priority")
             return try await tickets.change(
@@ -175,51 +172,43 @@ extension SportelloService {
                 command: .takeCharge(classification: classification, priority: priority, assignee: params.assignee),
                 assignee: params.assignee)
         }
-        registry.register(TicketAssign.self) { params, context in
-            try await checkSession(context)
+        registry.register(TicketAssign.self, admit: signedIn) { params, context in
             return try await tickets.change(
                 params.ticket, expectedVersion: params.expectedVersion, principal: try context.requirePrincipal(),
                 action: "assign", command: .assign(assignee: params.assignee), assignee: params.assignee)
         }
-        registry.register(TicketSetPriority.self) { params, context in
-            try await checkSession(context)
+        registry.register(TicketSetPriority.self, admit: signedIn) { params, context in
             let priority = try checkedPriority(params.priority, field: "params.priority")
             return try await tickets.change(
                 params.ticket, expectedVersion: params.expectedVersion, principal: try context.requirePrincipal(),
                 action: "setPriority", command: .setPriority(priority))
         }
-        registry.register(TicketRequestClarification.self) { params, context in
-            try await checkSession(context)
+        registry.register(TicketRequestClarification.self, admit: signedIn) { params, context in
             let text = try checkedBody(params.message, field: "params.message")
             return try await tickets.change(
                 params.ticket, expectedVersion: params.expectedVersion, principal: try context.requirePrincipal(),
                 action: "requestClarification", command: .requestClarification(text: text), message: (text, false))
         }
-        registry.register(TicketAddMessage.self) { params, context in
-            try await checkSession(context)
+        registry.register(TicketAddMessage.self, admit: signedIn) { params, context in
             let text = try checkedBody(params.body, field: "params.body")
             return try await tickets.addMessage(
                 params.ticket, text: text, isInternal: params.internal ?? false, expectedVersion: params.expectedVersion,
                 principal: try context.requirePrincipal())
         }
-        registry.register(TicketClose.self) { params, context in
-            try await checkSession(context)
+        registry.register(TicketClose.self, admit: signedIn) { params, context in
             let text = try params.text.map { try checkedBody($0, field: "params.text", allowEmpty: true) }
             let closingText = text.flatMap { $0.isEmpty ? nil : $0 }
             return try await tickets.change(
                 params.ticket, expectedVersion: params.expectedVersion, principal: try context.requirePrincipal(),
                 action: "close", command: .close(text: closingText), message: closingText.map { ($0, false) })
         }
-        registry.register(TicketHistory.self) { params, context in
-            try await checkSession(context)
+        registry.register(TicketHistory.self, admit: signedIn) { params, context in
             return try await tickets.history(params.ticket, principal: try context.requirePrincipal())
         }
-        registry.register(SLAStatus.self) { params, context in
-            try await checkSession(context)
+        registry.register(SLAStatus.self, admit: signedIn) { params, context in
             return try await tickets.slaStatus(params.ticket, principal: try context.requirePrincipal())
         }
-        registry.register(NotificationList.self) { params, context in
-            try await checkSession(context)
+        registry.register(NotificationList.self, admit: admission(.staff)) { params, context in
             return try await tickets.notifications(params, principal: try context.requireStaff())
         }
     }
