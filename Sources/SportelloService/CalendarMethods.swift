@@ -114,7 +114,7 @@ extension SportelloService {
         }
         registry.registerInline(CalendarAddWorkingTime.self) { params, _ in
             let calendar = try catalog.calendar(named: params.calendar)
-            let deadline = try arithmetic(field: "params.start") { try calendar.add(params.duration, to: params.start.date) }
+            let deadline = try arithmetic { try calendar.add(params.duration, to: params.start.date) }
             return CalendarAddWorkingTime.Result(deadline: RFC3339.format(deadline))
         }
         registry.registerInline(CalendarWorkingTimeBetween.self) { params, _ in
@@ -196,16 +196,17 @@ extension SportelloService {
     }
 }
 
-/// Runs calendar arithmetic, turning its failures into JSON-RPC errors.
-private func arithmetic<T>(field: String, _ body: () throws -> T) throws -> T {
+/// Runs calendar arithmetic, turning its failures into JSON-RPC errors (-32602 naming the
+/// param the calendar names: `params.start`, `params.duration.minutes`).
+private func arithmetic<T>(_ body: () throws -> T) throws -> T {
     do {
         return try body()
     } catch CalendarError.noWorkingTime(let name) {
         throw RPCError(code: RPCErrorCode.domainRule, message: "Rejected by a domain rule", data: [
             "reason": .string("calendar \(name) has no working time in reach of this instant, so no deadline exists"),
         ])
-    } catch CalendarError.invalid(_, let reason) {
-        throw RPCError.invalidParams(field: field, reason: reason)
+    } catch CalendarError.invalid(let field, let reason) {
+        throw RPCError.invalidParams(field: "params." + field, reason: reason)
     }
 }
 
