@@ -443,6 +443,10 @@ struct TicketOperations: Sendable {
             guard text.count <= TicketLimits.queryCharacters else {
                 throw RPCError.invalidParams(field: "params.query", reason: "must be at most \(TicketLimits.queryCharacters) characters")
             }
+            // FTS5 reads a search as a C string: a NUL would end it mid-word.
+            guard !text.utf8.contains(0) else {
+                throw RPCError.invalidParams(field: "params.query", reason: "must not contain NUL (U+0000): search cannot take it")
+            }
             query = text
         }
         let now = storedNow()
@@ -453,7 +457,12 @@ struct TicketOperations: Sendable {
                 visibility: principal.visibility, status: status, assignee: params.assignee, customer: customer,
                 classification: classification, priority: priority, slaState: slaState, query: search, before: before,
                 limit: limit + 1, now: now)
-            var found = try TicketStore.list(db, filter)
+            var found: [TicketRecord]
+            do {
+                found = try TicketStore.list(db, filter)
+            } catch let error as SearchQueryError {
+                throw RPCError.invalidParams(field: "params.query", reason: "search cannot take this text: \(error.reason)")
+            }
             let more = found.count > limit
             if more { found.removeLast() }
             let items = try summaries(db, tickets: found, now: now)
