@@ -465,7 +465,7 @@ struct TicketOperations: Sendable {
             }
             let more = found.count > limit
             if more { found.removeLast() }
-            let items = try summaries(db, tickets: found, now: now)
+            let items = try summaries(db, tickets: found, principal: principal, now: now)
             return [
                 "items": .array(items),
                 "nextCursor": more ? .string(ListCursor.encode(found.last!.id)) : .null,
@@ -482,12 +482,18 @@ struct TicketOperations: Sendable {
         return try await pool.read { db in
             let ticket = try Self.visibleTicket(db, id: id, principal: principal)
             let rows = try TicketStore.history(db, ticket: ticket.id)
+            let hidesOrigin = try ticket.followUpOf != nil && Self.originsVisible(db, of: [ticket], to: principal).isEmpty
             return ["items": .array(try rows.map { row in
-                [
+                var changes = (try? JSONParser.parse(Array(row.changes.utf8))) ?? [:]
+                if hidesOrigin, case .object(var object) = changes {
+                    object["followUpOf"] = nil
+                    changes = .object(object)
+                }
+                return [
                     "at": instant(row.at),
                     "actor": try actorJSON(db, kind: row.actorKind, id: row.actorID),
                     "action": .string(row.action),
-                    "changes": (try? JSONParser.parse(Array(row.changes.utf8))) ?? [:],
+                    "changes": changes,
                     "events": (try? JSONParser.parse(Array(row.events.utf8))) ?? [],
                 ]
             })]
@@ -615,14 +621,15 @@ struct TicketOperations: Sendable {
             throw RPCError.notFound(field: "params.ticket", "the ticket's company no longer exists")
         }
         let contact = try principal.id.flatMap { try AccountStore.contact(db, id: $0) }
-        let decision = try Self.decided(TicketWorkflow.open(customer: customer.id, reporterContact: contact?.id, declaredPriority: nil))
+        let decision = try Self.decided(TicketWorkflow.openFollowUp(of: closed.state, reporterContact: contact?.id))
         let (policy, calendar) = try calendars.sla(forProduct: closed.product, in: db)
         let language = LanguageDetector.detect(text)?.language ?? closed.language
         var ticket = TicketRecord(
             customer: customer.id, contact: contact?.id, product: closed.product, subject: closed.subject, channel: closed.channel,
             language: language, priority: decision.state.priority, severity: nil, status: decision.state.status,
             eligible: try AccountStore.isEligible(db, customer: customer.id, product: closed.product, on: String(StoreTime.text(now).prefix(10))),
-            followUpOf: closed.id, receivedAt: now, createdAt: now, updatedAt: now)
+            followUpOf: closed.id, restrictedToReporter: decision.state.restrictedToReporter, receivedAt: now, createdAt: now,
+            updatedAt: now)
         try TicketSLA.index(&ticket, pauses: [], policy: policy, calendar: calendar, now: now)
         ticket.id = try TicketStore.insert(db, ticket)
         try TicketStore.addMessage(
@@ -638,6 +645,16 @@ struct TicketOperations: Sendable {
     }
 
     // MARK: Pieces
+
+    /// The origins of these follow-ups that `principal` may see. A follow-up never shows anything
+    /// of its origin to someone who could not see the origin: not its number (`followUpOf` is
+    /// null for them), not the history row that names it. (Its subject, copied from the origin,
+    /// is the follow-up's own: whoever may see the follow-up was given it by its restriction or
+    /// by the care manager's classification and assignment.)
+    static func originsVisible(_ db: Database, of tickets: [TicketRecord], to principal: Principal) throws -> Set<Int64> {
+        let origins = try TicketStore.tickets(db, ids: Set(tickets.compactMap(\.followUpOf)))
+        return Set(origins.values.filter { TicketWorkflow.canView($0.state, actor: principal) }.map(\.id))
+    }
 
     /// A customer named in params. A contact may name only their own company; any other answers
     /// exactly like a code that does not exist (no existence leak).
@@ -749,7 +766,9 @@ struct TicketOperations: Sendable {
     }
 
     private func render(_ db: Database, ticket: TicketRecord, principal: Principal, now: Date) throws -> JSONValue {
-        guard case .object(var object)? = try summaries(db, tickets: [ticket], now: now).first else { return .null }
+        guard case .object(var object)? = try summaries(db, tickets: [ticket], principal: principal, now: now).first else {
+            return .null
+        }
         let isContact: Bool = if case .contact = principal { true } else { false }
         let messages = try TicketStore.messages(db, ticket: ticket.id, includeInternal: !isContact)
         object["messages"] = .array(try messages.map { message in
@@ -766,11 +785,12 @@ struct TicketOperations: Sendable {
 
     /// Tickets without their messages (lists), with the people they name and their SLA pauses
     /// loaded for the whole page at once.
-    private func summaries(_ db: Database, tickets: [TicketRecord], now: Date) throws -> [JSONValue] {
+    private func summaries(_ db: Database, tickets: [TicketRecord], principal: Principal, now: Date) throws -> [JSONValue] {
         let people = try TicketStore.people(
             db, customers: Set(tickets.map(\.customer)), contacts: Set(tickets.compactMap(\.contact)),
             staff: Set(tickets.compactMap(\.assignee)))
         let pauses = try TicketStore.waitingIntervals(db, tickets: tickets.map(\.id))
+        let shownOrigins = try Self.originsVisible(db, of: tickets, to: principal)
         return try tickets.map { ticket in
             let (policy, calendar) = try calendars.sla(forProduct: ticket.product, in: db)
             let sla = try TicketSLA.compute(
@@ -792,7 +812,7 @@ struct TicketOperations: Sendable {
                 "status": .string(ticket.status.rawValue),
                 "assignee": ticket.assignee.flatMap { id in people.staff[id].map { ["id": .int(id), "name": .string($0)] } } ?? .null,
                 "eligible": .bool(ticket.eligible),
-                "followUpOf": ticket.followUpOf.map { .int($0) } ?? .null,
+                "followUpOf": ticket.followUpOf.flatMap { shownOrigins.contains($0) ? .int($0) : nil } ?? .null,
                 "receivedAt": instant(ticket.receivedAt),
                 "version": .int(Int64(ticket.version)),
                 "sla": sla.json,

@@ -9,6 +9,7 @@ enum Migrations {
         v2CalendarsAndPolicies,
         v3Accounts,
         v4Tickets,
+        v5RestrictedFollowUps,
     ]
 
     /// Installation facts: when the database was created.

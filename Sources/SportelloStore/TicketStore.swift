@@ -18,6 +18,8 @@ public struct TicketRecord: Sendable, Hashable {
     public var assignee: Int64?
     public var eligible: Bool
     public var followUpOf: Int64?
+    /// See `TicketState.restrictedToReporter`.
+    public var restrictedToReporter: Bool
     public var receivedAt: Date
     public var chargeTakenAt: Date?
     public var closedAt: Date?
@@ -32,7 +34,8 @@ public struct TicketRecord: Sendable, Hashable {
     public init(
         id: Int64 = 0, customer: Int64, contact: Int64?, product: String, subject: String, channel: Channel,
         language: Language, classification: Classification? = nil, priority: Int, severity: Int?,
-        status: TicketStatus, assignee: Int64? = nil, eligible: Bool, followUpOf: Int64? = nil, receivedAt: Date,
+        status: TicketStatus, assignee: Int64? = nil, eligible: Bool, followUpOf: Int64? = nil,
+        restrictedToReporter: Bool = false, receivedAt: Date,
         chargeTakenAt: Date? = nil, closedAt: Date? = nil, version: Int = 1, slaApplicable: Bool = true,
         chargeTakingDue: Date? = nil, secondDue: Date? = nil, pausedSince: Date? = nil, createdAt: Date, updatedAt: Date
     ) {
@@ -50,6 +53,7 @@ public struct TicketRecord: Sendable, Hashable {
         self.assignee = assignee
         self.eligible = eligible
         self.followUpOf = followUpOf
+        self.restrictedToReporter = restrictedToReporter
         self.receivedAt = receivedAt
         self.chargeTakenAt = chargeTakenAt
         self.closedAt = closedAt
@@ -67,13 +71,14 @@ public struct TicketRecord: Sendable, Hashable {
         get {
             TicketState(
                 status: status, classification: classification, priority: priority, assignee: assignee,
-                reporterContact: contact, customer: customer)
+                reporterContact: contact, customer: customer, restrictedToReporter: restrictedToReporter)
         }
         set {
             status = newValue.status
             classification = newValue.classification
             priority = newValue.priority
             assignee = newValue.assignee
+            restrictedToReporter = newValue.restrictedToReporter
         }
     }
 }
@@ -120,7 +125,8 @@ public struct TicketFilter: Sendable {
         case all
         /// Tickets assigned to this staff member (operators).
         case assignedTo(Int64)
-        /// The company's tickets, except vulnerability reports by someone else (contacts).
+        /// The company's tickets, except vulnerability reports (and unclassified follow-ups of
+        /// them) by someone else (contacts).
         case contact(id: Int64, customer: Int64)
     }
 
@@ -169,13 +175,14 @@ public enum TicketStore {
     public static func insert(_ db: Database, _ ticket: TicketRecord) throws -> Int64 {
         try db.run("""
                 INSERT INTO ticket(customer, contact, product, subject, channel, language, classification, priority,
-                    severity, status, assignee, eligible, followUpOf, receivedAt, chargeTakenAt, closedAt, version,
-                    slaApplicable, chargeTakingDue, secondDue, pausedSince, createdAt, updatedAt)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    severity, status, assignee, eligible, followUpOf, restricted, receivedAt, chargeTakenAt, closedAt,
+                    version, slaApplicable, chargeTakingDue, secondDue, pausedSince, createdAt, updatedAt)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, [
                 ticket.customer, ticket.contact, ticket.product, ticket.subject, ticket.channel.rawValue,
                 ticket.language.rawValue, ticket.classification?.rawValue, ticket.priority, ticket.severity,
-                ticket.status.rawValue, ticket.assignee, ticket.eligible, ticket.followUpOf, StoreTime.text(ticket.receivedAt),
+                ticket.status.rawValue, ticket.assignee, ticket.eligible, ticket.followUpOf, ticket.restrictedToReporter,
+                StoreTime.text(ticket.receivedAt),
                 ticket.chargeTakenAt.map(StoreTime.text), ticket.closedAt.map(StoreTime.text), ticket.version,
                 ticket.slaApplicable, ticket.chargeTakingDue.map(StoreTime.text), ticket.secondDue.map(StoreTime.text),
                 ticket.pausedSince.map(StoreTime.text), StoreTime.text(ticket.createdAt), StoreTime.text(ticket.updatedAt),
@@ -187,12 +194,13 @@ public enum TicketStore {
     /// change got there first.
     public static func update(_ db: Database, _ ticket: TicketRecord, expectedVersion: Int) throws -> Bool {
         try db.run("""
-                UPDATE ticket SET classification = ?, priority = ?, status = ?, assignee = ?, chargeTakenAt = ?,
-                    closedAt = ?, version = ?, slaApplicable = ?, chargeTakingDue = ?, secondDue = ?, pausedSince = ?,
-                    updatedAt = ?
+                UPDATE ticket SET classification = ?, priority = ?, status = ?, assignee = ?, restricted = ?,
+                    chargeTakenAt = ?, closedAt = ?, version = ?, slaApplicable = ?, chargeTakingDue = ?, secondDue = ?,
+                    pausedSince = ?, updatedAt = ?
                 WHERE id = ? AND version = ?
                 """, [
                 ticket.classification?.rawValue, ticket.priority, ticket.status.rawValue, ticket.assignee,
+                ticket.restrictedToReporter,
                 ticket.chargeTakenAt.map(StoreTime.text), ticket.closedAt.map(StoreTime.text), ticket.version,
                 ticket.slaApplicable, ticket.chargeTakingDue.map(StoreTime.text), ticket.secondDue.map(StoreTime.text),
                 ticket.pausedSince.map(StoreTime.text), StoreTime.text(ticket.updatedAt), ticket.id, expectedVersion,
@@ -202,6 +210,13 @@ public enum TicketStore {
 
     public static func ticket(_ db: Database, id: Int64) throws -> TicketRecord? {
         try db.row("SELECT * FROM ticket WHERE id = ?", [id], cached: true).map(record)
+    }
+
+    /// Several tickets at once, by id (the origins of a page's follow-ups).
+    public static func tickets(_ db: Database, ids: Set<Int64>) throws -> [Int64: TicketRecord] {
+        guard !ids.isEmpty else { return [:] }
+        let rows = try db.rows("SELECT * FROM ticket WHERE id IN (\(databaseQuestionMarks(count: ids.count)))", ids.map { $0 })
+        return Dictionary(uniqueKeysWithValues: try rows.map(record).map { ($0.id, $0) })
     }
 
     /// One page of the tickets `filter` lets through, newest first.
@@ -215,7 +230,9 @@ public enum TicketStore {
             conditions.append("t.assignee = ?")
             arguments += [staff]
         case .contact(let contact, let customer):
-            conditions.append("t.customer = ? AND (t.classification IS NOT 'vulnerability' OR t.contact = ?)")
+            // TicketState.isVisibleToReporterOnly, in SQL: the search below is limited by it too.
+            conditions.append(
+                "t.customer = ? AND ((t.classification IS NOT 'vulnerability' AND t.restricted = 0) OR t.contact = ?)")
             arguments += [customer, contact]
         }
         /// `t.column = value` when the filter names a value.
@@ -471,7 +488,7 @@ public enum TicketStore {
             id: row["id"], customer: row["customer"], contact: row["contact"], product: row["product"], subject: row["subject"],
             channel: channel, language: language, classification: classification, priority: row["priority"],
             severity: row["severity"], status: status, assignee: row["assignee"], eligible: row["eligible"],
-            followUpOf: row["followUpOf"], receivedAt: try time(row["receivedAt"]),
+            followUpOf: row["followUpOf"], restrictedToReporter: row["restricted"], receivedAt: try time(row["receivedAt"]),
             chargeTakenAt: try optionalTime(row["chargeTakenAt"]), closedAt: try optionalTime(row["closedAt"]),
             version: row["version"], slaApplicable: row["slaApplicable"], chargeTakingDue: try optionalTime(row["chargeTakingDue"]),
             secondDue: try optionalTime(row["secondDue"]), pausedSince: try optionalTime(row["pausedSince"]),
