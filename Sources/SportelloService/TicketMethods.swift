@@ -412,20 +412,39 @@ struct TicketOperations: Sendable {
 
     // MARK: Read
 
-    /// The ticket as `principal` may see it. Operators' reads are recorded (SPEC §1).
+    /// Runs a read of tickets and answers what `body` returns. SPEC §1: every read of a ticket
+    /// by staff other than admins and care managers is recorded. For an operator the read runs
+    /// in a write transaction that adds, for each ticket the answer shows (`body`'s second
+    /// value), one history row `read` — as ticket.get always has; for anyone else it is a
+    /// plain read.
+    ///
+    /// A list records one row per ticket it returned, not one row naming the page: each ticket's
+    /// own history then tells who saw it, which is what the audit is read for ("who looked at
+    /// this vulnerability?"), and a page is at most 500 small rows in one transaction.
+    private func reading(
+        principal: Principal, now: Date, _ body: @escaping @Sendable (Database) throws -> (answer: JSONValue, shown: [Int64])
+    ) async throws -> JSONValue {
+        guard case .staff(_, .operator) = principal else {
+            return try await pool.read { db in try body(db).answer }
+        }
+        return try await pool.write { db in
+            let (answer, shown) = try body(db)
+            var recorded = Set<Int64>()
+            for ticket in shown where recorded.insert(ticket).inserted {
+                try TicketStore.addHistory(
+                    db, ticket: ticket, at: now, actorKind: principal.kind, actorID: principal.id, action: "read", changes: "{}",
+                    events: "[]")
+            }
+            return answer
+        }
+    }
+
+    /// The ticket as `principal` may see it.
     func get(_ id: Int64, principal: Principal) async throws -> JSONValue {
         let now = storedNow()
-        let isOperator: Bool = if case .staff(_, .operator) = principal { true } else { false }
-        if isOperator {
-            return try await pool.write { db in
-                let ticket = try Self.visibleTicket(db, id: id, principal: principal)
-                try Self.record(db, ticket: ticket, principal: principal, action: "read", changes: [:], events: [], at: now)
-                return try render(db, ticket: ticket, principal: principal, now: now)
-            }
-        }
-        return try await pool.read { db in
+        return try await reading(principal: principal, now: now) { db in
             let ticket = try Self.visibleTicket(db, id: id, principal: principal)
-            return try render(db, ticket: ticket, principal: principal, now: now)
+            return (try render(db, ticket: ticket, principal: principal, now: now), [ticket.id])
         }
     }
 
@@ -451,7 +470,7 @@ struct TicketOperations: Sendable {
         }
         let now = storedNow()
         let search = query
-        return try await pool.read { db in
+        return try await reading(principal: principal, now: now) { db in
             let customer = try params.customer.map { try Self.resolve($0, db: db, principal: principal).id }
             let filter = TicketFilter(
                 visibility: principal.visibility, status: status, assignee: params.assignee, customer: customer,
@@ -466,10 +485,11 @@ struct TicketOperations: Sendable {
             let more = found.count > limit
             if more { found.removeLast() }
             let items = try summaries(db, tickets: found, principal: principal, now: now)
-            return [
+            let answer: JSONValue = [
                 "items": .array(items),
                 "nextCursor": more ? .string(ListCursor.encode(found.last!.id)) : .null,
             ]
+            return (answer, found.map(\.id))
         }
     }
 
@@ -479,11 +499,11 @@ struct TicketOperations: Sendable {
             _ = try await pool.read { db in try Self.visibleTicket(db, id: id, principal: principal) }
             throw RPCError.forbidden("the ticket history is for staff")
         }
-        return try await pool.read { db in
+        return try await reading(principal: principal, now: storedNow()) { db in
             let ticket = try Self.visibleTicket(db, id: id, principal: principal)
             let rows = try TicketStore.history(db, ticket: ticket.id)
             let hidesOrigin = try ticket.followUpOf != nil && Self.originsVisible(db, of: [ticket], to: principal).isEmpty
-            return ["items": .array(try rows.map { row in
+            let items: [JSONValue] = try rows.map { row in
                 var changes = (try? JSONParser.parse(Array(row.changes.utf8))) ?? [:]
                 if hidesOrigin, case .object(var object) = changes {
                     object["followUpOf"] = nil
@@ -496,15 +516,16 @@ struct TicketOperations: Sendable {
                     "changes": changes,
                     "events": (try? JSONParser.parse(Array(row.events.utf8))) ?? [],
                 ]
-            })]
+            }
+            return (["items": .array(items)], [ticket.id])
         }
     }
 
     func slaStatus(_ id: Int64, principal: Principal) async throws -> JSONValue {
         let now = storedNow()
-        return try await pool.read { db in
+        return try await reading(principal: principal, now: now) { db in
             let ticket = try Self.visibleTicket(db, id: id, principal: principal)
-            return try sla(db, ticket: ticket, now: now).json
+            return (try sla(db, ticket: ticket, now: now).json, [ticket.id])
         }
     }
 
@@ -512,7 +533,8 @@ struct TicketOperations: Sendable {
         let limit = try AccountValidation.limit(params.limit)
         let before = try params.cursor.map { try ListCursor.decode($0, field: "params.cursor") }
         let kind = try params.kind.map { try AccountValidation.choice($0, field: "params.kind", as: NotificationKind.self) }
-        return try await pool.read { db in
+        // A notification quotes its ticket (subject, messages): reading one reads the ticket.
+        return try await reading(principal: principal, now: storedNow()) { db in
             if let ticket = params.ticket { _ = try Self.visibleTicket(db, id: ticket, principal: principal) }
             // Operators see the notifications of their own tickets only.
             let assignee: Int64? = if case .staff(let staffID, .operator) = principal { staffID } else { nil }
@@ -520,7 +542,7 @@ struct TicketOperations: Sendable {
                 db, ticket: params.ticket, kind: kind?.rawValue, assignee: assignee, before: before, limit: limit + 1)
             let more = rows.count > limit
             if more { rows.removeLast() }
-            return [
+            let answer: JSONValue = [
                 "items": .array(rows.map { row in
                     [
                         "id": .int(row.id), "ticket": row.ticket.map { .int($0) } ?? .null, "kind": .string(row.kind),
@@ -530,6 +552,7 @@ struct TicketOperations: Sendable {
                 }),
                 "nextCursor": more ? rows.last.map { .string(ListCursor.encode($0.id)) } ?? .null : .null,
             ]
+            return (answer, (params.ticket.map { [$0] } ?? []) + rows.compactMap(\.ticket))
         }
     }
 
