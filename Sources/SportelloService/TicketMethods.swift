@@ -450,7 +450,6 @@ struct TicketOperations: Sendable {
 
     func list(_ params: TicketList.Params, principal: Principal) async throws -> JSONValue {
         let limit = try AccountValidation.limit(params.limit)
-        let before = try params.cursor.map { try ListCursor.decode($0, field: "params.cursor") }
         let status = try params.status.map { try AccountValidation.choice($0, field: "params.status", as: TicketStatus.self) }
         let classification = try params.classification.map {
             try AccountValidation.choice($0, field: "params.classification", as: Classification.self)
@@ -472,6 +471,13 @@ struct TicketOperations: Sendable {
         let search = query
         return try await reading(principal: principal, now: now) { db in
             let customer = try params.customer.map { try Self.resolve($0, db: db, principal: principal).id }
+            let cursor = ListCursor(key: environment.database.cursorKey, list: TicketList.name, caller: principal, filters: [
+                ("status", status.cursorValue), ("assignee", params.assignee.map { .int($0) } ?? .null),
+                ("customer", customer.map { .int($0) } ?? .null), ("classification", classification.cursorValue),
+                ("priority", priority.map { .int(Int64($0)) } ?? .null), ("slaState", slaState.cursorValue),
+                ("query", search.map { .string($0) } ?? .null),
+            ])
+            let before = try params.cursor.map { try cursor.decode($0) }
             let filter = TicketFilter(
                 visibility: principal.visibility, status: status, assignee: params.assignee, customer: customer,
                 classification: classification, priority: priority, slaState: slaState, query: search, before: before,
@@ -487,7 +493,7 @@ struct TicketOperations: Sendable {
             let items = try summaries(db, tickets: found, principal: principal, now: now)
             let answer: JSONValue = [
                 "items": .array(items),
-                "nextCursor": more ? .string(ListCursor.encode(found.last!.id)) : .null,
+                "nextCursor": more ? .string(cursor.encode(found.last!.id)) : .null,
             ]
             return (answer, found.map(\.id))
         }
@@ -531,8 +537,11 @@ struct TicketOperations: Sendable {
 
     func notifications(_ params: NotificationList.Params, principal: Principal) async throws -> JSONValue {
         let limit = try AccountValidation.limit(params.limit)
-        let before = try params.cursor.map { try ListCursor.decode($0, field: "params.cursor") }
         let kind = try params.kind.map { try AccountValidation.choice($0, field: "params.kind", as: NotificationKind.self) }
+        let cursor = ListCursor(key: environment.database.cursorKey, list: NotificationList.name, caller: principal, filters: [
+            ("ticket", params.ticket.map { .int($0) } ?? .null), ("kind", kind.cursorValue),
+        ])
+        let before = try params.cursor.map { try cursor.decode($0) }
         // A notification quotes its ticket (subject, messages): reading one reads the ticket.
         return try await reading(principal: principal, now: storedNow()) { db in
             if let ticket = params.ticket { _ = try Self.visibleTicket(db, id: ticket, principal: principal) }
@@ -550,7 +559,7 @@ struct TicketOperations: Sendable {
                         "body": .string(row.body), "createdAt": instant(row.createdAt), "status": .string(row.status),
                     ]
                 }),
-                "nextCursor": more ? rows.last.map { .string(ListCursor.encode($0.id)) } ?? .null : .null,
+                "nextCursor": more ? rows.last.map { .string(cursor.encode($0.id)) } ?? .null : .null,
             ]
             return (answer, (params.ticket.map { [$0] } ?? []) + rows.compactMap(\.ticket))
         }

@@ -6,6 +6,8 @@ import GRDB
 public final class SportelloDatabase: Sendable {
     public let pool: DatabasePool
     public let path: String
+    /// The 32-byte key list cursors are authenticated with (migration `v6-cursor-key`).
+    public let cursorKey: [UInt8]
 
     /// Opens (creating it and its folder if needed) and migrates the database at `path`.
     /// Migrating a current database is a no-op that reads one table.
@@ -24,6 +26,22 @@ public final class SportelloDatabase: Sendable {
         self.path = path
         self.pool = try DatabasePool(path: path, configuration: configuration)
         try Self.migrator.migrate(pool)
+        let hex = try pool.read { db in try db.value(String.self, "SELECT value FROM installation WHERE key = 'cursorKey'") }
+        guard let hex, let key = Self.bytes(hex: hex), key.count == 32 else {
+            throw DatabaseError(message: "the installation has no valid cursorKey")
+        }
+        self.cursorKey = key
+    }
+
+    private static func bytes(hex: String) -> [UInt8]? {
+        let digits = Array(hex.utf8)
+        guard digits.count % 2 == 0 else { return nil }
+        return try? stride(from: 0, to: digits.count, by: 2).map { index in
+            guard let byte = UInt8(String(decoding: digits[index..<index + 2], as: UTF8.self), radix: 16) else {
+                throw DatabaseError(message: "not hex")
+            }
+            return byte
+        }
     }
 
     /// The migrations, in order. Append only: a shipped migration is never edited.

@@ -19,10 +19,7 @@ import Testing
     /// Acme with two contacts: Mario (1), who reports, and his colleague Luigi (2).
     func world() async throws -> AccountHarness {
         let harness = try AccountHarness()
-        _ = try await harness.ok("customer.create", ["code": "ACME", "name": "Acme S.p.A.", "language": "it", "email": "it@acme.example"], as: system)
-        for (name, email) in [("Mario Rossi", "mario@acme.example"), ("Luigi Bianchi", "luigi@acme.example")] {
-            _ = try await harness.ok("contact.create", ["customer": "ACME", "name": .string(name), "email": .string(email)], as: system)
-        }
+        try await harness.makeAcme(contacts: [("Mario Rossi", "mario@acme.example"), ("Luigi Bianchi", "luigi@acme.example")])
         return harness
     }
 

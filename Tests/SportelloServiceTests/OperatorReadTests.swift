@@ -23,15 +23,10 @@ import Testing
     func everyReadIsRecorded() async throws {
         let harness = try AccountHarness()
         defer { harness.cleanUp() }
-        _ = try await harness.ok("customer.create", ["code": "ACME", "name": "Acme S.p.A.", "language": "it", "email": "it@acme.example"], as: system)
-        _ = try await harness.ok("contact.create", ["customer": "ACME", "name": "Mario Rossi", "email": "mario@acme.example"], as: system)
+        try await harness.makeAcme()
         _ = try await harness.ok("staff.create", ["name": "Orazio Orlandi", "email": "orazio@interzen.example", "role": "operator"], as: system)
         _ = try await harness.ok("staff.create", ["name": "Carla Conti", "email": "carla@interzen.example", "role": "careManager"], as: system)
-        for subject in ["Primo", "Secondo", "Terzo"] {
-            _ = try await harness.ok("ticket.open", [
-                "contact": 1, "product": "zenshare-suite", "channel": "email", "subject": .string(subject), "body": "Testo.",
-            ], as: system)
-        }
+        try await harness.openTickets(["Primo", "Secondo", "Terzo"])
         // #1 and #2 are the operator's; #3 is nobody's.
         for ticket in [1, 2] {
             _ = try await harness.ok("ticket.takeCharge", ["ticket": .int(Int64(ticket)), "classification": "bug", "priority": 3, "assignee": 1], as: system)

@@ -12,8 +12,7 @@ import Testing
 
     func world() async throws -> AccountHarness {
         let harness = try AccountHarness()
-        _ = try await harness.ok("customer.create", ["code": "ACME", "name": "Acme S.p.A.", "language": "it", "email": "it@acme.example"], as: system)
-        _ = try await harness.ok("contact.create", ["customer": "ACME", "name": "Mario Rossi", "email": "mario@acme.example"], as: system)
+        try await harness.makeAcme()
         return harness
     }
 
