@@ -3,13 +3,21 @@ import Foundation
 extension BusinessCalendar {
     /// The deadline `duration` of working time after `start` (see ``add(seconds:to:)``).
     ///
-    /// `.workingDays(n)` is `n` × ``workingDayMinutes`` of working time.
+    /// `.workingDays(n)` is `n` × ``workingDayMinutes`` of working time. Deadlines fall on whole
+    /// working minutes: a duration that does not come to a whole number of minutes on this
+    /// calendar (1.5 minutes; 0.001 working days) is refused, naming its unit
+    /// (`duration.minutes`).
     public func add(_ duration: WorkingDuration, to start: Date) throws -> Date {
         guard duration.isValid else {
             throw CalendarError.invalid(field: "duration", reason: "must be a finite amount ≥ 0, got \(duration.amount)")
         }
+        guard let minutes = duration.wholeMinutes(on: self) else {
+            throw CalendarError.invalid(
+                field: "duration.\(duration.unitName)",
+                reason: "must come to a whole number of minutes; \(duration) is \(duration.seconds(on: self) / 60) minutes on \(name)")
+        }
         if duration.amount > 0 && index.weekSeconds == 0 { throw CalendarError.noWorkingTime(calendar: name) }
-        return try add(seconds: duration.seconds(on: self), to: start)
+        return try add(seconds: minutes * 60, to: start)
     }
 
     /// The earliest instant `T ≥ start` such that the working time in `[start, T]` is `seconds`

@@ -20,6 +20,11 @@ public struct TicketState: Sendable, Hashable, Codable {
     public var reporterContact: Int64?
     /// The customer company the ticket belongs to.
     public var customer: Int64
+    /// Whether, among the company's contacts, only the reporting contact may see the ticket
+    /// although it is not (yet) classified `vulnerability`: a follow-up of a vulnerability ticket
+    /// (or of such a follow-up) repeats its origin's subject and names it, so it is restricted
+    /// like its origin until the care manager takes charge and classifies it.
+    public var restrictedToReporter: Bool
 
     public init(
         status: TicketStatus,
@@ -27,7 +32,8 @@ public struct TicketState: Sendable, Hashable, Codable {
         priority: Int = Priority.default.rawValue,
         assignee: Int64? = nil,
         reporterContact: Int64? = nil,
-        customer: Int64
+        customer: Int64,
+        restrictedToReporter: Bool = false
     ) {
         self.status = status
         self.classification = classification
@@ -35,7 +41,12 @@ public struct TicketState: Sendable, Hashable, Codable {
         self.assignee = assignee
         self.reporterContact = reporterContact
         self.customer = customer
+        self.restrictedToReporter = restrictedToReporter
     }
+
+    /// Whether only the reporting contact, among the company's contacts, may see the ticket
+    /// (SPEC §1: vulnerability tickets; and follow-ups of them until classified).
+    public var isVisibleToReporterOnly: Bool { classification == .vulnerability || restrictedToReporter }
 }
 
 /// The names of the things that can be done to a ticket; `ticket.<rawValue>` for the ones of
@@ -208,11 +219,26 @@ public enum TicketWorkflow {
         return .success(TicketDecision(state: state, events: [.opened, .notify(.receipt)]))
     }
 
+    /// A follow-up of the closed ticket `origin` (SPEC §3: a customer message about a closed
+    /// ticket opens a new ticket that refers to the old one), reported by `reporterContact`:
+    /// opened like any ticket, and restricted to its reporter when its origin is (a follow-up
+    /// of a vulnerability shows its origin's subject and number), until the care manager
+    /// classifies it. Only a contact who could see the origin can write on it, so the reporter
+    /// of a restricted follow-up is the reporter of its origin.
+    public static func openFollowUp(of origin: TicketState, reporterContact: Int64?) -> Result<TicketDecision, WorkflowError> {
+        open(customer: origin.customer, reporterContact: reporterContact, declaredPriority: nil).map { decision in
+            var restricted = decision
+            restricted.state.restrictedToReporter = origin.isVisibleToReporterOnly
+            return restricted
+        }
+    }
+
     // MARK: Visibility
 
     /// Whether `actor` may see the ticket at all (SPEC §1): managers and the system see every
     /// ticket; operators the ones assigned to them; contacts their company's tickets, except
-    /// vulnerability tickets, which only the reporting contact sees.
+    /// vulnerability tickets (and unclassified follow-ups of them), which only the reporting
+    /// contact sees.
     public static func canView(_ state: TicketState, actor: Principal) -> Bool {
         accessRefusal(state: state, actor: actor) == nil
     }
@@ -299,8 +325,8 @@ public enum TicketWorkflow {
             guard customer == state.customer else {
                 return "contacts may act only on their own company's tickets"
             }
-            if state.classification == .vulnerability, state.reporterContact != id {
-                return "a vulnerability ticket is visible only to the contact who reported it"
+            if state.isVisibleToReporterOnly, state.reporterContact != id {
+                return "a vulnerability ticket (or a follow-up of one) is visible only to the contact who reported it"
             }
             return nil
         }
@@ -401,6 +427,9 @@ public enum TicketWorkflow {
         next.status = target
         next.classification = classification
         next.priority = priority
+        // Classified: from now on the classification decides who sees it (a follow-up of a
+        // vulnerability classified `vulnerability` again stays restricted by that).
+        next.restrictedToReporter = false
         var events: [TicketEvent] = [
             .statusChanged(from: state.status, to: target),
             .chargeTaken,

@@ -8,7 +8,10 @@ import Foundation
 /// Friday 10:15 whatever the shape of the days in between.
 ///
 /// Encoded as SPEC §10 durations: `{"minutes": n}`, `{"hours": n}` or `{"workingDays": n}`.
-/// Decoding rejects negative, non-finite and multi-key values.
+/// Decoding rejects negative, non-finite and multi-key values, and minutes or hours that do not
+/// come to a whole number of minutes (`{"hours": 1.5}` is 90 minutes; `{"minutes": 1.5}` and
+/// `{"hours": 0.01}` are refused). Working days come to whole minutes or not depending on the
+/// calendar's working day, so ``BusinessCalendar/add(_:to:)`` checks them.
 public enum WorkingDuration: Sendable, Hashable {
     case minutes(Double)
     case hours(Double)
@@ -32,6 +35,27 @@ public enum WorkingDuration: Sendable, Hashable {
 
     /// Whether the amount is finite and not negative (what ``BusinessCalendar/add(_:to:)`` accepts).
     public var isValid: Bool { amount.isFinite && amount >= 0 }
+
+    /// The working minutes this duration stands for on `calendar` if they are a whole number,
+    /// else nil. An amount within a billionth of a whole minute counts as that minute: decimal
+    /// amounts such as `{"hours": 0.1}` (6 minutes) are not exact in binary floating point.
+    public func wholeMinutes(on calendar: BusinessCalendar) -> Double? {
+        Self.whole(seconds(on: calendar) / 60)
+    }
+
+    static func whole(_ minutes: Double) -> Double? {
+        let rounded = minutes.rounded()
+        return abs(minutes - rounded) <= 1e-9 * max(1, abs(minutes)) ? rounded : nil
+    }
+
+    /// The params key of the unit: `minutes`, `hours`, `workingDays`.
+    public var unitName: String {
+        switch self {
+        case .minutes: "minutes"
+        case .hours: "hours"
+        case .workingDays: "workingDays"
+        }
+    }
 }
 
 extension WorkingDuration: Codable {
@@ -56,6 +80,11 @@ extension WorkingDuration: Codable {
         case .minutes: self = .minutes(n)
         case .hours: self = .hours(n)
         case .workingDays: self = .workingDays(n)
+        }
+        if unit != .workingDays, Self.whole(unit == .minutes ? n : n * 60) == nil {
+            throw DecodingError.dataCorruptedError(
+                forKey: unit, in: container,
+                debugDescription: "a duration must come to a whole number of minutes; \(self) does not")
         }
     }
 

@@ -122,9 +122,7 @@ extension SportelloService {
         let database = environment.database
         let now = environment.now
 
-        registry.register(CustomerCreate.self) { params, context in
-            try await checkSession(context)
-            try context.requireAdmin()
+        registry.register(CustomerCreate.self, admit: admission(.admin)) { params, _ in
             let code = try AccountValidation.code(params.code)
             let name = try AccountValidation.name(params.name, field: "params.name")
             let vatNumber = try params.vatNumber.map(AccountValidation.vatNumber)
@@ -142,8 +140,7 @@ extension SportelloService {
         // Every staff role reads customers: an operator needs the customer's data to work the
         // tickets assigned to them (the seed: "a designated operator may access customer data
         // to process their assigned request"). A contact reads their own company only.
-        registry.register(CustomerGet.self) { params, context in
-            try await checkSession(context)
+        registry.register(CustomerGet.self, admit: admission(.signedIn)) { params, context in
             let principal = try context.requirePrincipal()
             return try await database.pool.read { db in
                 let customer = try params.customer.resolve(db)
@@ -156,15 +153,16 @@ extension SportelloService {
             }
         }
 
-        registry.register(CustomerList.self) { params, context in
-            try await checkSession(context)
-            _ = try context.requireStaff()
+        registry.register(CustomerList.self, admit: admission(.staff)) { params, context in
             let limit = try AccountValidation.limit(params.limit)
-            let after = try params.cursor.map { try ListCursor.decode($0, field: "params.cursor") }
+            let cursor = ListCursor(
+                key: database.cursorKey, list: CustomerList.name, caller: try context.requirePrincipal(),
+                filters: [("query", params.query.map { .string($0) } ?? .null)])
+            let after = try params.cursor.map { try cursor.decode($0) }
             return try await database.pool.read { db in
                 let page = try AccountStore.customers(db, query: params.query, after: after, limit: limit)
                 let subscriptions = try AccountStore.subscriptions(db, customers: page.items.map(\.id))
-                let next: JSONValue = page.hasMore && !page.items.isEmpty ? .string(ListCursor.encode(page.items.last!.id)) : .null
+                let next: JSONValue = page.hasMore && !page.items.isEmpty ? .string(cursor.encode(page.items.last!.id)) : .null
                 return [
                     "items": .array(page.items.map { $0.json(subscriptions: subscriptions[$0.id] ?? []) }),
                     "nextCursor": next,
@@ -172,9 +170,7 @@ extension SportelloService {
             }
         }
 
-        registry.register(CustomerAddSubscription.self) { params, context in
-            try await checkSession(context)
-            try context.requireAdmin()
+        registry.register(CustomerAddSubscription.self, admit: admission(.admin)) { params, _ in
             let mode = try AccountValidation.choice(params.mode, field: "params.mode", as: SubscriptionMode.self)
             if let from = params.from, let to = params.to, to < from {
                 throw RPCError.invalidParams(field: "params.to", reason: "the subscription ends (\(to)) before it starts (\(from))")
@@ -191,12 +187,7 @@ extension SportelloService {
             }
         }
 
-        registry.register(ContactCreate.self) { params, context in
-            try await checkSession(context)
-            switch try context.requirePrincipal() {
-            case .system, .staff(_, .admin), .staff(_, .careManager): break
-            default: throw RPCError.forbidden("only admins and care managers may create contacts")
-            }
+        registry.register(ContactCreate.self, admit: admission(.managers)) { params, _ in
             let name = try AccountValidation.name(params.name, field: "params.name")
             let email = try AccountValidation.email(params.email, field: "params.email")
             let language = try params.language.map { try AccountValidation.choice($0, field: "params.language", as: Language.self) }
@@ -211,9 +202,7 @@ extension SportelloService {
             }
         }
 
-        registry.register(StaffCreate.self) { params, context in
-            try await checkSession(context)
-            try context.requireAdmin()
+        registry.register(StaffCreate.self, admit: admission(.admin)) { params, _ in
             let name = try AccountValidation.name(params.name, field: "params.name")
             let email = try AccountValidation.email(params.email, field: "params.email")
             let role = try AccountValidation.choice(params.role, field: "params.role", as: StaffRole.self)
@@ -225,9 +214,7 @@ extension SportelloService {
             }
         }
 
-        registry.register(StaffList.self) { _, context in
-            try await checkSession(context)
-            _ = try context.requireStaff()
+        registry.register(StaffList.self, admit: admission(.staff)) { _, _ in
             return try await database.pool.read { db in
                 ["items": .array(try AccountStore.allStaff(db).map(\.json))]
             }
@@ -400,20 +387,59 @@ enum AccountValidation {
     }
 }
 
-/// The opaque `cursor` of a keyset-paginated list: base64url of `k1:<last id>`.
-enum ListCursor {
-    static func encode(_ lastID: Int64) -> String {
-        Base64URL.encode(Array("k1:\(lastID)".utf8))
+/// The opaque `cursor` of a keyset-paginated list, bound to the list, the filters and the
+/// caller it was made for: base64url of a version byte (2), the position (the last id shown,
+/// 8 bytes big-endian) and the first 16 bytes of HMAC-SHA256 over
+/// `[list, caller, [[filter, value]…], position]` as canonical JSON, keyed with the database's
+/// 32 random bytes (`SportelloDatabase.cursorKey`). A forged cursor, one from another list,
+/// from the same list with other filters, or from another caller does not verify: -32602
+/// naming `params.cursor`. (So do the unauthenticated `k1:` cursors of earlier versions: a
+/// client starts the list again.) The page size is not bound: a client may change it between
+/// pages.
+struct ListCursor {
+    let key: [UInt8]
+    /// The method: `ticket.list`.
+    let list: String
+    /// Who asks and the filters, in a fixed order, after validation (a customer by id).
+    let scope: [(String, JSONValue)]
+
+    init(key: [UInt8], list: String, caller: Principal, filters: [(String, JSONValue)]) {
+        self.key = key
+        self.list = list
+        self.scope = [("caller", .string(caller.key))] + filters
     }
 
-    static func decode(_ cursor: String, field: String) throws(RPCError) -> Int64 {
-        guard let bytes = Base64URL.decode(cursor), let text = String(bytes: bytes, encoding: .utf8), text.hasPrefix("k1:"),
-            let id = Int64(text.dropFirst(3))
-        else {
+    private static let version: UInt8 = 2
+    private static let tagLength = 16
+
+    func encode(_ position: Int64) -> String {
+        let bytes = (0..<8).map { UInt8(truncatingIfNeeded: UInt64(bitPattern: position) >> (56 - 8 * UInt64($0))) }
+        return Base64URL.encode([Self.version] + bytes + tag(position))
+    }
+
+    func decode(_ cursor: String, field: String = "params.cursor") throws(RPCError) -> Int64 {
+        guard let bytes = Base64URL.decode(cursor), bytes.count == 1 + 8 + Self.tagLength, bytes[0] == Self.version else {
             throw RPCError.invalidParams(field: field, reason: "not a cursor this list returned")
         }
-        return id
+        let position = Int64(bitPattern: bytes[1...8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
+        guard HMACSHA256.isEqual(Array(bytes[9...]), tag(position)) else {
+            throw RPCError.invalidParams(
+                field: field, reason: "not a cursor this list returned for these filters; a cursor works only with the list, filters and caller that returned it")
+        }
+        return position
     }
+
+    private func tag(_ position: Int64) -> [UInt8] {
+        let message: JSONValue = [
+            .string(list), .array(scope.map { [.string($0.0), $0.1] }), .int(position),
+        ]
+        return Array(HMACSHA256.authenticationCode(for: JSONSerializer.serialize(message), key: key).prefix(Self.tagLength))
+    }
+}
+
+extension Optional where Wrapped: RawRepresentable, Wrapped.RawValue == String {
+    /// A validated filter's value in a cursor's scope.
+    var cursorValue: JSONValue { self.map { .string($0.rawValue) } ?? .null }
 }
 
 /// Base64 with the URL-safe alphabet and no padding (RFC 4648 §5).

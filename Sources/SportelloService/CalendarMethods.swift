@@ -114,7 +114,7 @@ extension SportelloService {
         }
         registry.registerInline(CalendarAddWorkingTime.self) { params, _ in
             let calendar = try catalog.calendar(named: params.calendar)
-            let deadline = try arithmetic(field: "params.start") { try calendar.add(params.duration, to: params.start.date) }
+            let deadline = try arithmetic { try calendar.add(params.duration, to: params.start.date) }
             return CalendarAddWorkingTime.Result(deadline: RFC3339.format(deadline))
         }
         registry.registerInline(CalendarWorkingTimeBetween.self) { params, _ in
@@ -140,12 +140,12 @@ extension SportelloService {
             .object(["items": .array(try catalog.policies().map { $0.json })])
         }
 
-        // Changes: admin or system, one transaction each, answered with the updated calendar.
+        // Changes: admin or system (checked before the params), one transaction each, answered
+        // with the updated calendar.
+        let admin = admission(.admin)
         @Sendable func change(
-            _ context: CallContext, calendar name: String, _ body: @escaping @Sendable (GRDB.Database) throws -> Void
+            calendar name: String, _ body: @escaping @Sendable (GRDB.Database) throws -> Void
         ) async throws -> JSONValue {
-            try await checkSession(context)
-            try context.requireAdmin()
             _ = try catalog.calendar(named: name)
             return try await database.pool.write { db in
                 try body(db)
@@ -153,7 +153,7 @@ extension SportelloService {
                 return try catalog.calendar(named: name, in: db).json
             }
         }
-        registry.register(CalendarAddClosure.self) { params, context in
+        registry.register(CalendarAddClosure.self, admit: admin) { params, _ in
             guard params.from <= params.to else {
                 throw RPCError.invalidParams(field: "params.to", reason: "the closure ends (\(params.to)) before it starts (\(params.from))")
             }
@@ -164,12 +164,12 @@ extension SportelloService {
             guard BusinessCalendar.supportedYears.contains(params.from.year), BusinessCalendar.supportedYears.contains(params.to.year) else {
                 throw RPCError.invalidParams(field: "params.from", reason: "dates must fall in 1900–2200")
             }
-            return try await change(context, calendar: params.calendar) { db in
+            return try await change(calendar: params.calendar) { db in
                 try CalendarStore.addClosure(db, calendar: params.calendar, closure: Closure(from: params.from, to: params.to, reason: reason))
             }
         }
-        registry.register(CalendarRemoveClosure.self) { params, context in
-            try await change(context, calendar: params.calendar) { db in
+        registry.register(CalendarRemoveClosure.self, admit: admin) { params, _ in
+            try await change(calendar: params.calendar) { db in
                 guard try CalendarStore.removeClosure(db, calendar: params.calendar, from: params.from, to: params.to) else {
                     throw RPCError(code: RPCErrorCode.notFound, message: "Not found", data: [
                         "field": "params.from",
@@ -178,13 +178,13 @@ extension SportelloService {
                 }
             }
         }
-        registry.register(CalendarAddHoliday.self) { params, context in
-            try await change(context, calendar: params.calendar) { db in
+        registry.register(CalendarAddHoliday.self, admit: admin) { params, _ in
+            try await change(calendar: params.calendar) { db in
                 try CalendarStore.addHoliday(db, calendar: params.calendar, date: params.date.text)
             }
         }
-        registry.register(CalendarRemoveHoliday.self) { params, context in
-            try await change(context, calendar: params.calendar) { db in
+        registry.register(CalendarRemoveHoliday.self, admit: admin) { params, _ in
+            try await change(calendar: params.calendar) { db in
                 guard try CalendarStore.removeHoliday(db, calendar: params.calendar, date: params.date.text) else {
                     throw RPCError(code: RPCErrorCode.notFound, message: "Not found", data: [
                         "field": "params.date",
@@ -196,16 +196,17 @@ extension SportelloService {
     }
 }
 
-/// Runs calendar arithmetic, turning its failures into JSON-RPC errors.
-private func arithmetic<T>(field: String, _ body: () throws -> T) throws -> T {
+/// Runs calendar arithmetic, turning its failures into JSON-RPC errors (-32602 naming the
+/// param the calendar names: `params.start`, `params.duration.minutes`).
+private func arithmetic<T>(_ body: () throws -> T) throws -> T {
     do {
         return try body()
     } catch CalendarError.noWorkingTime(let name) {
         throw RPCError(code: RPCErrorCode.domainRule, message: "Rejected by a domain rule", data: [
             "reason": .string("calendar \(name) has no working time in reach of this instant, so no deadline exists"),
         ])
-    } catch CalendarError.invalid(_, let reason) {
-        throw RPCError.invalidParams(field: field, reason: reason)
+    } catch CalendarError.invalid(let field, let reason) {
+        throw RPCError.invalidParams(field: "params." + field, reason: reason)
     }
 }
 

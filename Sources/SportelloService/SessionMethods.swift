@@ -116,7 +116,8 @@ extension SportelloService {
     /// unbinds the connection (back to its initial principal) and answers -32001. Connections
     /// not bound to a session (the system, anonymous) pass without a database read.
     ///
-    /// Call it first in every method that looks at `context.principal`.
+    /// Every method that looks at `context.principal` is registered behind `admission(_:)`,
+    /// which calls this before the params are decoded.
     func checkSession(_ context: CallContext) async throws(RPCError) {
         do {
             _ = try await liveSession(context, orThrow: true)

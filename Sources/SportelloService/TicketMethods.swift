@@ -152,21 +152,18 @@ private let methodActions: Set<TicketAction> = [.takeCharge, .assign, .setPriori
 extension SportelloService {
     func registerTicketMethods(into registry: inout MethodRegistry<CallContext>) {
         let tickets = TicketOperations(environment: environment, calendars: calendars)
+        let signedIn = admission(.signedIn)
 
-        registry.register(TicketOpen.self) { params, context in
-            try await checkSession(context)
+        registry.register(TicketOpen.self, admit: signedIn) { params, context in
             return try await tickets.open(params, principal: try context.requirePrincipal())
         }
-        registry.register(TicketGet.self) { params, context in
-            try await checkSession(context)
+        registry.register(TicketGet.self, admit: signedIn) { params, context in
             return try await tickets.get(params.ticket, principal: try context.requirePrincipal())
         }
-        registry.register(TicketList.self) { params, context in
-            try await checkSession(context)
+        registry.register(TicketList.self, admit: signedIn) { params, context in
             return try await tickets.list(params, principal: try context.requirePrincipal())
         }
-        registry.register(TicketTakeCharge.self) { params, context in
-            try await checkSession(context)
+        registry.register(TicketTakeCharge.self, admit: signedIn) { params, context in
             let classification = try AccountValidation.choice(params.classification, field: "params.classification", as: Classification.self)
             let priority = try checkedPriority(params.priority, field: "params.priority")
             return try await tickets.change(
@@ -175,51 +172,43 @@ extension SportelloService {
                 command: .takeCharge(classification: classification, priority: priority, assignee: params.assignee),
                 assignee: params.assignee)
         }
-        registry.register(TicketAssign.self) { params, context in
-            try await checkSession(context)
+        registry.register(TicketAssign.self, admit: signedIn) { params, context in
             return try await tickets.change(
                 params.ticket, expectedVersion: params.expectedVersion, principal: try context.requirePrincipal(),
                 action: "assign", command: .assign(assignee: params.assignee), assignee: params.assignee)
         }
-        registry.register(TicketSetPriority.self) { params, context in
-            try await checkSession(context)
+        registry.register(TicketSetPriority.self, admit: signedIn) { params, context in
             let priority = try checkedPriority(params.priority, field: "params.priority")
             return try await tickets.change(
                 params.ticket, expectedVersion: params.expectedVersion, principal: try context.requirePrincipal(),
                 action: "setPriority", command: .setPriority(priority))
         }
-        registry.register(TicketRequestClarification.self) { params, context in
-            try await checkSession(context)
+        registry.register(TicketRequestClarification.self, admit: signedIn) { params, context in
             let text = try checkedBody(params.message, field: "params.message")
             return try await tickets.change(
                 params.ticket, expectedVersion: params.expectedVersion, principal: try context.requirePrincipal(),
                 action: "requestClarification", command: .requestClarification(text: text), message: (text, false))
         }
-        registry.register(TicketAddMessage.self) { params, context in
-            try await checkSession(context)
+        registry.register(TicketAddMessage.self, admit: signedIn) { params, context in
             let text = try checkedBody(params.body, field: "params.body")
             return try await tickets.addMessage(
                 params.ticket, text: text, isInternal: params.internal ?? false, expectedVersion: params.expectedVersion,
                 principal: try context.requirePrincipal())
         }
-        registry.register(TicketClose.self) { params, context in
-            try await checkSession(context)
+        registry.register(TicketClose.self, admit: signedIn) { params, context in
             let text = try params.text.map { try checkedBody($0, field: "params.text", allowEmpty: true) }
             let closingText = text.flatMap { $0.isEmpty ? nil : $0 }
             return try await tickets.change(
                 params.ticket, expectedVersion: params.expectedVersion, principal: try context.requirePrincipal(),
                 action: "close", command: .close(text: closingText), message: closingText.map { ($0, false) })
         }
-        registry.register(TicketHistory.self) { params, context in
-            try await checkSession(context)
+        registry.register(TicketHistory.self, admit: signedIn) { params, context in
             return try await tickets.history(params.ticket, principal: try context.requirePrincipal())
         }
-        registry.register(SLAStatus.self) { params, context in
-            try await checkSession(context)
+        registry.register(SLAStatus.self, admit: signedIn) { params, context in
             return try await tickets.slaStatus(params.ticket, principal: try context.requirePrincipal())
         }
-        registry.register(NotificationList.self) { params, context in
-            try await checkSession(context)
+        registry.register(NotificationList.self, admit: admission(.staff)) { params, context in
             return try await tickets.notifications(params, principal: try context.requireStaff())
         }
     }
@@ -423,26 +412,44 @@ struct TicketOperations: Sendable {
 
     // MARK: Read
 
-    /// The ticket as `principal` may see it. Operators' reads are recorded (SPEC §1).
+    /// Runs a read of tickets and answers what `body` returns. SPEC §1: every read of a ticket
+    /// by staff other than admins and care managers is recorded. For an operator the read runs
+    /// in a write transaction that adds, for each ticket the answer shows (`body`'s second
+    /// value), one history row `read` — as ticket.get always has; for anyone else it is a
+    /// plain read.
+    ///
+    /// A list records one row per ticket it returned, not one row naming the page: each ticket's
+    /// own history then tells who saw it, which is what the audit is read for ("who looked at
+    /// this vulnerability?"), and a page is at most 500 small rows in one transaction.
+    private func reading(
+        principal: Principal, now: Date, _ body: @escaping @Sendable (Database) throws -> (answer: JSONValue, shown: [Int64])
+    ) async throws -> JSONValue {
+        guard case .staff(_, .operator) = principal else {
+            return try await pool.read { db in try body(db).answer }
+        }
+        return try await pool.write { db in
+            let (answer, shown) = try body(db)
+            var recorded = Set<Int64>()
+            for ticket in shown where recorded.insert(ticket).inserted {
+                try TicketStore.addHistory(
+                    db, ticket: ticket, at: now, actorKind: principal.kind, actorID: principal.id, action: "read", changes: "{}",
+                    events: "[]")
+            }
+            return answer
+        }
+    }
+
+    /// The ticket as `principal` may see it.
     func get(_ id: Int64, principal: Principal) async throws -> JSONValue {
         let now = storedNow()
-        let isOperator: Bool = if case .staff(_, .operator) = principal { true } else { false }
-        if isOperator {
-            return try await pool.write { db in
-                let ticket = try Self.visibleTicket(db, id: id, principal: principal)
-                try Self.record(db, ticket: ticket, principal: principal, action: "read", changes: [:], events: [], at: now)
-                return try render(db, ticket: ticket, principal: principal, now: now)
-            }
-        }
-        return try await pool.read { db in
+        return try await reading(principal: principal, now: now) { db in
             let ticket = try Self.visibleTicket(db, id: id, principal: principal)
-            return try render(db, ticket: ticket, principal: principal, now: now)
+            return (try render(db, ticket: ticket, principal: principal, now: now), [ticket.id])
         }
     }
 
     func list(_ params: TicketList.Params, principal: Principal) async throws -> JSONValue {
         let limit = try AccountValidation.limit(params.limit)
-        let before = try params.cursor.map { try ListCursor.decode($0, field: "params.cursor") }
         let status = try params.status.map { try AccountValidation.choice($0, field: "params.status", as: TicketStatus.self) }
         let classification = try params.classification.map {
             try AccountValidation.choice($0, field: "params.classification", as: Classification.self)
@@ -454,24 +461,41 @@ struct TicketOperations: Sendable {
             guard text.count <= TicketLimits.queryCharacters else {
                 throw RPCError.invalidParams(field: "params.query", reason: "must be at most \(TicketLimits.queryCharacters) characters")
             }
+            // FTS5 reads a search as a C string: a NUL would end it mid-word.
+            guard !text.utf8.contains(0) else {
+                throw RPCError.invalidParams(field: "params.query", reason: "must not contain NUL (U+0000): search cannot take it")
+            }
             query = text
         }
         let now = storedNow()
         let search = query
-        return try await pool.read { db in
+        return try await reading(principal: principal, now: now) { db in
             let customer = try params.customer.map { try Self.resolve($0, db: db, principal: principal).id }
+            let cursor = ListCursor(key: environment.database.cursorKey, list: TicketList.name, caller: principal, filters: [
+                ("status", status.cursorValue), ("assignee", params.assignee.map { .int($0) } ?? .null),
+                ("customer", customer.map { .int($0) } ?? .null), ("classification", classification.cursorValue),
+                ("priority", priority.map { .int(Int64($0)) } ?? .null), ("slaState", slaState.cursorValue),
+                ("query", search.map { .string($0) } ?? .null),
+            ])
+            let before = try params.cursor.map { try cursor.decode($0) }
             let filter = TicketFilter(
                 visibility: principal.visibility, status: status, assignee: params.assignee, customer: customer,
                 classification: classification, priority: priority, slaState: slaState, query: search, before: before,
                 limit: limit + 1, now: now)
-            var found = try TicketStore.list(db, filter)
+            var found: [TicketRecord]
+            do {
+                found = try TicketStore.list(db, filter)
+            } catch let error as SearchQueryError {
+                throw RPCError.invalidParams(field: "params.query", reason: "search cannot take this text: \(error.reason)")
+            }
             let more = found.count > limit
             if more { found.removeLast() }
-            let items = try summaries(db, tickets: found, now: now)
-            return [
+            let items = try summaries(db, tickets: found, principal: principal, now: now)
+            let answer: JSONValue = [
                 "items": .array(items),
-                "nextCursor": more ? .string(ListCursor.encode(found.last!.id)) : .null,
+                "nextCursor": more ? .string(cursor.encode(found.last!.id)) : .null,
             ]
+            return (answer, found.map(\.id))
         }
     }
 
@@ -481,34 +505,45 @@ struct TicketOperations: Sendable {
             _ = try await pool.read { db in try Self.visibleTicket(db, id: id, principal: principal) }
             throw RPCError.forbidden("the ticket history is for staff")
         }
-        return try await pool.read { db in
+        return try await reading(principal: principal, now: storedNow()) { db in
             let ticket = try Self.visibleTicket(db, id: id, principal: principal)
             let rows = try TicketStore.history(db, ticket: ticket.id)
-            return ["items": .array(try rows.map { row in
-                [
+            let hidesOrigin = try ticket.followUpOf != nil && Self.originsVisible(db, of: [ticket], to: principal).isEmpty
+            let items: [JSONValue] = try rows.map { row in
+                var changes = (try? JSONParser.parse(Array(row.changes.utf8))) ?? [:]
+                if hidesOrigin, case .object(var object) = changes {
+                    object["followUpOf"] = nil
+                    changes = .object(object)
+                }
+                return [
                     "at": instant(row.at),
                     "actor": try actorJSON(db, kind: row.actorKind, id: row.actorID),
                     "action": .string(row.action),
-                    "changes": (try? JSONParser.parse(Array(row.changes.utf8))) ?? [:],
+                    "changes": changes,
                     "events": (try? JSONParser.parse(Array(row.events.utf8))) ?? [],
                 ]
-            })]
+            }
+            return (["items": .array(items)], [ticket.id])
         }
     }
 
     func slaStatus(_ id: Int64, principal: Principal) async throws -> JSONValue {
         let now = storedNow()
-        return try await pool.read { db in
+        return try await reading(principal: principal, now: now) { db in
             let ticket = try Self.visibleTicket(db, id: id, principal: principal)
-            return try sla(db, ticket: ticket, now: now).json
+            return (try sla(db, ticket: ticket, now: now).json, [ticket.id])
         }
     }
 
     func notifications(_ params: NotificationList.Params, principal: Principal) async throws -> JSONValue {
         let limit = try AccountValidation.limit(params.limit)
-        let before = try params.cursor.map { try ListCursor.decode($0, field: "params.cursor") }
         let kind = try params.kind.map { try AccountValidation.choice($0, field: "params.kind", as: NotificationKind.self) }
-        return try await pool.read { db in
+        let cursor = ListCursor(key: environment.database.cursorKey, list: NotificationList.name, caller: principal, filters: [
+            ("ticket", params.ticket.map { .int($0) } ?? .null), ("kind", kind.cursorValue),
+        ])
+        let before = try params.cursor.map { try cursor.decode($0) }
+        // A notification quotes its ticket (subject, messages): reading one reads the ticket.
+        return try await reading(principal: principal, now: storedNow()) { db in
             if let ticket = params.ticket { _ = try Self.visibleTicket(db, id: ticket, principal: principal) }
             // Operators see the notifications of their own tickets only.
             let assignee: Int64? = if case .staff(let staffID, .operator) = principal { staffID } else { nil }
@@ -516,7 +551,7 @@ struct TicketOperations: Sendable {
                 db, ticket: params.ticket, kind: kind?.rawValue, assignee: assignee, before: before, limit: limit + 1)
             let more = rows.count > limit
             if more { rows.removeLast() }
-            return [
+            let answer: JSONValue = [
                 "items": .array(rows.map { row in
                     [
                         "id": .int(row.id), "ticket": row.ticket.map { .int($0) } ?? .null, "kind": .string(row.kind),
@@ -524,8 +559,9 @@ struct TicketOperations: Sendable {
                         "body": .string(row.body), "createdAt": instant(row.createdAt), "status": .string(row.status),
                     ]
                 }),
-                "nextCursor": more ? rows.last.map { .string(ListCursor.encode($0.id)) } ?? .null : .null,
+                "nextCursor": more ? rows.last.map { .string(cursor.encode($0.id)) } ?? .null : .null,
             ]
+            return (answer, (params.ticket.map { [$0] } ?? []) + rows.compactMap(\.ticket))
         }
     }
 
@@ -617,14 +653,15 @@ struct TicketOperations: Sendable {
             throw RPCError.notFound(field: "params.ticket", "the ticket's company no longer exists")
         }
         let contact = try principal.id.flatMap { try AccountStore.contact(db, id: $0) }
-        let decision = try Self.decided(TicketWorkflow.open(customer: customer.id, reporterContact: contact?.id, declaredPriority: nil))
+        let decision = try Self.decided(TicketWorkflow.openFollowUp(of: closed.state, reporterContact: contact?.id))
         let (policy, calendar) = try calendars.sla(forProduct: closed.product, in: db)
         let language = LanguageDetector.detect(text)?.language ?? closed.language
         var ticket = TicketRecord(
             customer: customer.id, contact: contact?.id, product: closed.product, subject: closed.subject, channel: closed.channel,
             language: language, priority: decision.state.priority, severity: nil, status: decision.state.status,
             eligible: try AccountStore.isEligible(db, customer: customer.id, product: closed.product, on: String(StoreTime.text(now).prefix(10))),
-            followUpOf: closed.id, receivedAt: now, createdAt: now, updatedAt: now)
+            followUpOf: closed.id, restrictedToReporter: decision.state.restrictedToReporter, receivedAt: now, createdAt: now,
+            updatedAt: now)
         try TicketSLA.index(&ticket, pauses: [], policy: policy, calendar: calendar, now: now)
         ticket.id = try TicketStore.insert(db, ticket)
         try TicketStore.addMessage(
@@ -640,6 +677,16 @@ struct TicketOperations: Sendable {
     }
 
     // MARK: Pieces
+
+    /// The origins of these follow-ups that `principal` may see. A follow-up never shows anything
+    /// of its origin to someone who could not see the origin: not its number (`followUpOf` is
+    /// null for them), not the history row that names it. (Its subject, copied from the origin,
+    /// is the follow-up's own: whoever may see the follow-up was given it by its restriction or
+    /// by the care manager's classification and assignment.)
+    static func originsVisible(_ db: Database, of tickets: [TicketRecord], to principal: Principal) throws -> Set<Int64> {
+        let origins = try TicketStore.tickets(db, ids: Set(tickets.compactMap(\.followUpOf)))
+        return Set(origins.values.filter { TicketWorkflow.canView($0.state, actor: principal) }.map(\.id))
+    }
 
     /// A customer named in params. A contact may name only their own company; any other answers
     /// exactly like a code that does not exist (no existence leak).
@@ -751,7 +798,9 @@ struct TicketOperations: Sendable {
     }
 
     private func render(_ db: Database, ticket: TicketRecord, principal: Principal, now: Date) throws -> JSONValue {
-        guard case .object(var object)? = try summaries(db, tickets: [ticket], now: now).first else { return .null }
+        guard case .object(var object)? = try summaries(db, tickets: [ticket], principal: principal, now: now).first else {
+            return .null
+        }
         let isContact: Bool = if case .contact = principal { true } else { false }
         let messages = try TicketStore.messages(db, ticket: ticket.id, includeInternal: !isContact)
         object["messages"] = .array(try messages.map { message in
@@ -768,11 +817,12 @@ struct TicketOperations: Sendable {
 
     /// Tickets without their messages (lists), with the people they name and their SLA pauses
     /// loaded for the whole page at once.
-    private func summaries(_ db: Database, tickets: [TicketRecord], now: Date) throws -> [JSONValue] {
+    private func summaries(_ db: Database, tickets: [TicketRecord], principal: Principal, now: Date) throws -> [JSONValue] {
         let people = try TicketStore.people(
             db, customers: Set(tickets.map(\.customer)), contacts: Set(tickets.compactMap(\.contact)),
             staff: Set(tickets.compactMap(\.assignee)))
         let pauses = try TicketStore.waitingIntervals(db, tickets: tickets.map(\.id))
+        let shownOrigins = try Self.originsVisible(db, of: tickets, to: principal)
         return try tickets.map { ticket in
             let (policy, calendar) = try calendars.sla(forProduct: ticket.product, in: db)
             let sla = try TicketSLA.compute(
@@ -794,7 +844,7 @@ struct TicketOperations: Sendable {
                 "status": .string(ticket.status.rawValue),
                 "assignee": ticket.assignee.flatMap { id in people.staff[id].map { ["id": .int(id), "name": .string($0)] } } ?? .null,
                 "eligible": .bool(ticket.eligible),
-                "followUpOf": ticket.followUpOf.map { .int($0) } ?? .null,
+                "followUpOf": ticket.followUpOf.flatMap { shownOrigins.contains($0) ? .int($0) : nil } ?? .null,
                 "receivedAt": instant(ticket.receivedAt),
                 "version": .int(Int64(ticket.version)),
                 "sla": sla.json,

@@ -161,17 +161,17 @@ public enum AccountStore {
     // MARK: Customers
 
     public static func customer(_ db: Database, id: Int64) throws -> CustomerRecord? {
-        try Row.fetchOne(db, sql: "SELECT * FROM customer WHERE id = ?", arguments: [id]).map(customer)
+        try db.row("SELECT * FROM customer WHERE id = ?", [id]).map(customer)
     }
 
     /// By code, ignoring ASCII case.
     public static func customer(_ db: Database, code: String) throws -> CustomerRecord? {
-        try Row.fetchOne(db, sql: "SELECT * FROM customer WHERE code = ?", arguments: [code]).map(customer)
+        try db.row("SELECT * FROM customer WHERE code = ?", [code]).map(customer)
     }
 
     /// By the normalised VAT number (as `insertCustomer` stores it).
     public static func customer(_ db: Database, vatNumber: String) throws -> CustomerRecord? {
-        try Row.fetchOne(db, sql: "SELECT * FROM customer WHERE vatNumber = ?", arguments: [vatNumber]).map(customer)
+        try db.row("SELECT * FROM customer WHERE vatNumber = ?", [vatNumber]).map(customer)
     }
 
     /// Inserts a customer; `.duplicate(field: "code" | "vatNumber")` when taken.
@@ -183,9 +183,9 @@ public enum AccountStore {
             throw AccountStoreError.duplicate(field: "vatNumber", value: vatNumber)
         }
         let createdAt = StoreTime.text(now)
-        try db.execute(
-            sql: "INSERT INTO customer(code, name, vatNumber, language, email, createdAt) VALUES (?, ?, ?, ?, ?, ?)",
-            arguments: [code, name, vatNumber, language.rawValue, email, createdAt])
+        try db.run(
+            "INSERT INTO customer(code, name, vatNumber, language, email, createdAt) VALUES (?, ?, ?, ?, ?, ?)",
+            [code, name, vatNumber, language.rawValue, email, createdAt])
         return CustomerRecord(
             id: db.lastInsertedRowID, code: code, name: name, vatNumber: vatNumber, language: language, email: email,
             createdAt: StoreTime.date(createdAt) ?? now)
@@ -199,7 +199,7 @@ public enum AccountStore {
         _ db: Database, query: String?, after: Int64?, limit: Int
     ) throws -> (items: [CustomerRecord], hasMore: Bool) {
         var sql = "SELECT * FROM customer WHERE id > ?"
-        var arguments: StatementArguments = [after ?? Int64.min]
+        var arguments: SQLArguments = [after ?? Int64.min]
         if let query, !query.isEmpty {
             sql += #" AND (code LIKE ? ESCAPE '\' OR name LIKE ? ESCAPE '\' OR vatNumber LIKE ? ESCAPE '\')"#
             let pattern = "%" + likeEscaped(query) + "%"
@@ -207,7 +207,7 @@ public enum AccountStore {
         }
         sql += " ORDER BY id LIMIT ?"
         arguments += [limit + 1]
-        let rows = try Row.fetchAll(db, sql: sql, arguments: arguments).map(customer)
+        let rows = try db.rows(sql, arguments).map(customer)
         return (Array(rows.prefix(limit)), rows.count > limit)
     }
 
@@ -224,7 +224,7 @@ public enum AccountStore {
     // MARK: Subscriptions
 
     public static func subscriptions(_ db: Database, customer: Int64) throws -> [SubscriptionRecord] {
-        try Row.fetchAll(db, sql: "SELECT * FROM subscription WHERE customer = ? ORDER BY id", arguments: [customer])
+        try db.rows("SELECT * FROM subscription WHERE customer = ? ORDER BY id", [customer])
             .map(subscription)
     }
 
@@ -232,9 +232,9 @@ public enum AccountStore {
     public static func subscriptions(_ db: Database, customers: [Int64]) throws -> [Int64: [SubscriptionRecord]] {
         guard !customers.isEmpty else { return [:] }
         let marks = Array(repeating: "?", count: customers.count).joined(separator: ",")
-        let rows = try Row.fetchAll(
-            db, sql: "SELECT * FROM subscription WHERE customer IN (\(marks)) ORDER BY id",
-            arguments: StatementArguments(customers))
+        let rows = try db.rows(
+            "SELECT * FROM subscription WHERE customer IN (\(marks)) ORDER BY id",
+            customers.map { $0 })
         return Dictionary(grouping: try rows.map(subscription), by: \.customer)
     }
 
@@ -242,64 +242,64 @@ public enum AccountStore {
         _ db: Database, customer: Int64, product: String, mode: SubscriptionMode, from: String?, to: String?, now: Date
     ) throws -> SubscriptionRecord {
         let createdAt = StoreTime.text(now)
-        try db.execute(
-            sql: #"INSERT INTO subscription(customer, product, mode, "from", "to", createdAt) VALUES (?, ?, ?, ?, ?, ?)"#,
-            arguments: [customer, product, mode.rawValue, from, to, createdAt])
+        try db.run(
+            #"INSERT INTO subscription(customer, product, mode, "from", "to", createdAt) VALUES (?, ?, ?, ?, ?, ?)"#,
+            [customer, product, mode.rawValue, from, to, createdAt])
         return SubscriptionRecord(
             id: db.lastInsertedRowID, customer: customer, product: product, mode: mode, from: from, to: to,
             createdAt: StoreTime.date(createdAt) ?? now)
     }
 
     public static func productExists(_ db: Database, code: String) throws -> Bool {
-        try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM product WHERE code = ?)", arguments: [code]) ?? false
+        try db.value(Bool.self, "SELECT EXISTS (SELECT 1 FROM product WHERE code = ?)", [code]) ?? false
     }
 
     /// Whether `customer` has guaranteed support for `product` on `date` (`YYYY-MM-DD`): an active
     /// `cloudSaas` or `subscription` subscription whose period (both ends included, NULL open)
     /// covers the date (SPEC §2). Tickets without it are accepted but flagged `eligible: false`.
     public static func isEligible(_ db: Database, customer: Int64, product: String, on date: String) throws -> Bool {
-        try Bool.fetchOne(db, sql: """
+        try db.value(Bool.self, """
             SELECT EXISTS (
                 SELECT 1 FROM subscription
                 WHERE customer = ? AND product = ? AND mode IN ('cloudSaas', 'subscription')
                   AND ("from" IS NULL OR "from" <= ?) AND ("to" IS NULL OR "to" >= ?))
-            """, arguments: [customer, product, date, date]) ?? false
+            """, [customer, product, date, date]) ?? false
     }
 
     // MARK: Contacts and staff
 
     public static func contact(_ db: Database, id: Int64) throws -> ContactRecord? {
-        try Row.fetchOne(db, sql: "SELECT * FROM contact WHERE id = ?", arguments: [id]).map(contact)
+        try db.row("SELECT * FROM contact WHERE id = ?", [id]).map(contact)
     }
 
     public static func contacts(_ db: Database, customer: Int64) throws -> [ContactRecord] {
-        try Row.fetchAll(db, sql: "SELECT * FROM contact WHERE customer = ? ORDER BY id", arguments: [customer]).map(contact)
+        try db.rows("SELECT * FROM contact WHERE customer = ? ORDER BY id", [customer]).map(contact)
     }
 
     /// By email, ignoring ASCII case.
     public static func contact(_ db: Database, email: String) throws -> ContactRecord? {
-        try Row.fetchOne(db, sql: "SELECT * FROM contact WHERE email = ?", arguments: [email]).map(contact)
+        try db.row("SELECT * FROM contact WHERE email = ?", [email]).map(contact)
     }
 
     public static func staff(_ db: Database, id: Int64) throws -> StaffRecord? {
-        try Row.fetchOne(db, sql: "SELECT * FROM staff WHERE id = ?", arguments: [id]).map(staff)
+        try db.row("SELECT * FROM staff WHERE id = ?", [id]).map(staff)
     }
 
     /// By email, ignoring ASCII case.
     public static func staff(_ db: Database, email: String) throws -> StaffRecord? {
-        try Row.fetchOne(db, sql: "SELECT * FROM staff WHERE email = ?", arguments: [email]).map(staff)
+        try db.row("SELECT * FROM staff WHERE email = ?", [email]).map(staff)
     }
 
     /// Every staff account, in id order.
     public static func allStaff(_ db: Database) throws -> [StaffRecord] {
-        try Row.fetchAll(db, sql: "SELECT * FROM staff ORDER BY id").map(staff)
+        try db.rows("SELECT * FROM staff ORDER BY id").map(staff)
     }
 
     /// Whether a staff account or a contact already logs in with `email` (ignoring ASCII case).
     public static func emailInUse(_ db: Database, _ email: String) throws -> Bool {
-        try Bool.fetchOne(db, sql: """
+        try db.value(Bool.self, """
             SELECT EXISTS (SELECT 1 FROM staff WHERE email = ?1) OR EXISTS (SELECT 1 FROM contact WHERE email = ?1)
-            """, arguments: [email]) ?? false
+            """, [email]) ?? false
     }
 
     /// Inserts a contact; `.duplicate(field: "email")` when a staff account or contact has it.
@@ -308,9 +308,9 @@ public enum AccountStore {
     ) throws -> ContactRecord {
         if try emailInUse(db, email) { throw AccountStoreError.duplicate(field: "email", value: email) }
         let createdAt = StoreTime.text(now)
-        try db.execute(
-            sql: "INSERT INTO contact(customer, name, email, language, passwordHash, createdAt) VALUES (?, ?, ?, ?, ?, ?)",
-            arguments: [customer, name, email, language?.rawValue, passwordHash, createdAt])
+        try db.run(
+            "INSERT INTO contact(customer, name, email, language, passwordHash, createdAt) VALUES (?, ?, ?, ?, ?, ?)",
+            [customer, name, email, language?.rawValue, passwordHash, createdAt])
         return ContactRecord(
             id: db.lastInsertedRowID, customer: customer, name: name, email: email, language: language,
             hasPassword: passwordHash != nil, createdAt: StoreTime.date(createdAt) ?? now)
@@ -322,9 +322,9 @@ public enum AccountStore {
     ) throws -> StaffRecord {
         if try emailInUse(db, email) { throw AccountStoreError.duplicate(field: "email", value: email) }
         let createdAt = StoreTime.text(now)
-        try db.execute(
-            sql: "INSERT INTO staff(name, email, role, passwordHash, active, createdAt) VALUES (?, ?, ?, ?, 1, ?)",
-            arguments: [name, email, role.rawValue, passwordHash, createdAt])
+        try db.run(
+            "INSERT INTO staff(name, email, role, passwordHash, active, createdAt) VALUES (?, ?, ?, ?, 1, ?)",
+            [name, email, role.rawValue, passwordHash, createdAt])
         return StaffRecord(
             id: db.lastInsertedRowID, name: name, email: email, role: role, active: true,
             createdAt: StoreTime.date(createdAt) ?? now)
@@ -332,10 +332,10 @@ public enum AccountStore {
 
     /// Who logs in with `email`, staff first, and their password hash.
     public static func credential(_ db: Database, email: String) throws -> Credential? {
-        if let row = try Row.fetchOne(db, sql: "SELECT * FROM staff WHERE email = ?", arguments: [email]) {
+        if let row = try db.row("SELECT * FROM staff WHERE email = ?", [email]) {
             return Credential(account: .staff(try staff(row)), passwordHash: row["passwordHash"])
         }
-        if let row = try Row.fetchOne(db, sql: "SELECT * FROM contact WHERE email = ?", arguments: [email]) {
+        if let row = try db.row("SELECT * FROM contact WHERE email = ?", [email]) {
             return Credential(account: .contact(try contact(row)), passwordHash: row["passwordHash"])
         }
         return nil
@@ -347,14 +347,14 @@ public enum AccountStore {
         _ db: Database, tokenHash: String, kind: SessionRecord.Kind, subject: Int64, now: Date, expiresAt: Date
     ) throws {
         let nowText = StoreTime.text(now)
-        try db.execute(
-            sql: "INSERT INTO auth_session(tokenHash, kind, subject, createdAt, lastSeenAt, expiresAt) VALUES (?, ?, ?, ?, ?, ?)",
-            arguments: [tokenHash, kind.rawValue, subject, nowText, nowText, StoreTime.text(expiresAt)])
+        try db.run(
+            "INSERT INTO auth_session(tokenHash, kind, subject, createdAt, lastSeenAt, expiresAt) VALUES (?, ?, ?, ?, ?, ?)",
+            [tokenHash, kind.rawValue, subject, nowText, nowText, StoreTime.text(expiresAt)])
     }
 
     /// The session with this token hash, expired or not.
     public static func session(_ db: Database, tokenHash: String) throws -> SessionRecord? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM auth_session WHERE tokenHash = ?", arguments: [tokenHash])
+        guard let row = try db.row("SELECT * FROM auth_session WHERE tokenHash = ?", [tokenHash])
         else { return nil }
         func corrupt(_ reason: String) -> CorruptAccountRecord {
             CorruptAccountRecord(table: "auth_session", key: String(tokenHash.prefix(8)), reason: reason)
@@ -369,22 +369,22 @@ public enum AccountStore {
 
     /// Slides an idle session's expiry: seen at `now`, expiring at `expiresAt`.
     public static func touchSession(_ db: Database, tokenHash: String, now: Date, expiresAt: Date) throws {
-        try db.execute(
-            sql: "UPDATE auth_session SET lastSeenAt = ?, expiresAt = ? WHERE tokenHash = ?",
-            arguments: [StoreTime.text(now), StoreTime.text(expiresAt), tokenHash])
+        try db.run(
+            "UPDATE auth_session SET lastSeenAt = ?, expiresAt = ? WHERE tokenHash = ?",
+            [StoreTime.text(now), StoreTime.text(expiresAt), tokenHash])
     }
 
     /// Deletes a session; false when there was none.
     @discardableResult
     public static func deleteSession(_ db: Database, tokenHash: String) throws -> Bool {
-        try db.execute(sql: "DELETE FROM auth_session WHERE tokenHash = ?", arguments: [tokenHash])
+        try db.run("DELETE FROM auth_session WHERE tokenHash = ?", [tokenHash])
         return db.changesCount > 0
     }
 
     /// Deletes the sessions that expired before `now`; returns how many.
     @discardableResult
     public static func deleteExpiredSessions(_ db: Database, now: Date) throws -> Int {
-        try db.execute(sql: "DELETE FROM auth_session WHERE expiresAt <= ?", arguments: [StoreTime.text(now)])
+        try db.run("DELETE FROM auth_session WHERE expiresAt <= ?", [StoreTime.text(now)])
         return db.changesCount
     }
 
@@ -392,25 +392,24 @@ public enum AccountStore {
 
     /// Records a failed (or, until proven right, provisional) login for `email`; returns its rowid.
     public static func insertLoginFailure(_ db: Database, email: String, at: Date) throws -> Int64 {
-        try db.execute(sql: "INSERT INTO login_failure(email, at) VALUES (?, ?)", arguments: [email, StoreTime.text(at)])
+        try db.run("INSERT INTO login_failure(email, at) VALUES (?, ?)", [email, StoreTime.text(at)])
         return db.lastInsertedRowID
     }
 
     public static func deleteLoginFailure(_ db: Database, rowID: Int64) throws {
-        try db.execute(sql: "DELETE FROM login_failure WHERE rowid = ?", arguments: [rowID])
+        try db.run("DELETE FROM login_failure WHERE rowid = ?", [rowID])
     }
 
     /// The failed logins for `email` at or after `since`, oldest first.
     public static func loginFailures(_ db: Database, email: String, since: Date) throws -> [Date] {
-        try String.fetchAll(
-            db, sql: "SELECT at FROM login_failure WHERE email = ? AND at >= ? ORDER BY at",
-            arguments: [email, StoreTime.text(since)]
+        try db.values(
+            String.self, "SELECT at FROM login_failure WHERE email = ? AND at >= ? ORDER BY at", [email, StoreTime.text(since)]
         ).compactMap(StoreTime.date)
     }
 
     /// Forgets failed logins older than `before` (every email).
     public static func pruneLoginFailures(_ db: Database, before: Date) throws {
-        try db.execute(sql: "DELETE FROM login_failure WHERE at < ?", arguments: [StoreTime.text(before)])
+        try db.run("DELETE FROM login_failure WHERE at < ?", [StoreTime.text(before)])
     }
 
     // MARK: Row decoding

@@ -15,11 +15,11 @@ public struct CorruptRecord: Error, CustomStringConvertible {
 public enum CalendarStore {
     /// A number that changes whenever any calendar changes; caches compare it.
     public static func revision(_ db: Database) throws -> Int {
-        try Int.fetchOne(db, sql: "SELECT total(revision) FROM calendar").map { $0 } ?? 0
+        try db.value(Int.self, "SELECT total(revision) FROM calendar").map { $0 } ?? 0
     }
 
     public static func names(_ db: Database) throws -> [String] {
-        try String.fetchAll(db, sql: "SELECT name FROM calendar ORDER BY name")
+        try db.values(String.self, "SELECT name FROM calendar ORDER BY name")
     }
 
     /// Every calendar, built and indexed.
@@ -28,14 +28,14 @@ public enum CalendarStore {
     }
 
     public static func load(_ db: Database, name: String) throws -> BusinessCalendar? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT timezone, description FROM calendar WHERE name = ?", arguments: [name])
+        guard let row = try db.row("SELECT timezone, description FROM calendar WHERE name = ?", [name])
         else { return nil }
         func corrupt(_ reason: String) -> CorruptRecord { CorruptRecord(table: "calendar", key: name, reason: reason) }
 
         var weekly: [Weekday: [WorkingInterval]] = [:]
-        for hours in try Row.fetchAll(
-            db, sql: #"SELECT weekday, start, "end" FROM calendar_hours WHERE calendar = ? ORDER BY weekday, start"#,
-            arguments: [name])
+        for hours in try db.rows(
+            #"SELECT weekday, start, "end" FROM calendar_hours WHERE calendar = ? ORDER BY weekday, start"#,
+            [name])
         {
             guard let day = Weekday(rawValue: hours["weekday"]),
                 let interval = WorkingInterval(from: hours["start"], to: hours["end"])
@@ -44,7 +44,7 @@ public enum CalendarStore {
         }
         var extra: [MonthDay] = []
         var oneOff: [LocalDate] = []
-        for date in try String.fetchAll(db, sql: "SELECT date FROM calendar_holiday WHERE calendar = ? ORDER BY date", arguments: [name]) {
+        for date in try db.values(String.self, "SELECT date FROM calendar_holiday WHERE calendar = ? ORDER BY date", [name]) {
             if let monthDay = MonthDay(string: date) {
                 extra.append(monthDay)
             } else if let day = LocalDate(iso: date) {
@@ -54,9 +54,9 @@ public enum CalendarStore {
             }
         }
         var closures: [Closure] = []
-        for closure in try Row.fetchAll(
-            db, sql: #"SELECT "from", "to", reason FROM calendar_closure WHERE calendar = ? ORDER BY "from", "to""#,
-            arguments: [name])
+        for closure in try db.rows(
+            #"SELECT "from", "to", reason FROM calendar_closure WHERE calendar = ? ORDER BY "from", "to""#,
+            [name])
         {
             guard let from = LocalDate(iso: closure["from"]), let to = LocalDate(iso: closure["to"]) else {
                 throw corrupt("bad closure \(closure)")
@@ -75,47 +75,47 @@ public enum CalendarStore {
     /// Adds a closure; false when the same period was already there.
     @discardableResult
     public static func addClosure(_ db: Database, calendar: String, closure: Closure) throws -> Bool {
-        try db.execute(
-            sql: #"INSERT OR IGNORE INTO calendar_closure(calendar, "from", "to", reason) VALUES (?, ?, ?, ?)"#,
-            arguments: [calendar, closure.from.iso, closure.to.iso, closure.reason])
+        try db.run(
+            #"INSERT OR IGNORE INTO calendar_closure(calendar, "from", "to", reason) VALUES (?, ?, ?, ?)"#,
+            [calendar, closure.from.iso, closure.to.iso, closure.reason])
         return try bumpIfChanged(db, calendar: calendar)
     }
 
     /// Removes the closure with exactly these dates; false when there was none.
     @discardableResult
     public static func removeClosure(_ db: Database, calendar: String, from: LocalDate, to: LocalDate) throws -> Bool {
-        try db.execute(
-            sql: #"DELETE FROM calendar_closure WHERE calendar = ? AND "from" = ? AND "to" = ?"#,
-            arguments: [calendar, from.iso, to.iso])
+        try db.run(
+            #"DELETE FROM calendar_closure WHERE calendar = ? AND "from" = ? AND "to" = ?"#,
+            [calendar, from.iso, to.iso])
         return try bumpIfChanged(db, calendar: calendar)
     }
 
     /// Adds a holiday, `MM-DD` (every year) or `YYYY-MM-DD` (once); false when already there.
     @discardableResult
     public static func addHoliday(_ db: Database, calendar: String, date: String) throws -> Bool {
-        try db.execute(sql: "INSERT OR IGNORE INTO calendar_holiday(calendar, date) VALUES (?, ?)", arguments: [calendar, date])
+        try db.run("INSERT OR IGNORE INTO calendar_holiday(calendar, date) VALUES (?, ?)", [calendar, date])
         return try bumpIfChanged(db, calendar: calendar)
     }
 
     @discardableResult
     public static func removeHoliday(_ db: Database, calendar: String, date: String) throws -> Bool {
-        try db.execute(sql: "DELETE FROM calendar_holiday WHERE calendar = ? AND date = ?", arguments: [calendar, date])
+        try db.run("DELETE FROM calendar_holiday WHERE calendar = ? AND date = ?", [calendar, date])
         return try bumpIfChanged(db, calendar: calendar)
     }
 
     private static func bumpIfChanged(_ db: Database, calendar: String) throws -> Bool {
         guard db.changesCount > 0 else { return false }
-        try db.execute(sql: "UPDATE calendar SET revision = revision + 1 WHERE name = ?", arguments: [calendar])
+        try db.run("UPDATE calendar SET revision = revision + 1 WHERE name = ?", [calendar])
         return true
     }
 
     // MARK: Policies and products
 
     public static func policies(_ db: Database) throws -> [SLAPolicy] {
-        let targets = Dictionary(grouping: try Row.fetchAll(db, sql: "SELECT * FROM sla_target ORDER BY policy, priority")) {
+        let targets = Dictionary(grouping: try db.rows("SELECT * FROM sla_target ORDER BY policy, priority")) {
             $0["policy"] as String
         }
-        return try Row.fetchAll(db, sql: "SELECT name, calendar, secondClock FROM sla_policy ORDER BY name").map { row in
+        return try db.rows("SELECT name, calendar, secondClock FROM sla_policy ORDER BY name").map { row in
             let name: String = row["name"]
             func corrupt(_ reason: String) -> CorruptRecord { CorruptRecord(table: "sla_policy", key: name, reason: reason) }
             guard let clock = SecondClock(rawValue: row["secondClock"]) else { throw corrupt("bad second clock") }
@@ -140,7 +140,7 @@ public enum CalendarStore {
     }
 
     public static func products(_ db: Database) throws -> [Product] {
-        try Row.fetchAll(db, sql: "SELECT code, name, policy FROM product ORDER BY code").map {
+        try db.rows("SELECT code, name, policy FROM product ORDER BY code").map {
             Product(code: $0["code"], name: $0["name"], policy: $0["policy"])
         }
     }

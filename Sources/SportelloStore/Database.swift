@@ -23,6 +23,11 @@ public final class SportelloDatabase: Sendable {
     public let pool: DatabasePool
     public let path: String
     private let useLock: FileLock
+    /// The 32-byte key list cursors are authenticated with (migration `v6-cursor-key`).
+    public let cursorKey: [UInt8]
+
+    /// The migrations this open applied, in order (empty when the schema was up to date).
+    public let migrationsApplied: [String]
 
     /// Frames (pages) the WAL may hold before the committing writer checkpoints it itself: a
     /// backstop, since the background checkpointer normally keeps it far smaller. 4,096 pages of
@@ -33,11 +38,14 @@ public final class SportelloDatabase: Sendable {
 
     /// Opens (creating it and its folder if needed) and migrates the database at `path`.
     /// Migrating a current database is a no-op that reads one table.
+    ///
+    /// The data is private to the server's user whatever the umask: folders it creates are
+    /// 0750 and a new database file 0600 — created here before SQLite opens it, because SQLite
+    /// gives the `-wal` and `-shm` files it creates later the mode of the database file. (The
+    /// `sportello` executable also sets umask 077 at start, for any file this misses.) An
+    /// existing file keeps the mode its owner gave it.
     public init(path: String, busyTimeout: TimeInterval = 5, durability: Durability = .full) throws {
-        let directory = (path as NSString).deletingLastPathComponent
-        if !directory.isEmpty {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        }
+        try Self.createPrivately(databaseAt: path)
         useLock = try FileLock(path: Self.lockPath(for: path))
         try useLock.lockShared(timeout: max(busyTimeout, 30))
         var configuration = Configuration()
@@ -56,7 +64,26 @@ public final class SportelloDatabase: Sendable {
                 PRAGMA journal_size_limit = \(Self.journalSizeLimit);
                 """)
         }
+        let before = try pool.read { db in try Self.migrator.appliedIdentifiers(db) }
         try Self.migrator.migrate(pool)
+        let after = try pool.read { db in try Self.migrator.appliedMigrations(db) }
+        self.migrationsApplied = after.filter { !before.contains($0) }
+        let hex = try pool.read { db in try db.value(String.self, "SELECT value FROM installation WHERE key = 'cursorKey'") }
+        guard let hex, let key = Self.bytes(hex: hex), key.count == 32 else {
+            throw DatabaseError(message: "the installation has no valid cursorKey")
+        }
+        self.cursorKey = key
+    }
+
+    private static func bytes(hex: String) -> [UInt8]? {
+        let digits = Array(hex.utf8)
+        guard digits.count % 2 == 0 else { return nil }
+        return try? stride(from: 0, to: digits.count, by: 2).map { index in
+            guard let byte = UInt8(String(decoding: digits[index..<index + 2], as: UTF8.self), radix: 16) else {
+                throw DatabaseError(message: "not hex")
+            }
+            return byte
+        }
     }
 
     /// The lock file that says a process has the database at `path` open.
@@ -103,6 +130,30 @@ public final class SportelloDatabase: Sendable {
         return migrator
     }
 
+    /// The folders missing on the way to `path` (0750) and the database file itself (0600), if
+    /// they do not exist yet.
+    private static func createPrivately(databaseAt path: String) throws {
+        var missing: [String] = []
+        var directory = (path as NSString).deletingLastPathComponent
+        while !directory.isEmpty, directory != "/", !FileManager.default.fileExists(atPath: directory) {
+            missing.append(directory)
+            directory = (directory as NSString).deletingLastPathComponent
+        }
+        for folder in missing.reversed() {
+            guard mkdir(folder, 0o750) == 0 || errno == EEXIST else {
+                throw StoreFileError(path: folder, action: "create the folder", code: errno)
+            }
+            // mkdir's mode passes through the umask; the folder is meant to be group-readable.
+            chmod(folder, 0o750)
+        }
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        if descriptor >= 0 {
+            close(descriptor)
+        } else if errno != EEXIST {
+            throw StoreFileError(path: path, action: "create the database", code: errno)
+        }
+    }
+
     /// The identifiers of the migrations applied to this database, in order.
     public func appliedMigrations() throws -> [String] {
         try pool.read { db in try Self.migrator.appliedMigrations(db) }
@@ -112,9 +163,22 @@ public final class SportelloDatabase: Sendable {
     /// consistent snapshot even with writers running. The copy is written to a temporary file
     /// beside the destination, synced, and renamed into place, so a failed backup leaves nothing
     /// behind and a finished one survives a power cut.
+    ///
+    /// The copy is created 0600 whatever the umask. A destination that cannot be written (its
+    /// folder missing, not writable) fails before anything is copied, naming the path and why.
     public func backup(to destination: String) throws {
         let temporary = destination + ".partial-\(getpid())"
         unlink(temporary)
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            let code = errno
+            let folder = (destination as NSString).deletingLastPathComponent
+            if code == ENOENT {
+                throw StoreFileError(path: destination, action: "write the backup to", reason: "the folder \(folder.isEmpty ? "." : folder) does not exist")
+            }
+            throw StoreFileError(path: destination, action: "write the backup to", code: code)
+        }
+        close(descriptor)
         do {
             let target = try DatabaseQueue(path: temporary)
             try pool.backup(to: target)
@@ -122,14 +186,37 @@ public final class SportelloDatabase: Sendable {
             try target.close()
             chmod(temporary, 0o600)
             guard rename(temporary, destination) == 0 else {
-                throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: destination])
+                throw StoreFileError(path: destination, action: "write the backup to", code: errno)
             }
             syncDirectory(of: destination)
-        } catch {
+        } catch let error as StoreFileError {
             unlink(temporary)
             throw error
+        } catch {
+            unlink(temporary)
+            throw StoreFileError(path: destination, action: "write the backup to", reason: "\(error)")
         }
     }
+}
+
+/// A file the store could not create or write, with its path and why (for people).
+public struct StoreFileError: Error, CustomStringConvertible {
+    public let path: String
+    /// What could not be done, up to the path: "write the backup to".
+    public let action: String
+    public let reason: String
+
+    public init(path: String, action: String, reason: String) {
+        self.path = path
+        self.action = action
+        self.reason = reason
+    }
+
+    init(path: String, action: String, code: Int32) {
+        self.init(path: path, action: action, reason: String(cString: strerror(code)))
+    }
+
+    public var description: String { "cannot \(action) \(path): \(reason)" }
 }
 
 /// One step of the schema's history.

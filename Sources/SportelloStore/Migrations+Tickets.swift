@@ -102,4 +102,21 @@ extension Migrations {
             );
             """)
     }
+
+    /// `ticket.restricted`: visible among the company's contacts only to the reporter, although
+    /// not classified `vulnerability` — a follow-up of a vulnerability (or of such a follow-up)
+    /// until the care manager classifies it. Existing unclassified follow-ups of vulnerabilities
+    /// are restricted here.
+    static let v5RestrictedFollowUps = Migration(identifier: "v5-restricted-follow-ups") { db in
+        try db.execute(sql: """
+            ALTER TABLE ticket ADD COLUMN restricted INTEGER NOT NULL DEFAULT 0;
+            WITH RECURSIVE restricted(id) AS (
+                SELECT id FROM ticket WHERE classification = 'vulnerability'
+                UNION
+                SELECT t.id FROM ticket t JOIN restricted r ON t.followUpOf = r.id WHERE t.classification IS NULL
+            )
+            UPDATE ticket SET restricted = 1
+            WHERE classification IS NULL AND id IN (SELECT id FROM restricted);
+            """)
+    }
 }

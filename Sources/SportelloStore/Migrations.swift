@@ -9,6 +9,8 @@ enum Migrations {
         v2CalendarsAndPolicies,
         v3Accounts,
         v4Tickets,
+        v5RestrictedFollowUps,
+        v6CursorKey,
     ]
 
     /// Installation facts: when the database was created.
@@ -19,6 +21,13 @@ enum Migrations {
         }
         try db.execute(
             sql: "INSERT INTO installation(key, value) VALUES ('createdAt', strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))")
+    }
+
+    /// The key list cursors are authenticated with: 32 random bytes (hex), made once per
+    /// database, so that cursors stay valid across restarts and in a restored backup. (Random by
+    /// nature: the one migration that does not write the same thing on every database.)
+    static let v6CursorKey = Migration(identifier: "v6-cursor-key") { db in
+        try db.execute(sql: "INSERT INTO installation(key, value) VALUES ('cursorKey', lower(hex(randomblob(32))))")
     }
 
     /// Business calendars, SLA policies and products, seeded with SPEC §2 and §4.

@@ -18,6 +18,8 @@ public struct TicketRecord: Sendable, Hashable {
     public var assignee: Int64?
     public var eligible: Bool
     public var followUpOf: Int64?
+    /// See `TicketState.restrictedToReporter`.
+    public var restrictedToReporter: Bool
     public var receivedAt: Date
     public var chargeTakenAt: Date?
     public var closedAt: Date?
@@ -32,7 +34,8 @@ public struct TicketRecord: Sendable, Hashable {
     public init(
         id: Int64 = 0, customer: Int64, contact: Int64?, product: String, subject: String, channel: Channel,
         language: Language, classification: Classification? = nil, priority: Int, severity: Int?,
-        status: TicketStatus, assignee: Int64? = nil, eligible: Bool, followUpOf: Int64? = nil, receivedAt: Date,
+        status: TicketStatus, assignee: Int64? = nil, eligible: Bool, followUpOf: Int64? = nil,
+        restrictedToReporter: Bool = false, receivedAt: Date,
         chargeTakenAt: Date? = nil, closedAt: Date? = nil, version: Int = 1, slaApplicable: Bool = true,
         chargeTakingDue: Date? = nil, secondDue: Date? = nil, pausedSince: Date? = nil, createdAt: Date, updatedAt: Date
     ) {
@@ -50,6 +53,7 @@ public struct TicketRecord: Sendable, Hashable {
         self.assignee = assignee
         self.eligible = eligible
         self.followUpOf = followUpOf
+        self.restrictedToReporter = restrictedToReporter
         self.receivedAt = receivedAt
         self.chargeTakenAt = chargeTakenAt
         self.closedAt = closedAt
@@ -67,13 +71,14 @@ public struct TicketRecord: Sendable, Hashable {
         get {
             TicketState(
                 status: status, classification: classification, priority: priority, assignee: assignee,
-                reporterContact: contact, customer: customer)
+                reporterContact: contact, customer: customer, restrictedToReporter: restrictedToReporter)
         }
         set {
             status = newValue.status
             classification = newValue.classification
             priority = newValue.priority
             assignee = newValue.assignee
+            restrictedToReporter = newValue.restrictedToReporter
         }
     }
 }
@@ -120,7 +125,8 @@ public struct TicketFilter: Sendable {
         case all
         /// Tickets assigned to this staff member (operators).
         case assignedTo(Int64)
-        /// The company's tickets, except vulnerability reports by someone else (contacts).
+        /// The company's tickets, except vulnerability reports (and unclassified follow-ups of
+        /// them) by someone else (contacts).
         case contact(id: Int64, customer: Int64)
     }
 
@@ -156,51 +162,67 @@ public struct TicketFilter: Sendable {
     }
 }
 
+/// A search text the full-text index cannot take (FTS5's own words in `reason`): the caller's
+/// `query`, not the server, is at fault.
+public struct SearchQueryError: Error, Sendable, CustomStringConvertible {
+    public let reason: String
+    public var description: String { "search query refused: \(reason)" }
+}
+
 public enum TicketStore {
     // MARK: Tickets
 
     public static func insert(_ db: Database, _ ticket: TicketRecord) throws -> Int64 {
-        try db.cachedStatement(sql: """
+        try db.run("""
                 INSERT INTO ticket(customer, contact, product, subject, channel, language, classification, priority,
-                    severity, status, assignee, eligible, followUpOf, receivedAt, chargeTakenAt, closedAt, version,
-                    slaApplicable, chargeTakingDue, secondDue, pausedSince, createdAt, updatedAt)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """).execute(arguments: [
+                    severity, status, assignee, eligible, followUpOf, restricted, receivedAt, chargeTakenAt, closedAt,
+                    version, slaApplicable, chargeTakingDue, secondDue, pausedSince, createdAt, updatedAt)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, [
                 ticket.customer, ticket.contact, ticket.product, ticket.subject, ticket.channel.rawValue,
                 ticket.language.rawValue, ticket.classification?.rawValue, ticket.priority, ticket.severity,
-                ticket.status.rawValue, ticket.assignee, ticket.eligible, ticket.followUpOf, StoreTime.text(ticket.receivedAt),
+                ticket.status.rawValue, ticket.assignee, ticket.eligible, ticket.followUpOf, ticket.restrictedToReporter,
+                StoreTime.text(ticket.receivedAt),
                 ticket.chargeTakenAt.map(StoreTime.text), ticket.closedAt.map(StoreTime.text), ticket.version,
                 ticket.slaApplicable, ticket.chargeTakingDue.map(StoreTime.text), ticket.secondDue.map(StoreTime.text),
                 ticket.pausedSince.map(StoreTime.text), StoreTime.text(ticket.createdAt), StoreTime.text(ticket.updatedAt),
-            ])
+            ], cached: true)
         return db.lastInsertedRowID
     }
 
     /// Writes the changed ticket if its version is still `expectedVersion`; false when another
     /// change got there first.
     public static func update(_ db: Database, _ ticket: TicketRecord, expectedVersion: Int) throws -> Bool {
-        try db.cachedStatement(sql: """
-                UPDATE ticket SET classification = ?, priority = ?, status = ?, assignee = ?, chargeTakenAt = ?,
-                    closedAt = ?, version = ?, slaApplicable = ?, chargeTakingDue = ?, secondDue = ?, pausedSince = ?,
-                    updatedAt = ?
+        try db.run("""
+                UPDATE ticket SET classification = ?, priority = ?, status = ?, assignee = ?, restricted = ?,
+                    chargeTakenAt = ?, closedAt = ?, version = ?, slaApplicable = ?, chargeTakingDue = ?, secondDue = ?,
+                    pausedSince = ?, updatedAt = ?
                 WHERE id = ? AND version = ?
-                """).execute(arguments: [
+                """, [
                 ticket.classification?.rawValue, ticket.priority, ticket.status.rawValue, ticket.assignee,
+                ticket.restrictedToReporter,
                 ticket.chargeTakenAt.map(StoreTime.text), ticket.closedAt.map(StoreTime.text), ticket.version,
                 ticket.slaApplicable, ticket.chargeTakingDue.map(StoreTime.text), ticket.secondDue.map(StoreTime.text),
                 ticket.pausedSince.map(StoreTime.text), StoreTime.text(ticket.updatedAt), ticket.id, expectedVersion,
-            ])
+            ], cached: true)
         return db.changesCount == 1
     }
 
     public static func ticket(_ db: Database, id: Int64) throws -> TicketRecord? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM ticket WHERE id = ?"), arguments: [id]).map(record)
+        try db.row("SELECT * FROM ticket WHERE id = ?", [id], cached: true).map(record)
+    }
+
+    /// Several tickets at once, by id (the origins of a page's follow-ups).
+    public static func tickets(_ db: Database, ids: Set<Int64>) throws -> [Int64: TicketRecord] {
+        guard !ids.isEmpty else { return [:] }
+        let rows = try db.rows("SELECT * FROM ticket WHERE id IN (\(databaseQuestionMarks(count: ids.count)))", ids.map { $0 })
+        return Dictionary(uniqueKeysWithValues: try rows.map(record).map { ($0.id, $0) })
     }
 
     /// One page of the tickets `filter` lets through, newest first.
     public static func list(_ db: Database, _ filter: TicketFilter) throws -> [TicketRecord] {
         var conditions: [String] = []
-        var arguments: StatementArguments = []
+        var arguments: SQLArguments = []
         switch filter.visibility {
         case .all:
             break
@@ -208,14 +230,16 @@ public enum TicketStore {
             conditions.append("t.assignee = ?")
             arguments += [staff]
         case .contact(let contact, let customer):
-            conditions.append("t.customer = ? AND (t.classification IS NOT 'vulnerability' OR t.contact = ?)")
+            // TicketState.isVisibleToReporterOnly, in SQL: the search below is limited by it too.
+            conditions.append(
+                "t.customer = ? AND ((t.classification IS NOT 'vulnerability' AND t.restricted = 0) OR t.contact = ?)")
             arguments += [customer, contact]
         }
         /// `t.column = value` when the filter names a value.
         func equal(_ column: String, _ value: (any DatabaseValueConvertible)?) {
             guard let value else { return }
             conditions.append("t.\(column) = ?")
-            arguments += StatementArguments([value])
+            arguments.append(value)
         }
         equal("status", filter.status?.rawValue)
         equal("assignee", filter.assignee)
@@ -239,8 +263,13 @@ public enum TicketStore {
         }
         let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         arguments += [filter.limit]
-        return try Row.fetchAll(db, sql: "SELECT t.* FROM ticket t \(whereClause) ORDER BY t.id DESC LIMIT ?", arguments: arguments)
-            .map(record)
+        do {
+            return try db.rows("SELECT t.* FROM ticket t \(whereClause) ORDER BY t.id DESC LIMIT ?", arguments)
+                .map(record)
+        } catch let error as DatabaseError where filter.query != nil && error.resultCode == .SQLITE_ERROR {
+            // The only plain SQL error this statement can meet is FTS5 refusing the search text.
+            throw SearchQueryError(reason: error.message ?? "the full-text index refused it")
+        }
     }
 
     /// The ticket's SLA summary in SQL, from the index columns (two `now` arguments):
@@ -277,20 +306,21 @@ public enum TicketStore {
         _ db: Database, ticket: Int64, authorKind: String, authorID: Int64?, body: String, isInternal: Bool, at: Date,
         subject: String? = nil
     ) throws -> Int64 {
-        try db.cachedStatement(sql: "INSERT INTO ticket_message(ticket, authorKind, authorID, body, internal, at) VALUES (?, ?, ?, ?, ?, ?)")
-            .execute(arguments: [ticket, authorKind, authorID, body, isInternal, StoreTime.text(at)])
+        try db.run(
+            "INSERT INTO ticket_message(ticket, authorKind, authorID, body, internal, at) VALUES (?, ?, ?, ?, ?, ?)",
+            [ticket, authorKind, authorID, body, isInternal, StoreTime.text(at)], cached: true)
         let id = db.lastInsertedRowID
         let text = subject.map { $0 + "\n" + body } ?? body
-        try db.cachedStatement(sql: "INSERT INTO ticket_search(text, ticket, internal) VALUES (?, ?, ?)")
-            .execute(arguments: [text, ticket, isInternal])
+        try db.run(
+            "INSERT INTO ticket_search(text, ticket, internal) VALUES (?, ?, ?)",
+            [text, ticket, isInternal], cached: true)
         return id
     }
 
     public static func messages(_ db: Database, ticket: Int64, includeInternal: Bool) throws -> [MessageRecord] {
-        try Row.fetchAll(
-            db,
-            sql: "SELECT * FROM ticket_message WHERE ticket = ?\(includeInternal ? "" : " AND internal = 0") ORDER BY id",
-            arguments: [ticket]
+        try db.rows(
+            "SELECT * FROM ticket_message WHERE ticket = ?\(includeInternal ? "" : " AND internal = 0") ORDER BY id",
+            [ticket]
         ).map { row in
             MessageRecord(
                 id: row["id"], ticket: row["ticket"], authorKind: row["authorKind"], authorID: row["authorID"],
@@ -302,12 +332,13 @@ public enum TicketStore {
         _ db: Database, ticket: Int64, at: Date, actorKind: String, actorID: Int64?, action: String, changes: String,
         events: String
     ) throws {
-        try db.cachedStatement(sql: "INSERT INTO ticket_history(ticket, at, actorKind, actorID, action, changes, events) VALUES (?, ?, ?, ?, ?, ?, ?)")
-            .execute(arguments: [ticket, StoreTime.text(at), actorKind, actorID, action, changes, events])
+        try db.run(
+            "INSERT INTO ticket_history(ticket, at, actorKind, actorID, action, changes, events) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [ticket, StoreTime.text(at), actorKind, actorID, action, changes, events], cached: true)
     }
 
     public static func history(_ db: Database, ticket: Int64) throws -> [HistoryRecord] {
-        try Row.fetchAll(db, sql: "SELECT * FROM ticket_history WHERE ticket = ? ORDER BY id", arguments: [ticket]).map { row in
+        try db.rows("SELECT * FROM ticket_history WHERE ticket = ? ORDER BY id", [ticket]).map { row in
             HistoryRecord(
                 id: row["id"], ticket: row["ticket"], at: try time(row["at"]), actorKind: row["actorKind"],
                 actorID: row["actorID"], action: row["action"], changes: row["changes"], events: row["events"])
@@ -324,15 +355,13 @@ public enum TicketStore {
     public static func waitingIntervals(_ db: Database, tickets: [Int64]) throws -> [Int64: [(from: Date, to: Date?)]] {
         guard !tickets.isEmpty else { return [:] }
         var intervals: [Int64: [(from: Date, to: Date?)]] = [:]
-        let rows = try Row.fetchAll(
-            db,
-            sql: """
+        let rows = try db.rows("""
                 SELECT ticket, at, json_extract(changes, '$.status[0]') AS before, json_extract(changes, '$.status[1]') AS after
                 FROM ticket_history
                 WHERE ticket IN (\(databaseQuestionMarks(count: tickets.count))) AND json_extract(changes, '$.status') IS NOT NULL
                 ORDER BY ticket, id
                 """,
-            arguments: StatementArguments(tickets))
+            tickets.map { $0 })
         let waiting = TicketStatus.waitingCustomer.rawValue
         for row in rows {
             let ticket: Int64 = row["ticket"]
@@ -359,25 +388,25 @@ public enum TicketStore {
     public static func people(_ db: Database, customers: Set<Int64>, contacts: Set<Int64>, staff: Set<Int64>) throws -> People {
         var people = People()
         if !customers.isEmpty {
-            for row in try Row.fetchAll(
-                db, sql: "SELECT id, code, name FROM customer WHERE id IN (\(databaseQuestionMarks(count: customers.count)))",
-                arguments: StatementArguments(Array(customers)))
+            for row in try db.rows(
+                "SELECT id, code, name FROM customer WHERE id IN (\(databaseQuestionMarks(count: customers.count)))",
+                customers.map { $0 })
             {
                 people.customers[row["id"]] = (row["code"], row["name"])
             }
         }
         if !contacts.isEmpty {
-            for row in try Row.fetchAll(
-                db, sql: "SELECT id, name, email FROM contact WHERE id IN (\(databaseQuestionMarks(count: contacts.count)))",
-                arguments: StatementArguments(Array(contacts)))
+            for row in try db.rows(
+                "SELECT id, name, email FROM contact WHERE id IN (\(databaseQuestionMarks(count: contacts.count)))",
+                contacts.map { $0 })
             {
                 people.contacts[row["id"]] = (row["name"], row["email"])
             }
         }
         if !staff.isEmpty {
-            for row in try Row.fetchAll(
-                db, sql: "SELECT id, name FROM staff WHERE id IN (\(databaseQuestionMarks(count: staff.count)))",
-                arguments: StatementArguments(Array(staff)))
+            for row in try db.rows(
+                "SELECT id, name FROM staff WHERE id IN (\(databaseQuestionMarks(count: staff.count)))",
+                staff.map { $0 })
             {
                 people.staff[row["id"]] = row["name"]
             }
@@ -389,8 +418,9 @@ public enum TicketStore {
         _ db: Database, ticket: Int64?, kind: String, language: Language, recipient: String, subject: String, body: String,
         at: Date
     ) throws {
-        try db.cachedStatement(sql: "INSERT INTO outbox(ticket, kind, language, recipient, subject, body, createdAt) VALUES (?, ?, ?, ?, ?, ?, ?)")
-            .execute(arguments: [ticket, kind, language.rawValue, recipient, subject, body, StoreTime.text(at)])
+        try db.run(
+            "INSERT INTO outbox(ticket, kind, language, recipient, subject, body, createdAt) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [ticket, kind, language.rawValue, recipient, subject, body, StoreTime.text(at)], cached: true)
     }
 
     /// Outbox rows, newest first; with `assignee`, only those of tickets assigned to that staff member.
@@ -398,7 +428,7 @@ public enum TicketStore {
         _ db: Database, ticket: Int64?, kind: String?, assignee: Int64? = nil, before: Int64?, limit: Int
     ) throws -> [OutboxRecord] {
         var conditions: [String] = []
-        var arguments: StatementArguments = []
+        var arguments: SQLArguments = []
         if let assignee {
             conditions.append("ticket IN (SELECT id FROM ticket WHERE assignee = ?)")
             arguments += [assignee]
@@ -417,7 +447,7 @@ public enum TicketStore {
         }
         arguments += [limit]
         let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-        return try Row.fetchAll(db, sql: "SELECT * FROM outbox \(whereClause) ORDER BY id DESC LIMIT ?", arguments: arguments).map { row in
+        return try db.rows("SELECT * FROM outbox \(whereClause) ORDER BY id DESC LIMIT ?", arguments).map { row in
             OutboxRecord(
                 id: row["id"], ticket: row["ticket"], kind: row["kind"], language: Language(rawValue: row["language"]) ?? .it,
                 recipient: row["recipient"], subject: row["subject"], body: row["body"], createdAt: try time(row["createdAt"]),
@@ -428,15 +458,16 @@ public enum TicketStore {
     // MARK: Idempotency
 
     public static func idempotentTicket(_ db: Database, principal: String, key: String) throws -> (ticket: Int64, digest: String)? {
-        try Row.fetchOne(
-            db, sql: "SELECT ticket, paramsDigest FROM ticket_idempotency WHERE principal = ? AND key = ?",
-            arguments: [principal, key]
+        try db.row(
+            "SELECT ticket, paramsDigest FROM ticket_idempotency WHERE principal = ? AND key = ?",
+            [principal, key]
         ).map { ($0["ticket"], $0["paramsDigest"]) }
     }
 
     public static func rememberIdempotency(_ db: Database, principal: String, key: String, digest: String, ticket: Int64, at: Date) throws {
-        try db.cachedStatement(sql: "INSERT INTO ticket_idempotency(principal, key, paramsDigest, ticket, createdAt) VALUES (?, ?, ?, ?, ?)")
-            .execute(arguments: [principal, key, digest, ticket, StoreTime.text(at)])
+        try db.run(
+            "INSERT INTO ticket_idempotency(principal, key, paramsDigest, ticket, createdAt) VALUES (?, ?, ?, ?, ?)",
+            [principal, key, digest, ticket, StoreTime.text(at)], cached: true)
     }
 
     // MARK: Rows
@@ -457,7 +488,7 @@ public enum TicketStore {
             id: row["id"], customer: row["customer"], contact: row["contact"], product: row["product"], subject: row["subject"],
             channel: channel, language: language, classification: classification, priority: row["priority"],
             severity: row["severity"], status: status, assignee: row["assignee"], eligible: row["eligible"],
-            followUpOf: row["followUpOf"], receivedAt: try time(row["receivedAt"]),
+            followUpOf: row["followUpOf"], restrictedToReporter: row["restricted"], receivedAt: try time(row["receivedAt"]),
             chargeTakenAt: try optionalTime(row["chargeTakenAt"]), closedAt: try optionalTime(row["closedAt"]),
             version: row["version"], slaApplicable: row["slaApplicable"], chargeTakingDue: try optionalTime(row["chargeTakingDue"]),
             secondDue: try optionalTime(row["secondDue"]), pausedSince: try optionalTime(row["pausedSince"]),

@@ -30,6 +30,7 @@ struct SeedDemo: AsyncParsableCommand {
         let store = try database.open()
         let started = Date()
         let counts = try await DemoSeeder(tickets: tickets, customers: customers).seed(into: store)
+        try database.checkpoint(store)
         let seconds = Date().timeIntervalSince(started)
         print("\(store.path): \(counts.customers) customers, \(counts.contacts) contacts, \(counts.staff) staff, "
             + "\(counts.tickets) tickets in \(String(format: "%.1f", seconds)) s")

@@ -16,6 +16,27 @@ struct Sportello: AsyncParsableCommand {
         version: SportelloVersion.current,
         subcommands: [Serve.self, Migrate.self, Backup.self, Restore.self, SeedDemo.self]
     )
+
+    /// ArgumentParser's `main`, after making every file this process creates private to its
+    /// user: the database, the `-wal` and `-shm` files SQLite creates whenever it needs them
+    /// (at the first write, after a checkpoint, in another thread), journals and backups. A
+    /// process-wide umask is the one mechanism that covers files created later by a library;
+    /// the systemd unit sets UMask=0077 too, but someone running `sportello` by hand under the
+    /// usual 022 would otherwise leave the customers' data world-readable. (The store also
+    /// creates its files with explicit modes; the socket sets its own 0660.)
+    static func main() async {
+        umask(0o077)
+        do {
+            var command = try parseAsRoot()
+            if var asynchronous = command as? AsyncParsableCommand {
+                try await asynchronous.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
 
 /// Where the database lives: --database, else $SPORTELLO_DATABASE, else systemd's
@@ -36,6 +57,17 @@ struct DatabaseOption: ParsableArguments {
             return first + "/sportello.db"
         }
         return "var/sportello.db"
+    }
+
+    /// After a command that wrote: the WAL moved into the database file and truncated
+    /// (`SportelloDatabase.checkpointTruncate()`); a failure names the file and exits 1.
+    func checkpoint(_ store: SportelloDatabase) throws {
+        do {
+            try store.checkpointTruncate()
+        } catch {
+            FileHandle.standardError.write(Data("sportello: cannot checkpoint the database at \(resolvedPath): \(error)\n".utf8))
+            throw ExitCode(1)
+        }
     }
 
     /// Opens and migrates the database; a failure names the file and exits 1. Commits are synced
@@ -133,12 +165,13 @@ struct Serve: AsyncParsableCommand {
             logger.critical("\(error.description)")
             throw ExitCode(1)
         }
-        // A clean stop leaves every change in the database file itself, the WAL empty.
+        // A clean stop: the server has answered what was in flight. Move the WAL into the
+        // database file, so that the .db file alone holds everything (a copy of it is a backup).
         checkpointer.stop()
         do {
-            if try !store.checkpointTruncate() { logger.info("another process still reads the database; its WAL is left for later") }
+            if try !store.checkpointTruncate() { logger.info("another process still reads the database; part of its WAL is left for later") }
         } catch {
-            logger.warning("final checkpoint failed: \(error)")
+            logger.warning("the database was not checkpointed on stopping (the data is safe in its WAL): \(error)")
         }
     }
 }
@@ -162,8 +195,17 @@ struct Migrate: AsyncParsableCommand {
 
     func run() async throws {
         let store = try database.open()
-        let applied = try store.appliedMigrations()
-        print("\(store.path): schema at \(applied.last ?? "empty") (\(applied.count) migration(s) applied)")
+        let current = try store.appliedMigrations().last ?? "empty"
+        let applied = store.migrationsApplied
+        switch applied.count {
+        case 0:
+            print("\(store.path): already up to date at \(current); nothing applied")
+        case 1:
+            print("\(store.path): applied 1 migration (\(applied[0])); schema now at \(current)")
+        default:
+            print("\(store.path): applied \(applied.count) migrations (\(applied.first!) … \(applied.last!)); schema now at \(current)")
+        }
+        try database.checkpoint(store)
     }
 }
 
@@ -181,7 +223,12 @@ struct Backup: AsyncParsableCommand {
 
     func run() async throws {
         let store = try database.open()
-        try store.backup(to: to)
+        do {
+            try store.backup(to: to)
+        } catch {
+            FileHandle.standardError.write(Data("sportello: backup of \(store.path) failed: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
         print("backed up \(store.path) to \(to)")
         if verify {
             do {

@@ -20,8 +20,7 @@ struct DatabaseCommandTests {
         #expect(first.status == 0, "\(first.stderr)")
         #expect(FileManager.default.fileExists(atPath: database))
         #expect(first.stdout.contains(database))
-        #expect(first.stdout.contains("schema at"), "\(first.stdout)")
-        #expect(first.stdout.contains("migration(s) applied"))
+        #expect(first.stdout.contains("applied 6 migrations (v1-foundation … v6-cursor-key)"), "\(first.stdout)")
         // (Not PRAGMA schema_version: GRDB creates and drops a table whenever it opens a pool
         // whose WAL file is missing, which bumps it without changing the schema.)
         let snapshotSQL = """
@@ -33,9 +32,92 @@ struct DatabaseCommandTests {
 
         let second = try await runCommand(sportelloBinary, ["migrate", "--database", database], directory: directory, name: "migrate2")
         #expect(second.status == 0, "\(second.stderr)")
-        #expect(second.stdout == first.stdout)
+        // It says what it did: nothing, this time.
+        #expect(second.stdout.contains("already up to date at v6-cursor-key"), "\(second.stdout)")
+        #expect(!second.stdout.contains("applied 6"), "\(second.stdout)")
         let schemaAfter = try await sqlite(database, snapshotSQL, directory: directory)
         #expect(schemaBefore == schemaAfter, "the second migrate changed the database")
+    }
+
+    /// Runs a command through a shell that sets the usual interactive umask 022 first.
+    static let underUmask022 = ["/bin/sh", "-c", "umask 022; exec \"$@\"", "sh"]
+
+    /// The permission bits of `path` ("600"), or nil when it does not exist.
+    func mode(_ path: String) -> String? {
+        var status = stat()
+        guard stat(path, &status) == 0 else { return nil }
+        return String(status.st_mode & 0o777, radix: 8)
+    }
+
+    @Test("under umask 022 the database, its WAL and shared memory and its backups are 0600, its new folders 0750")
+    func privateFiles() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let database = directory.file("state/var/sportello.db")
+        let server = try await SocketServer(directory: directory, databasePath: database, launcher: Self.underUmask022)
+        defer { server.child.stop() }
+        let connection = try server.connect()
+        _ = try await connection.call(#"{"jsonrpc":"2.0","id":1,"method":"customer.create","params":{"code":"ACME","name":"Acme S.p.A.","language":"it"}}"#)
+        for file in [database, database + "-wal", database + "-shm"] {
+            #expect(mode(file) == "600", "\(file): \(mode(file) ?? "missing")")
+        }
+        #expect(mode(directory.file("state")) == "750")
+        #expect(mode(directory.file("state/var")) == "750")
+        let backup = directory.file("backup.db")
+        let run = try await runCommand(
+            Self.underUmask022[0], Array(Self.underUmask022.dropFirst()) + [sportelloBinary, "backup", "--database", database, "--to", backup],
+            directory: directory, name: "backup")
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(mode(backup) == "600")
+    }
+
+    @Test("after a clean stop, migrate or seed-demo the .db file alone holds the data")
+    func checkpointedOnStop() async throws {
+        // As deployed: the database exists (migrated) before the server starts.
+        let directory = try TemporaryDirectory()
+        let database = directory.file("sportello.db")
+        let migrate = try await runCommand(sportelloBinary, ["migrate", "--database", database], directory: directory, name: "migrate")
+        #expect(migrate.status == 0, "\(migrate.stderr)")
+        let server = try await SocketServer(directory: directory, databasePath: database)
+        defer { server.stop() }
+        let connection = try server.connect()
+        let created = try await connection.call(
+            #"{"jsonrpc":"2.0","id":1,"method":"customer.create","params":{"code":"ACME","name":"Acme S.p.A.","language":"it"}}"#)
+        #expect(created.result != nil, "\(created)")
+        // No client left (with one still connected, the drain happened to close the database
+        // and so to checkpoint it; without one, the data stayed in the WAL alone).
+        connection.close()
+        try await Task.sleep(for: .milliseconds(300))
+        server.child.signal(SIGTERM)
+        #expect(await server.child.waitForExit(timeout: 20) == 0, "\(server.child.stderr)")
+        // Only the .db file, as a file-level copy would take it.
+        let copy = server.directory.file("copy.db")
+        try FileManager.default.copyItem(atPath: server.databasePath, toPath: copy)
+        #expect(try await sqlite(copy, "SELECT code FROM customer;", directory: server.directory) == "ACME")
+
+        let seeded = server.directory.file("seeded.db")
+        let seed = try await runCommand(
+            sportelloBinary, ["seed-demo", "--database", seeded, "--tickets", "5", "--customers", "2"], directory: server.directory,
+            name: "seed", timeout: 60)
+        #expect(seed.status == 0, "\(seed.stderr)")
+        let seededCopy = server.directory.file("seeded-copy.db")
+        try FileManager.default.copyItem(atPath: seeded, toPath: seededCopy)
+        #expect(try await sqlite(seededCopy, "SELECT count(*) FROM ticket;", directory: server.directory) == "5")
+        #expect(try await sqlite(seededCopy, "SELECT count(*) FROM grdb_migrations;", directory: server.directory) == "6")
+    }
+
+    @Test("backup into a missing folder fails naming the path and why")
+    func backupIntoMissingFolder() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let database = directory.file("sportello.db")
+        let target = directory.file("missing/backup.db")
+        let run = try await runCommand(
+            sportelloBinary, ["backup", "--database", database, "--to", target], directory: directory, name: "backup")
+        #expect(run.status != 0)
+        #expect(run.stderr.contains(target), "\(run.stderr)")
+        #expect(run.stderr.contains("the folder \(directory.file("missing")) does not exist"), "\(run.stderr)")
+        #expect(!run.stderr.contains("SQLite error"), "\(run.stderr)")
     }
 
     @Test("SPORTELLO_DATABASE is used when --database is absent")

@@ -92,7 +92,8 @@ struct CalendarModelTests {
         #expect(try decoder.decode(WorkingDuration.self, from: Data(#"{"minutes": 90}"#.utf8)) == .minutes(90))
         #expect(try decoder.decode(WorkingDuration.self, from: Data(#"{"hours": 1.5}"#.utf8)) == .hours(1.5))
         #expect(try decoder.decode(WorkingDuration.self, from: Data(#"{"workingDays": 30}"#.utf8)) == .workingDays(30))
-        for bad in [#"{}"#, #"{"hours": 1, "minutes": 2}"#, #"{"hours": -1}"#, #"{"days": 1}"#, #"{"hours": "1"}"#] {
+        for bad in [#"{}"#, #"{"hours": 1, "minutes": 2}"#, #"{"hours": -1}"#, #"{"days": 1}"#, #"{"hours": "1"}"#,
+                    #"{"minutes": 1.5}"#, #"{"hours": 0.01}"#] {
             #expect(throws: DecodingError.self, "\(bad)") { try decoder.decode(WorkingDuration.self, from: Data(bad.utf8)) }
         }
         let encoded = try JSONEncoder().encode(WorkingDuration.workingDays(2))

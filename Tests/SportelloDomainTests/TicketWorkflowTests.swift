@@ -434,6 +434,28 @@ struct TicketWorkflowTests {
         #expect(!TicketWorkflow.canView(fixtures["N"]!, actor: principals["OPA"]!))
     }
 
+    @Test("a follow-up of a vulnerability is the reporter's alone until the care manager classifies it")
+    func followUpOfAVulnerability() throws {
+        let closedVulnerability = TicketState(
+            status: .closed, classification: .vulnerability, assignee: assignee, reporterContact: reporter, customer: customer)
+        let followUp = try TicketWorkflow.openFollowUp(of: closedVulnerability, reporterContact: reporter).get().state
+        #expect(followUp.status == .new && followUp.classification == nil && followUp.restrictedToReporter)
+        #expect(TicketWorkflow.canView(followUp, actor: principals["CR"]!))
+        #expect(!TicketWorkflow.canView(followUp, actor: principals["CC"]!))
+        #expect(TicketWorkflow.canView(followUp, actor: principals["CM"]!))
+        // A follow-up of that follow-up is restricted too.
+        var closedFollowUp = followUp
+        closedFollowUp.status = .closed
+        #expect(try TicketWorkflow.openFollowUp(of: closedFollowUp, reporterContact: reporter).get().state.restrictedToReporter)
+        // Classified: the classification decides.
+        let asBug = try TicketWorkflow.decide(
+            .takeCharge(classification: .bug, priority: 2, assignee: assignee), state: followUp, actor: principals["CM"]!).get().state
+        #expect(!asBug.restrictedToReporter && TicketWorkflow.canView(asBug, actor: principals["CC"]!))
+        // An ordinary ticket's follow-up is the company's.
+        let ordinary = try TicketWorkflow.openFollowUp(of: fixtures["X"]!, reporterContact: reporter).get().state
+        #expect(TicketWorkflow.canView(ordinary, actor: principals["CC"]!))
+    }
+
     @Test("errors describe themselves with the status and the allowed actions")
     func errorDescriptions() {
         let error = WorkflowError.notAllowed(status: .waitingCustomer, allowed: [.addMessage, .close])

@@ -106,6 +106,11 @@ import Testing
         BadInput(method: "calendar.addWorkingTime", params: ["calendar": "interzen-support", "start": "2026-12-04T18:00:00Z", "duration": ["hours": 1, "minutes": 5]], code: -32602, field: "params.duration"),
         BadInput(method: "calendar.addWorkingTime", params: ["calendar": "interzen-support", "start": "2026-12-04T18:00:00Z", "duration": ["hours": -1]], code: -32602, field: "params.duration.hours"),
         BadInput(method: "calendar.addWorkingTime", params: ["calendar": "interzen-support", "start": "2026-12-04T18:00:00Z", "duration": ["weeks": 1]], code: -32602, field: "params.duration"),
+        // Deadlines fall on whole working minutes: 1.5 minutes, 0.6 minutes (0.01 h) and 0.63
+        // minutes (0.001 of a 630-minute working day) are refused, naming the unit.
+        BadInput(method: "calendar.addWorkingTime", params: ["calendar": "interzen-support", "start": "2026-12-04T09:00:00Z", "duration": ["minutes": 1.5]], code: -32602, field: "params.duration.minutes"),
+        BadInput(method: "calendar.addWorkingTime", params: ["calendar": "interzen-support", "start": "2026-12-04T09:00:00Z", "duration": ["hours": 0.01]], code: -32602, field: "params.duration.hours"),
+        BadInput(method: "calendar.addWorkingTime", params: ["calendar": "interzen-support", "start": "2026-12-04T09:00:00Z", "duration": ["workingDays": 0.001]], code: -32602, field: "params.duration.workingDays"),
         BadInput(method: "calendar.holidays", params: ["calendar": "interzen-support", "year": 1899], code: -32602, field: "params.year"),
         BadInput(method: "calendar.holidays", params: ["calendar": "interzen-support", "year": 2201], code: -32602, field: "params.year"),
         BadInput(method: "calendar.addHoliday", params: ["calendar": "interzen-support", "date": "02-30"], code: -32602, field: "params.date"),
@@ -121,6 +126,22 @@ import Testing
         defer { harness.cleanUp() }
         let error = try await harness.fails(input.method, input.params, as: system, code: input.code)
         #expect(error["data"]?["field"]?.stringValue?.hasPrefix(input.field) == true, "\(error)")
+    }
+
+    @Test("durations that come to whole minutes are accepted: 1.5 h is 90 minutes, 0.1 h is 6, half a working day 315")
+    func wholeMinuteDurations() async throws {
+        let harness = try AccountHarness()
+        defer { harness.cleanUp() }
+        // Friday 2026-12-04 10:00 in Rome (09:00Z), well inside the 08:00–18:30 working day.
+        for (duration, deadline) in [
+            (["hours": 1.5] as JSONValue, "2026-12-04T10:30:00Z"), (["hours": 0.1], "2026-12-04T09:06:00Z"),
+            (["minutes": 90], "2026-12-04T10:30:00Z"), (["workingDays": 0.5], "2026-12-04T14:15:00Z"),
+        ] {
+            let result = try await harness.ok("calendar.addWorkingTime", [
+                "calendar": "interzen-support", "start": "2026-12-04T09:00:00Z", "duration": duration,
+            ], as: system)
+            #expect(result["deadline"] == .string(deadline), "\(duration)")
+        }
     }
 
     @Test func aCalendarClosedForYearsHasNoDeadline() async throws {

@@ -42,6 +42,38 @@ import Testing
         #expect(OpenRPCDocument.schemaVersion == committed["info"]?["version"]?.stringValue)
     }
 
+    @Test("a contact naming another existing customer in ticket.open gets -32003, as the schema says")
+    func contactNamingAnotherCustomer() async throws {
+        let harness = try AccountHarness()
+        defer { harness.cleanUp() }
+        let system = CallContext(transport: .socket, principal: .system)
+        try await harness.makeAcme()
+        _ = try await harness.ok("customer.create", ["code": "OTHER", "name": "Other S.p.A.", "language": "it"], as: system)
+        let contact = CallContext(transport: .socket, principal: .contact(id: 1, customer: 1))
+        let ticket: JSONValue = ["product": "zenshare-suite", "channel": "portal", "subject": "Accesso", "body": "Non riesco ad accedere."]
+        func opening(_ customer: JSONValue) -> JSONValue {
+            guard case .object(var object) = ticket else { return ticket }
+            object["customer"] = customer
+            return .object(object)
+        }
+        // Another company's code or id answers exactly like a code that does not exist.
+        let other = try await harness.fails("ticket.open", opening("OTHER"), as: contact, code: -32003)
+        let byID = try await harness.fails("ticket.open", opening(2), as: contact, code: -32003)
+        let missing = try await harness.fails("ticket.open", opening("NOBODY"), as: contact, code: -32003)
+        #expect(other["data"]?["field"] == "params.customer" && byID["data"]?["field"] == "params.customer")
+        #expect(missing["data"]?["field"] == "params.customer")
+
+        guard case .array(let methods)? = OpenRPCDocument.json["methods"],
+            let open = methods.first(where: { $0["name"] == "ticket.open" }),
+            let description = open["description"]?.stringValue
+        else {
+            Issue.record("no ticket.open in the schema")
+            return
+        }
+        #expect(description.contains("naming another customer is -32003"), "\(description)")
+        #expect(!description.contains("another customer is -32002"), "\(description)")
+    }
+
     @Test func principalFollowsTransportAndPeerCredentials() {
         #expect(CallContext.forConnection(transport: .stdio, peerUID: nil).principal == .system)
         #expect(CallContext.forConnection(transport: .socket, peerUID: 0, serverUID: 998).principal == .system)

@@ -69,3 +69,38 @@ import Testing
         #expect(throws: (any Error).self) { try database.backup(to: "/nonexistent-dir/backup.db") }
     }
 }
+
+@Suite struct RestrictedFollowUpMigrationTests {
+    @Test("upgrading restricts the unclassified follow-ups of vulnerabilities, and their own follow-ups")
+    func backfill() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("store-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let path = directory.appendingPathComponent("sportello.db").path
+        do {
+            let pool = try DatabasePool(path: path)
+            try SportelloDatabase.migrator.migrate(pool, upTo: "v4-tickets")
+            try pool.write { db in
+                try db.execute(sql: "INSERT INTO customer(id, code, name, language, createdAt) VALUES (1, 'ACME', 'Acme', 'it', 'x')")
+                // #1 vulnerability ← #2 unclassified ← #3 unclassified; #4 bug ← #5 unclassified;
+                // #1 ← #6 classified bug ← #7 unclassified.
+                for (id, classification, followUpOf) in [
+                    (1, "'vulnerability'", "NULL"), (2, "NULL", "1"), (3, "NULL", "2"), (4, "'bug'", "NULL"), (5, "NULL", "4"),
+                    (6, "'bug'", "1"), (7, "NULL", "6"),
+                ] {
+                    try db.execute(sql: """
+                        INSERT INTO ticket(id, customer, product, subject, channel, language, classification, priority, status,
+                            eligible, followUpOf, receivedAt, createdAt, updatedAt)
+                        VALUES (\(id), 1, 'zenshare-suite', 's', 'email', 'it', \(classification), 3, 'new', 1, \(followUpOf),
+                            'x', 'x', 'x')
+                        """)
+                }
+            }
+        }
+        let database = try SportelloDatabase(path: path)
+        let restricted = try database.pool.read { db in
+            try Int64.fetchAll(db, sql: "SELECT id FROM ticket WHERE restricted = 1 ORDER BY id")
+        }
+        #expect(restricted == [2, 3])
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+import GRDB
+#if canImport(GRDBSQLite)
+import GRDBSQLite
+#else
+import SQLite3
+#endif
+
+/// Positional arguments of a statement (`?` placeholders).
+public typealias SQLArguments = [(any DatabaseValueConvertible)?]
+
+// GRDB hands strings to SQLite as C strings, both ways: it binds them with
+// `sqlite3_bind_text(…, -1, …)` and reads text columns with `String(cString:)`. A string with a
+// NUL (U+0000) — valid JSON, valid UTF-8, and what customers paste — was cut there: a body
+// "before\u0000after" was stored as "before", a search for "\u0000" reached FTS5 as a lone
+// `"`, and a login as "ada@x.it\u0000…" found ada@x.it's account while the throttle counted it
+// as another email. Every statement of the store runs through these helpers instead: a string
+// is bound with its UTF-8 byte count and a text column read by its byte count, so text is
+// stored, matched and returned byte for byte.
+extension Database {
+    /// Runs a statement that returns no rows (INSERT, UPDATE, DELETE). `cached`: keep the
+    /// prepared statement for the next call (fixed SQL run often).
+    public func run(_ sql: String, _ arguments: SQLArguments = [], cached: Bool = false) throws {
+        try prepared(sql, arguments, cached: cached).execute()
+    }
+
+    /// Every row of a query, with text read whole.
+    public func rows(_ sql: String, _ arguments: SQLArguments = [], cached: Bool = false) throws -> [Row] {
+        let statement = try prepared(sql, arguments, cached: cached)
+        let columns = statement.columnNames
+        let cursor = try Row.fetchCursor(statement)
+        var rows: [Row] = []
+        while try cursor.next() != nil {
+            var values: [String: DatabaseValue] = [:]
+            for (index, name) in columns.enumerated() where values[name] == nil {
+                values[name] = Self.wholeValue(statement.sqliteStatement, Int32(index))
+            }
+            rows.append(Row(values))
+        }
+        return rows
+    }
+
+    /// The first row of a query, if any.
+    public func row(_ sql: String, _ arguments: SQLArguments = [], cached: Bool = false) throws -> Row? {
+        try rows(sql, arguments, cached: cached).first
+    }
+
+    /// The first column of every row of a query.
+    public func values<Value: DatabaseValueConvertible>(
+        _ type: Value.Type, _ sql: String, _ arguments: SQLArguments = [], cached: Bool = false
+    ) throws -> [Value] {
+        let statement = try prepared(sql, arguments, cached: cached)
+        let cursor = try Row.fetchCursor(statement)
+        var values: [Value] = []
+        while try cursor.next() != nil {
+            let value = Self.wholeValue(statement.sqliteStatement, 0)
+            guard let converted = Value.fromDatabaseValue(value) else {
+                throw DatabaseError(message: "could not read \(value) as \(Value.self)", sql: sql)
+            }
+            values.append(converted)
+        }
+        return values
+    }
+
+    /// The first column of the first row of a query; nil without a row or for NULL.
+    public func value<Value: DatabaseValueConvertible>(
+        _ type: Value.Type, _ sql: String, _ arguments: SQLArguments = [], cached: Bool = false
+    ) throws -> Value? {
+        let statement = try prepared(sql, arguments, cached: cached)
+        let cursor = try Row.fetchCursor(statement)
+        guard try cursor.next() != nil else { return nil }
+        return Value.fromDatabaseValue(Self.wholeValue(statement.sqliteStatement, 0))
+    }
+
+    /// A statement with `arguments` bound, strings with their byte count. GRDB checks the
+    /// number of arguments and binds them; the strings holding a NUL are bound again, whole.
+    private func prepared(_ sql: String, _ arguments: SQLArguments, cached: Bool) throws -> Statement {
+        let statement = cached ? try cachedStatement(sql: sql) : try makeStatement(sql: sql)
+        try statement.setArguments(StatementArguments(arguments))
+        for (offset, argument) in arguments.enumerated() {
+            guard case .string(var text)? = argument?.databaseValue.storage, text.utf8.contains(0) else { continue }
+            let code = text.withUTF8 { bytes in
+                sqlite3_bind_text(
+                    statement.sqliteStatement, Int32(offset + 1), bytes.baseAddress, Int32(bytes.count), sqliteTransient)
+            }
+            guard code == SQLITE_OK else {
+                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: "could not bind argument \(offset + 1)", sql: sql)
+            }
+        }
+        return statement
+    }
+
+    /// A column of the current row; text by its byte count (GRDB's own reading stops at a NUL).
+    private static func wholeValue(_ statement: SQLiteStatement, _ index: Int32) -> DatabaseValue {
+        guard sqlite3_column_type(statement, index) == SQLITE_TEXT else {
+            return DatabaseValue(sqliteStatement: statement, index: index)
+        }
+        // sqlite3_column_text first, then sqlite3_column_bytes, as SQLite's documentation asks.
+        guard let text = sqlite3_column_text(statement, index) else { return "".databaseValue }
+        let count = Int(sqlite3_column_bytes(statement, index))
+        return String(decoding: UnsafeBufferPointer(start: text, count: count), as: UTF8.self).databaseValue
+    }
+}
+
+/// SQLite copies the bytes before `sqlite3_bind_text` returns.
+private let sqliteTransient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
