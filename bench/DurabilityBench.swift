@@ -61,7 +61,7 @@ struct DurabilityBenchmarks {
             usleep(5_000_000)
             guard let queue = try? DatabaseQueue(path: database) else { return }
             try? queue.read { db in
-                _ = try Int.fetchOne(db, sql: "SELECT count(*) FROM tickets")
+                _ = try Int.fetchOne(db, sql: "SELECT count(*) FROM ticket")
                 usleep(15_000_000)
             }
         }

@@ -22,7 +22,7 @@ public enum Durability: String, Sendable, CaseIterable {
 public final class SportelloDatabase: Sendable {
     public let pool: DatabasePool
     public let path: String
-    private let useLock: FileLock
+    private let useLock: FileLock?
     /// The 32-byte key list cursors are authenticated with (migration `v6-cursor-key`).
     public let cursorKey: [UInt8]
 
@@ -46,8 +46,10 @@ public final class SportelloDatabase: Sendable {
     /// existing file keeps the mode its owner gave it.
     public init(path: String, busyTimeout: TimeInterval = 5, durability: Durability = .full) throws {
         try Self.createPrivately(databaseAt: path)
-        useLock = try FileLock(path: Self.lockPath(for: path))
-        try useLock.lockShared(timeout: max(busyTimeout, 30))
+        // Where not even a lock file can be created (a read-only folder), no database can be
+        // written either: SQLite's own refusal below says so better than a lock error would.
+        useLock = try? FileLock(path: Self.lockPath(for: path))
+        try useLock?.lockShared(timeout: max(busyTimeout, 30))
         var configuration = Configuration()
         configuration.busyMode = .timeout(busyTimeout)
         configuration.foreignKeysEnabled = true
@@ -98,8 +100,14 @@ public final class SportelloDatabase: Sendable {
     /// Copies what the WAL holds into the database file without waiting for anyone: frames that
     /// a reader still needs stay for a later checkpoint. Runs on a connection of its own, so
     /// writers are not held while the pages are copied.
+    /// Another checkpoint running at the same moment (the writer's backstop, another process's)
+    /// is no failure: this one is skipped, and the next round copies what is left.
     public func checkpointPassive(using connection: DatabaseQueue) throws {
-        try connection.writeWithoutTransaction { db in _ = try db.checkpoint(.passive) }
+        do {
+            try connection.writeWithoutTransaction { db in _ = try db.checkpoint(.passive) }
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED {
+            return
+        }
     }
 
     /// A connection for `checkpointPassive`, separate from the pool's writer.

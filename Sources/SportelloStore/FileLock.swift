@@ -7,11 +7,14 @@ final class FileLock: Sendable {
     let path: String
     private let descriptor: Int32
 
-    /// Opens (creating it 0600) the lock file at `path`; takes no lock yet.
+    /// Opens (creating it 0600) the lock file at `path`; takes no lock yet. A lock file that
+    /// exists but may not be written is opened for reading (`flock` needs no more).
     init(path: String) throws {
         self.path = path
-        descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        var descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        if descriptor < 0, errno == EACCES || errno == EROFS { descriptor = open(path, O_RDONLY | O_CLOEXEC) }
         guard descriptor >= 0 else { throw LockError.cannotOpen(path, String(cString: strerror(errno))) }
+        self.descriptor = descriptor
     }
 
     deinit { close(descriptor) }

@@ -8,6 +8,8 @@ public struct DatabaseFileReport: Sendable {
 }
 
 public enum RestoreError: Error, CustomStringConvertible {
+    case missing(String)
+    case notADatabase(String)
     case damaged(String, [String])
     case notASportelloDatabase(String)
     case newerSchema(String, [String])
@@ -15,6 +17,10 @@ public enum RestoreError: Error, CustomStringConvertible {
 
     public var description: String {
         switch self {
+        case .missing(let path):
+            "\(path) does not exist"
+        case .notADatabase(let path):
+            "\(path) is not a SQLite database"
         case .damaged(let path, let problems):
             "\(path) fails SQLite's integrity check: \(problems.prefix(3).joined(separator: "; "))"
         case .notASportelloDatabase(let path):
@@ -31,14 +37,22 @@ extension SportelloDatabase {
     /// Checks a database file without changing it: SQLite's `integrity_check`, and a migration
     /// history this version knows (none newer than its own).
     public static func check(file path: String) throws -> DatabaseFileReport {
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: path])
-        }
+        guard FileManager.default.fileExists(atPath: path) else { throw RestoreError.missing(path) }
         var configuration = Configuration()
         configuration.readonly = true
-        let queue = try DatabaseQueue(path: path, configuration: configuration)
-        defer { try? queue.close() }
-        return try queue.read { db in
+        do {
+            let queue = try DatabaseQueue(path: path, configuration: configuration)
+            defer { try? queue.close() }
+            return try check(queue, path: path)
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_NOTADB {
+            throw RestoreError.notADatabase(path)
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_CORRUPT {
+            throw RestoreError.damaged(path, [error.message ?? "\(error)"])
+        }
+    }
+
+    private static func check(_ queue: DatabaseQueue, path: String) throws -> DatabaseFileReport {
+        try queue.read { db in
             let problems = try String.fetchAll(db, sql: "PRAGMA integrity_check")
             guard problems == ["ok"] else { throw RestoreError.damaged(path, problems) }
             guard try db.tableExists("grdb_migrations") else { throw RestoreError.notASportelloDatabase(path) }

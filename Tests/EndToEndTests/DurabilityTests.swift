@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 /// An acknowledged change is on disk before its answer leaves: proved from the order of the
@@ -127,5 +128,128 @@ struct DurabilityTests {
         let normal = try await Self.traceOpens(durability: "normal", count: 30)
         let unsyncedNormal = Self.unsyncedReplies(normal.events, requestIDs: normal.ids)
         #expect(unsyncedNormal.count >= normal.ids.count / 2, "under NORMAL only \(unsyncedNormal.count) of \(normal.ids.count) answers came before a sync: the check cannot tell")
+    }
+
+    /// Creates a customer with a ZenShare subscription and a contact; the contact's id.
+    static func makeContact(_ system: RPCClient) async throws -> Int {
+        let customer = try await system.ok("customer.create", ["code": "DRILL", "name": "Drill S.r.l.", "language": "it"])
+        let id = try #require(customer.int("id"))
+        _ = try await system.ok("customer.addSubscription", ["customer": id, "product": "zenshare-suite", "mode": "cloudSaas"])
+        let contact = try await system.ok("contact.create", ["customer": id, "name": "Dario Drill", "email": "dario@drill.example"])
+        return try #require(contact.int("id"))
+    }
+
+    @Test("backup while 8 clients write, restore into a new path: every ticket acknowledged before the backup began is there, the file passes integrity_check, a server serves it, and restore refuses a database in use")
+    func backupRestoreDrill() async throws {
+        let server = try await SocketServer()
+        defer { server.stop() }
+        let system = RPCClient(try server.connect(), who: "system")
+        defer { system.close() }
+        let contact = try await Self.makeContact(system)
+
+        // 8 clients open tickets until told to stop; each acknowledged id is recorded.
+        final class Shared: Sendable {
+            let acknowledged = Mutex<[Int]>([])
+            let stop = Mutex(false)
+        }
+        let shared = Shared()
+        let writers = (0..<8).map { writer in
+            Task {
+                let client = RPCClient(try server.connect(), who: "writer \(writer)")
+                defer { client.close() }
+                var index = 0
+                while !shared.stop.withLock({ $0 }) {
+                    let ticket = try await client.ok("ticket.open", [
+                        "contact": contact, "product": "zenshare-suite", "channel": "api",
+                        "subject": "Drill \(writer)-\(index)", "body": "Prova di ripristino numero \(index).",
+                    ])
+                    shared.acknowledged.withLock { $0.append(ticket.int("id")!) }
+                    index += 1
+                }
+            }
+        }
+        // The backup begins once every writer is under way (a loaded machine may take a while).
+        let underWay = await eventually(timeout: 60) { shared.acknowledged.withLock { $0.count } >= 40 }
+        let beforeBackup = shared.acknowledged.withLock { $0 }
+        let backupFile = server.directory.file("drill-backup.db")
+        let backup = try await runCommand(
+            sportelloBinary, ["backup", "--database", server.databasePath, "--to", backupFile, "--verify"],
+            directory: server.directory, name: "backup", timeout: 60)
+        try await Task.sleep(for: .milliseconds(300))
+        shared.stop.withLock { $0 = true }
+        for writer in writers { try await writer.value }
+        #expect(backup.status == 0, "\(backup.stderr)")
+        #expect(backup.stdout.contains("verified"), "\(backup.stdout)")
+        try #require(underWay, "the writers acknowledged only \(beforeBackup.count) tickets in a minute")
+
+        let restored = server.directory.file("restored/sportello.db")
+        let restore = try await runCommand(
+            sportelloBinary, ["restore", "--from", backupFile, "--database", restored], directory: server.directory, name: "restore",
+            timeout: 60)
+        #expect(restore.status == 0, "\(restore.stderr)")
+
+        let integrity = try await runCommand(
+            "/usr/bin/python3", ["-c", "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('PRAGMA integrity_check').fetchone()[0])", restored],
+            directory: server.directory, name: "integrity")
+        #expect(integrity.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "ok", "\(integrity)")
+
+        // A server on the restored file has every ticket acknowledged before the backup began.
+        let restoredServer = try await SocketServer(
+            directory: server.directory, socketPath: server.directory.file("restored.sock"), databasePath: restored, name: "restored")
+        let reader = RPCClient(try restoredServer.connect(), who: "system")
+        defer { reader.close() }
+        var missing: [Int] = []
+        for id in beforeBackup {
+            let reply = try await reader.call("ticket.get", ["ticket": id])
+            if reply.result?["id"] as? Int != id { missing.append(id) }
+        }
+        #expect(missing.isEmpty, "acknowledged before the backup, missing after the restore: \(missing.prefix(20))")
+
+        // Restoring over a database that a server has open is refused, and changes nothing.
+        let refused = try await runCommand(
+            sportelloBinary, ["restore", "--from", backupFile, "--database", restored], directory: server.directory, name: "refused")
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("open in a running server"), "\(refused.stderr)")
+        #expect(try await reader.call("ticket.get", ["ticket": beforeBackup[0]]).result != nil)
+        restoredServer.child.signal(SIGTERM)
+        #expect(await restoredServer.child.waitForExit(timeout: 20) == 0)
+
+        // With the server gone, the restore goes through and keeps the replaced file aside.
+        let again = try await runCommand(
+            sportelloBinary, ["restore", "--from", backupFile, "--database", restored], directory: server.directory, name: "again")
+        #expect(again.status == 0, "\(again.stderr)")
+        let aside = try FileManager.default.contentsOfDirectory(atPath: server.directory.file("restored"))
+        #expect(aside.contains { $0.hasPrefix("sportello.db.replaced-") }, "\(aside)")
+    }
+
+    @Test("restore refuses a damaged file, a file that is not a database and a missing file, naming it; nothing is replaced")
+    func restoreRefusesBadBackups() async throws {
+        try requireBinary()
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let database = directory.file("live.db")
+        let migrate = try await runCommand(sportelloBinary, ["migrate", "--database", database], directory: directory)
+        #expect(migrate.status == 0)
+
+        try Data("this is not a database".utf8).write(to: URL(fileURLWithPath: directory.file("junk.db")))
+        // A real backup with one page overwritten in the middle.
+        let backup = try await runCommand(sportelloBinary, ["backup", "--database", database, "--to", directory.file("damaged.db")], directory: directory)
+        #expect(backup.status == 0)
+        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: directory.file("damaged.db")))
+        try handle.seek(toOffset: 4096 * 3)
+        handle.write(Data(repeating: 0xA5, count: 4096))
+        try handle.close()
+        let before = FileManager.default.contents(atPath: database)
+
+        for (file, words) in [
+            ("junk.db", "is not a SQLite database"), ("damaged.db", "integrity check"), ("missing.db", "does not exist"),
+        ] {
+            let run = try await runCommand(
+                sportelloBinary, ["restore", "--from", directory.file(file), "--database", database], directory: directory, name: file)
+            #expect(run.status == 1, "\(file): \(run.stderr)")
+            #expect(run.stderr.contains(directory.file(file)) && run.stderr.contains(words), "\(file): \(run.stderr)")
+        }
+        #expect(FileManager.default.contents(atPath: database) == before, "the live database changed")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).allSatisfy { !$0.contains("replaced") })
     }
 }
