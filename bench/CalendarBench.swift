@@ -5,7 +5,7 @@ import SportelloDomain
 /// reference timed in the same run, on `interzen-support` with the 2026–2027 summer and
 /// Christmas closures, from 10,000 fixed start instants spread over 2026–2027.
 ///
-/// Targets (SPEC §4 engine brief): add(5 working days) ≥ 1,000,000 ops/s on one core and ≥ 20×
+/// Targets (docs/product.md §6 engine brief): add(5 working days) ≥ 1,000,000 ops/s on one core and ≥ 20×
 /// the day-by-day reference; add(180 working days) ≤ 3× the cost of add(1 hour). Any start on
 /// which the fast and reference answers differ is reported as a failure result.
 func runCalendarBenchmarks() -> [BenchResult] {

@@ -133,7 +133,7 @@ public struct Holiday: Hashable, Sendable, Codable {
 }
 
 /// A business calendar: the working hours of a support desk or office in wall-clock time of
-/// its time zone, minus non-working dates (SPEC §4).
+/// its time zone, minus non-working dates (docs/product.md §6).
 ///
 /// **Working time** is the union of the calendar's working intervals, read in local wall-clock
 /// time of ``timeZoneIdentifier`` on every date that is not non-working. Each interval boundary
@@ -244,7 +244,7 @@ public struct BusinessCalendar: Sendable {
         index.daySeconds[weekday.rawValue - 1] / 60
     }
 
-    /// The length of "one working day" (SPEC §4: the calendar's regular weekday): the most
+    /// The length of "one working day" (docs/product.md §6: the calendar's regular weekday): the most
     /// common non-zero length among Monday–Friday, ties going to the longest; when Monday–Friday
     /// have no working time, the same rule over the whole week; 0 for a calendar without working
     /// time. 630 for `interzen-support`, 480 for `interzen-office` and `zucchetti-service`.

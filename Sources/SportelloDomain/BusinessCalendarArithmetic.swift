@@ -21,7 +21,7 @@ extension BusinessCalendar {
     }
 
     /// The earliest instant `T ≥ start` such that the working time in `[start, T]` is `seconds`
-    /// (SPEC §4). `seconds == 0` gives `start`; a deadline that fills a working interval exactly
+    /// (docs/product.md §6). `seconds == 0` gives `start`; a deadline that fills a working interval exactly
     /// is the interval's end (18:30), not the next opening; a start outside working time counts
     /// from the next opening.
     ///

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The calendars, SLA policies and products of SPEC §2 and §4, as the first migration seeds
+/// The calendars, SLA policies and products of docs/product.md §3 and §4, as the first migration seeds
 /// them (admins edit them afterwards). No extra holidays or closures: those are announced
 /// each year.
 public enum CalendarSeed {

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Tells Italian from English in a support message (SPEC §6: a ticket's language is the
+/// Tells Italian from English in a support message (docs/product.md §8: a ticket's language is the
 /// language of its first message; when the text is too short to tell, the contact's, then
 /// the customer's preferred language — so `detect` answers `nil` rather than guess).
 ///

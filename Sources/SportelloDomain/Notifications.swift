@@ -1,24 +1,24 @@
 import Foundation
 
-// Notification texts in Italian and English (SPEC §6): every notification about a ticket is
+// Notification texts in Italian and English (docs/product.md §8): every notification about a ticket is
 // written in the ticket's language; the seed: support answers in the language the customer
 // used, at support@interzen.it, 8:00–18:30 Italian time on weekdays. Replies thread by the
-// subject tag `[Sportello #123]` (SPEC §7), so every subject starts with it and every body
+// subject tag `[Sportello #123]` (docs/product.md "Planned"), so every subject starts with it and every body
 // says to keep it.
 
-/// The notifications SPEC §6 lists.
+/// The notifications docs/product.md §8 lists.
 public enum NotificationKind: String, CaseIterable, Codable, Sendable {
-    /// "We have received your request" — at once when a ticket opens (SPEC §3).
+    /// "We have received your request" — at once when a ticket opens (docs/product.md §4–5).
     case receipt
     /// The assignee's question to the customer (`ticket.requestClarification`).
     case clarification
     /// The ticket was closed, with the optional closing text.
     case closure
-    /// A quote for paid work (SPEC §5).
+    /// A quote for paid work (docs/product.md "Planned").
     case quote
     /// The offer form for a support package, when the accepted quote is not covered.
     case offerForm
-    /// An SLA warning or escalation, to staff (SPEC §4's ladder).
+    /// An SLA warning or escalation, to staff (docs/product.md §6's ladder).
     case escalation
 }
 
@@ -85,7 +85,7 @@ public struct NotificationContext: Sendable, Hashable {
         public static let hourlyRate = "hourlyRate"
         /// Quote: hours × rate, formatted, without currency.
         public static let amount = "amount"
-        /// Quote: currency code; "EUR" when absent (SPEC §5).
+        /// Quote: currency code; "EUR" when absent (docs/product.md "Planned").
         public static let currency = "currency"
         /// Quote: last day of validity, formatted.
         public static let validUntil = "validUntil"
@@ -93,7 +93,7 @@ public struct NotificationContext: Sendable, Hashable {
         public static let offerURL = "offerURL"
         /// Offer form: hours left in the customer's current package, if any.
         public static let packageBalance = "packageBalance"
-        /// Escalation: `warning` (75 %), `breach` (100 %) or `critical` (150 %), SPEC §4.
+        /// Escalation: `warning` (75 %), `breach` (100 %) or `critical` (150 %), docs/product.md §6.
         public static let level = "level"
         /// Escalation: `chargeTaking`, `resolution` or `firstAid`.
         public static let clock = "clock"
@@ -111,7 +111,7 @@ public enum NotificationTemplates {
     /// The switchboard, for customers who cannot send an email (the seed).
     public static let switchboard = "+39 085 4516447"
 
-    /// The subject tag replies thread by (SPEC §7).
+    /// The subject tag replies thread by (docs/product.md "Planned").
     public static func tag(_ ticketID: Int64) -> String { "[Sportello #\(ticketID)]" }
 
     /// The subject and body of `kind` in `language`.
@@ -294,7 +294,7 @@ private struct Page {
         return text(it ? "Modulo d'offerta per il pacchetto di assistenza" : "Support package offer form", lines)
     }
 
-    /// For staff (the SLA ladder of SPEC §4), still in the ticket's language.
+    /// For staff (the SLA ladder of docs/product.md §6), still in the ticket's language.
     func escalation() -> NotificationText {
         let level = extra[NotificationContext.Key.level]
         let heading: String

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The state of one SLA clock (SPEC §4).
+/// The state of one SLA clock (docs/product.md §6).
 public enum SLAClockState: String, Hashable, Sendable, Codable, CaseIterable {
     /// Counting, deadline not passed.
     case running
@@ -75,7 +75,7 @@ public struct SLAClockStatus: Hashable, Sendable, Codable {
     }
 }
 
-/// SLA clock arithmetic: a pure function of the clock's history (SPEC §4 clock rules), so
+/// SLA clock arithmetic: a pure function of the clock's history (docs/product.md §6 clock rules), so
 /// recomputing always gives the same answer.
 public enum SLAClock {
     /// The status of a clock started at `start` with `target`, as of `asOf`.

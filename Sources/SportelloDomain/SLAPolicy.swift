@@ -1,6 +1,6 @@
 import Foundation
 
-/// What the second SLA clock of a policy measures (SPEC §4): time to resolution (`interzen`,
+/// What the second SLA clock of a policy measures (docs/product.md §6): time to resolution (`interzen`,
 /// `grammelot-preservation`) or to first aid (`zucchetti-preservation`).
 public enum SecondClock: String, Hashable, Sendable, Codable, CaseIterable {
     case resolution
@@ -37,7 +37,7 @@ public enum SLAPolicyError: Error, Hashable, Sendable, CustomStringConvertible {
     }
 }
 
-/// An SLA policy: per-priority targets measured on a named business calendar (SPEC §4).
+/// An SLA policy: per-priority targets measured on a named business calendar (docs/product.md §6).
 ///
 /// A policy need not define every priority: ``target(priority:)`` falls back to the closest
 /// defined priority, the more urgent one on a tie. `zucchetti-preservation`, which defines only

@@ -1,7 +1,7 @@
-// Ticket vocabulary shared by the workflow, the store and the service layer (SPEC §1, §3, §6).
+// Ticket vocabulary shared by the workflow, the store and the service layer (docs/product.md §2, §3, §6).
 // The raw values are the wire spelling of the JSON-RPC contract: do not rename them.
 
-/// The seven ways the Customer Care Manager classifies a request (SPEC §3, the seed's list).
+/// The seven ways the Customer Care Manager classifies a request (docs/product.md §4–5, the seed's list).
 public enum Classification: String, CaseIterable, Codable, Sendable {
     /// Bug or malfunction: a feature cannot be used, fully or partly.
     case bug
@@ -19,13 +19,13 @@ public enum Classification: String, CaseIterable, Codable, Sendable {
     case vulnerability
 
     /// Bug and vulnerability tickets go to competent staff when the care manager takes charge,
-    /// so `ticket.takeCharge` must name an assignee for them (SPEC §3).
+    /// so `ticket.takeCharge` must name an assignee for them (docs/product.md §4–5).
     public var requiresAssignee: Bool {
         self == .bug || self == .vulnerability
     }
 
     /// Evolutionary changes, help desk and invoiced interventions are paid work: they go through
-    /// a quote, acceptance and a support package before anyone is assigned (SPEC §3, §5).
+    /// a quote, acceptance and a support package before anyone is assigned (docs/product.md §4–5, §5).
     public var isQuoteBased: Bool {
         switch self {
         case .evolutionaryChange, .helpDesk, .invoicedIntervention: true
@@ -34,7 +34,7 @@ public enum Classification: String, CaseIterable, Codable, Sendable {
     }
 
     /// Only the care manager (or an admin / the system) closes these; the assignee may not
-    /// (SPEC §3: "the care manager closes it" for these three).
+    /// (docs/product.md §4–5: "the care manager closes it" for these three).
     public var closedByCareManagerOnly: Bool {
         switch self {
         case .interventionNotAccepted, .outOfScope, .vulnerability: true
@@ -42,12 +42,12 @@ public enum Classification: String, CaseIterable, Codable, Sendable {
         }
     }
 
-    /// Whether the SLA tables of SPEC §4 apply once the ticket carries this classification
+    /// Whether the SLA tables of docs/product.md §6 apply once the ticket carries this classification
     /// (they are "bugs and malfunctions" SLAs; every other classification is `notApplicable`).
     public var hasSLA: Bool { self == .bug }
 }
 
-/// Ticket statuses; the names are part of the contract (SPEC §3).
+/// Ticket statuses; the names are part of the contract (docs/product.md §4–5).
 public enum TicketStatus: String, CaseIterable, Codable, Sendable {
     /// Just arrived; nobody has taken charge yet.
     case new
@@ -65,22 +65,22 @@ public enum TicketStatus: String, CaseIterable, Codable, Sendable {
     /// Final. A later customer message opens a new ticket that refers to this one.
     case closed
 
-    /// `closed` is final: no action is allowed on it (SPEC §3).
+    /// `closed` is final: no action is allowed on it (docs/product.md §4–5).
     public var isFinal: Bool { self == .closed }
 }
 
-/// How a ticket arrived (SPEC §3).
+/// How a ticket arrived (docs/product.md §4–5).
 public enum Channel: String, CaseIterable, Codable, Sendable {
     case email, portal, phone, api
 }
 
-/// The two languages support is given in (SPEC §6; the seed: "the same language the customer
+/// The two languages support is given in (docs/product.md §8; the seed: "the same language the customer
 /// used"). Raw values are ISO 639-1 codes.
 public enum Language: String, CaseIterable, Codable, Sendable {
     case it, en
 }
 
-/// Ticket priority / severity, 1 (most urgent) to 4 (SPEC §3, §4).
+/// Ticket priority / severity, 1 (most urgent) to 4 (docs/product.md §4–5, §4).
 ///
 /// Tickets and commands carry the priority as a plain `Int` (the wire form); use
 /// `Priority(rawValue:)` to validate one — it is `nil` outside `1...4`.
@@ -90,7 +90,7 @@ public enum Priority: Int, CaseIterable, Codable, Sendable, Comparable {
     case medium = 3
     case low = 4
 
-    /// The priority used when the customer declares none (SPEC §4: "else 3").
+    /// The priority used when the customer declares none (docs/product.md §6: "else 3").
     public static let `default`: Priority = .medium
 
     /// The accepted range of raw values.
@@ -121,7 +121,7 @@ public enum Priority: Int, CaseIterable, Codable, Sendable, Comparable {
     }
 }
 
-/// Staff roles (SPEC §1). An admin may do everything a care manager may.
+/// Staff roles (docs/product.md §2). An admin may do everything a care manager may.
 public enum StaffRole: String, CaseIterable, Codable, Sendable {
     /// "Competent staff": sees and works only the tickets assigned to them.
     case `operator`
@@ -130,11 +130,11 @@ public enum StaffRole: String, CaseIterable, Codable, Sendable {
     /// Configures the system; everything a care manager may.
     case admin
 
-    /// Care managers and admins act on every ticket (SPEC §1).
+    /// Care managers and admins act on every ticket (docs/product.md §2).
     public var managesTickets: Bool { self != .operator }
 }
 
-/// Who is acting (SPEC §1's "principal").
+/// Who is acting (docs/product.md §2's "principal").
 ///
 /// Named `Principal` rather than `Actor`: a public type called `Actor` would shadow Swift's
 /// `_Concurrency.Actor` protocol in every module that imports `SportelloDomain` (`any Actor`
@@ -147,7 +147,7 @@ public enum Principal: Sendable, Hashable, Codable {
     /// A customer contact (portal account or a known email sender) of company `customer`.
     case contact(id: Int64, customer: Int64)
 
-    /// System, admins and care managers: the principals that manage every ticket (SPEC §1).
+    /// System, admins and care managers: the principals that manage every ticket (docs/product.md §2).
     public var managesTickets: Bool {
         switch self {
         case .system: true

@@ -1,18 +1,18 @@
 import Foundation
 
-// The ticket state machine of SPEC §3 as a pure function: (state, command, principal) →
+// The ticket state machine of docs/product.md §4–5 as a pure function: (state, command, principal) →
 // new state + events, or a refusal. No I/O, no clock: the service layer persists the new
-// state, writes the events to history and the `.notify` ones to the outbox (SPEC §6), all in
+// state, writes the events to history and the `.notify` ones to the outbox (docs/product.md §8), all in
 // the transaction that made the change.
 //
-// Where SPEC §3 is silent, the choices are written next to the rule that makes them.
+// Where docs/product.md §4–5 is silent, the choices are written next to the rule that makes them.
 
 /// What the workflow needs to know about a ticket.
 public struct TicketState: Sendable, Hashable, Codable {
     public var status: TicketStatus
     /// `nil` until the care manager takes charge.
     public var classification: Classification?
-    /// 1...4 (SPEC §3). Kept as the wire `Int`; commands that set it are validated.
+    /// 1...4 (docs/product.md §4–5). Kept as the wire `Int`; commands that set it are validated.
     public var priority: Int
     /// The competent staff member working on the ticket.
     public var assignee: Int64?
@@ -45,12 +45,12 @@ public struct TicketState: Sendable, Hashable, Codable {
     }
 
     /// Whether only the reporting contact, among the company's contacts, may see the ticket
-    /// (SPEC §1: vulnerability tickets; and follow-ups of them until classified).
+    /// (docs/product.md §2: vulnerability tickets; and follow-ups of them until classified).
     public var isVisibleToReporterOnly: Bool { classification == .vulnerability || restrictedToReporter }
 }
 
 /// The names of the things that can be done to a ticket; `ticket.<rawValue>` for the ones of
-/// SPEC §10's `ticket.*` family. The quote/package ones are driven by `quote.send`,
+/// docs/product.md §10–11's `ticket.*` family. The quote/package ones are driven by `quote.send`,
 /// `quote.accept`, `quote.reject` and `package.order`.
 public enum TicketAction: String, CaseIterable, Codable, Sendable {
     case takeCharge
@@ -68,23 +68,23 @@ public enum TicketAction: String, CaseIterable, Codable, Sendable {
 /// A request to change a ticket. Who asks is passed separately as a `Principal`.
 public enum TicketCommand: Sendable, Hashable {
     /// The care manager classifies the ticket, sets its priority and — required for `bug` and
-    /// `vulnerability` — its assignee (SPEC §3).
+    /// `vulnerability` — its assignee (docs/product.md §4–5).
     case takeCharge(classification: Classification, priority: Int, assignee: Int64?)
     /// (Re)assign the ticket to a competent staff member.
     case assign(assignee: Int64)
-    /// Change the priority (the SLA deadlines are then recomputed, SPEC §4).
+    /// Change the priority (the SLA deadlines are then recomputed, docs/product.md §6).
     case setPriority(Int)
-    /// The assignee asks the customer a question by email (SPEC §3 `bug` flow).
+    /// The assignee asks the customer a question by email (docs/product.md §4–5 `bug` flow).
     case requestClarification(text: String)
     /// A message on the ticket. The principal is the author: a contact's message answers a
     /// clarification request; staff messages may be `internal` (never shown to the customer).
     case addMessage(text: String, internal: Bool)
     /// Close the ticket with an optional text for the customer.
     case close(text: String?)
-    /// The care manager sends the quote for a paid intervention (SPEC §3, §5).
+    /// The care manager sends the quote for a paid intervention (docs/product.md §4–5, §5).
     case sendQuote
     /// The customer accepts the quote. `packageCoversEstimate`: the customer has a support
-    /// package whose balance covers the estimate (the service computes it, SPEC §5).
+    /// package whose balance covers the estimate (the service computes it, docs/product.md "Planned").
     case acceptQuote(packageCoversEstimate: Bool)
     /// The customer rejects the quote.
     case rejectQuote
@@ -113,7 +113,7 @@ public enum TicketEvent: Sendable, Hashable, Codable {
     /// The ticket was created (status `new`).
     case opened
     case statusChanged(from: TicketStatus, to: TicketStatus)
-    /// The care manager took charge: the charge-taking clock is met or breached now (SPEC §4).
+    /// The care manager took charge: the charge-taking clock is met or breached now (docs/product.md §6).
     case chargeTaken
     case classified(from: Classification?, to: Classification)
     case priorityChanged(from: Int, to: Int)
@@ -128,9 +128,9 @@ public enum TicketEvent: Sendable, Hashable, Codable {
     case quoteAccepted
     case quoteRejected
     case packageOrdered
-    /// Final close; the second clock stops (SPEC §4).
+    /// Final close; the second clock stops (docs/product.md §6).
     case closed(text: String?)
-    /// A notification to write to the outbox, in the ticket's language (SPEC §6).
+    /// A notification to write to the outbox, in the ticket's language (docs/product.md §8).
     case notify(NotificationKind)
 }
 
@@ -152,7 +152,7 @@ public struct TicketDecision: Sendable, Hashable {
     }
 }
 
-/// Why a command was refused. Nothing changes on a refusal (SPEC §3).
+/// Why a command was refused. Nothing changes on a refusal (docs/product.md §4–5).
 public enum WorkflowError: Error, Sendable, Hashable {
     /// The action is not possible in the ticket's current status (or, for `close` and
     /// `sendQuote`, with its classification). `allowed` is what this principal may do now.
@@ -178,7 +178,7 @@ extension WorkflowError: CustomStringConvertible {
     }
 }
 
-/// The ticket workflow of SPEC §3.
+/// The ticket workflow of docs/product.md §4–5.
 ///
 /// Checks run in this order, and the first failure is returned:
 /// 1. the principal may act on this ticket and may ever perform this action on it → else
@@ -189,7 +189,7 @@ extension WorkflowError: CustomStringConvertible {
 ///    nothing);
 /// 3. the parameters are valid → else `.invalid`.
 ///
-/// Who may do what (SPEC §1; system and admin may do everything a care manager may):
+/// Who may do what (docs/product.md §2; system and admin may do everything a care manager may):
 ///
 /// | action | care manager / admin / system | operator (assignee only) | contact (own company) |
 /// |---|---|---|---|
@@ -203,7 +203,7 @@ public enum TicketWorkflow {
     // MARK: Creation
 
     /// A new ticket: status `new`, unclassified, with the customer's declared severity or 3
-    /// (SPEC §4), and a receipt notification at once (SPEC §3).
+    /// (docs/product.md §6), and a receipt notification at once (docs/product.md §4–5).
     public static func open(
         customer: Int64,
         reporterContact: Int64?,
@@ -219,7 +219,7 @@ public enum TicketWorkflow {
         return .success(TicketDecision(state: state, events: [.opened, .notify(.receipt)]))
     }
 
-    /// A follow-up of the closed ticket `origin` (SPEC §3: a customer message about a closed
+    /// A follow-up of the closed ticket `origin` (docs/product.md §4–5: a customer message about a closed
     /// ticket opens a new ticket that refers to the old one), reported by `reporterContact`:
     /// opened like any ticket, and restricted to its reporter when its origin is (a follow-up
     /// of a vulnerability shows its origin's subject and number), until the care manager
@@ -235,7 +235,7 @@ public enum TicketWorkflow {
 
     // MARK: Visibility
 
-    /// Whether `actor` may see the ticket at all (SPEC §1): managers and the system see every
+    /// Whether `actor` may see the ticket at all (docs/product.md §2): managers and the system see every
     /// ticket; operators the ones assigned to them; contacts their company's tickets, except
     /// vulnerability tickets (and unclassified follow-ups of them), which only the reporting
     /// contact sees.
@@ -291,7 +291,7 @@ public enum TicketWorkflow {
         case .sendQuote:
             return .success(move(state, to: .quoted, events: [.quoteSent, .notify(.quote)]))
         case .acceptQuote(let covered):
-            // SPEC §3: with enough package hours the ticket is assigned and a task opened;
+            // docs/product.md §4–5: with enough package hours the ticket is assigned and a task opened;
             // otherwise the offer form goes out and the ticket waits for a package order.
             // A quote-based ticket reaches `assigned` with the assignee designated at take
             // charge, if any; otherwise the care manager assigns it next (`assign` is allowed
@@ -300,7 +300,7 @@ public enum TicketWorkflow {
                 ? move(state, to: .assigned, events: [.quoteAccepted])
                 : move(state, to: .awaitingPackage, events: [.quoteAccepted, .notify(.offerForm)]))
         case .rejectQuote:
-            // SPEC §3: "On rejection the classification becomes interventionNotAccepted"; the
+            // docs/product.md §4–5: "On rejection the classification becomes interventionNotAccepted"; the
             // ticket goes back to the care manager (`inCharge`), who closes it.
             var decision = move(state, to: .inCharge, events: [.quoteRejected])
             decision.state.classification = .interventionNotAccepted
@@ -313,7 +313,7 @@ public enum TicketWorkflow {
 
     // MARK: Rules: who
 
-    /// Why `actor` may not touch this ticket at all, or `nil` (SPEC §1).
+    /// Why `actor` may not touch this ticket at all, or `nil` (docs/product.md §2).
     private static func accessRefusal(state: TicketState, actor: Principal) -> String? {
         switch actor {
         case .system:
@@ -346,7 +346,7 @@ public enum TicketWorkflow {
             case .requestClarification, .addMessage:
                 return nil
             case .close:
-                // SPEC §3: the care manager closes intervention-not-accepted, out-of-scope and
+                // docs/product.md §4–5: the care manager closes intervention-not-accepted, out-of-scope and
                 // vulnerability tickets; the assignee closes bugs and paid work.
                 if let classification = state.classification, classification.closedByCareManagerOnly {
                     return "only a care manager closes \(classification.rawValue) tickets"
@@ -367,7 +367,7 @@ public enum TicketWorkflow {
 
     // MARK: Rules: when
 
-    /// Whether `action` is possible in the ticket's status (and classification) — SPEC §3.
+    /// Whether `action` is possible in the ticket's status (and classification) — docs/product.md §4–5.
     private static func isAvailable(_ action: TicketAction, in state: TicketState) -> Bool {
         let status = state.status
         guard !status.isFinal else { return false }  // `closed` is final.
@@ -397,7 +397,7 @@ public enum TicketWorkflow {
     /// works on them (`assigned`, or `waitingCustomer` when the customer never answered);
     /// quote-based tickets cannot be closed before the work is assigned — a care manager who
     /// finds one not worth doing lets the quote be rejected (no reclassification exists in
-    /// SPEC §10). Intervention-not-accepted and out-of-scope tickets close from any open status.
+    /// docs/product.md §10–11). Intervention-not-accepted and out-of-scope tickets close from any open status.
     private static func isClosable(_ state: TicketState) -> Bool {
         guard let classification = state.classification, state.status != .new else { return false }
         switch classification {
@@ -419,7 +419,7 @@ public enum TicketWorkflow {
                 field: "assignee",
                 reason: "a \(classification.rawValue) ticket is assigned to competent staff when taking charge"))
         }
-        // SPEC §3: → `assigned` for bug and vulnerability, `inCharge` otherwise. An assignee
+        // docs/product.md §4–5: → `assigned` for bug and vulnerability, `inCharge` otherwise. An assignee
         // given for another classification is recorded (the staff who will estimate or do the
         // work) but the status stays `inCharge` until the quote is accepted.
         let target: TicketStatus = classification.requiresAssignee ? .assigned : .inCharge
@@ -471,7 +471,7 @@ public enum TicketWorkflow {
         return .success(TicketDecision(state: next, events: [.priorityChanged(from: state.priority, to: priority)]))
     }
 
-    /// SPEC §3 / §4: `assigned` → `waitingCustomer`, the second clock pauses, the question goes
+    /// docs/product.md §4–5 / §4: `assigned` → `waitingCustomer`, the second clock pauses, the question goes
     /// to the customer by email.
     private static func requestClarification(
         _ state: TicketState, text: String
@@ -485,8 +485,8 @@ public enum TicketWorkflow {
     }
 
     /// A contact's message while the ticket waits for them brings it back to `assigned` and
-    /// resumes the clock (SPEC §3, §4); any other message changes no status. Staff messages
-    /// notify nobody here: SPEC §6 lists no notification for them.
+    /// resumes the clock (docs/product.md §4–5, §4); any other message changes no status. Staff messages
+    /// notify nobody here: docs/product.md §8 lists no notification for them.
     private static func addMessage(
         _ state: TicketState, text: String, internal isInternal: Bool, actor: Principal
     ) -> Result<TicketDecision, WorkflowError> {
@@ -502,7 +502,7 @@ public enum TicketWorkflow {
         return .success(TicketDecision(state: state, events: [added]))
     }
 
-    /// SPEC §3: closed with an optional text (blank counts as none); the customer gets a
+    /// docs/product.md §4–5: closed with an optional text (blank counts as none); the customer gets a
     /// closure notification. The assignee stays recorded.
     private static func close(_ state: TicketState, text: String?) -> TicketDecision {
         let note = text.flatMap(nonBlank)

@@ -7,7 +7,7 @@ import Foundation
 /// `zucchetti-service`), so "1 working day" from Thursday 10:15 on `interzen-support` is due on
 /// Friday 10:15 whatever the shape of the days in between.
 ///
-/// Encoded as SPEC §10 durations: `{"minutes": n}`, `{"hours": n}` or `{"workingDays": n}`.
+/// Encoded as docs/product.md §10–11 durations: `{"minutes": n}`, `{"hours": n}` or `{"workingDays": n}`.
 /// Decoding rejects negative, non-finite and multi-key values, and minutes or hours that do not
 /// come to a whole number of minutes (`{"hours": 1.5}` is 90 minutes; `{"minutes": 1.5}` and
 /// `{"hours": 0.01}` are refused). Working days come to whole minutes or not depending on the

@@ -365,7 +365,7 @@ enum AccountValidation {
         return value
     }
 
-    /// A page size: 1–500, 50 when absent (SPEC §10).
+    /// A page size: 1–500, 50 when absent (docs/product.md §10–11).
     static func limit(_ limit: Int?) throws(RPCError) -> Int {
         guard let limit else { return 50 }
         guard (1...500).contains(limit) else {

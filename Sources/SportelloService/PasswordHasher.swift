@@ -3,7 +3,7 @@ import Dispatch
 import Foundation
 import Synchronization
 
-/// Passwords as memory-hard hashes (SPEC §8): argon2id through libargon2, OWASP's first choice,
+/// Passwords as memory-hard hashes (docs/product.md §9): argon2id through libargon2, OWASP's first choice,
 /// with its minimum recommended cost — 19 MiB of memory, 2 passes, 1 lane — a 16-byte random
 /// salt and a 32-byte tag, stored as the PHC string
 /// (`$argon2id$v=19$m=19456,t=2,p=1$<salt>$<tag>`) so that the parameters travel with the hash

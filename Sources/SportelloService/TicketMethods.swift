@@ -412,7 +412,7 @@ struct TicketOperations: Sendable {
 
     // MARK: Read
 
-    /// Runs a read of tickets and answers what `body` returns. SPEC §1: every read of a ticket
+    /// Runs a read of tickets and answers what `body` returns. docs/product.md §2: every read of a ticket
     /// by staff other than admins and care managers is recorded. For an operator the read runs
     /// in a write transaction that adds, for each ticket the answer shows (`body`'s second
     /// value), one history row `read` — as ticket.get always has; for anyone else it is a
@@ -589,7 +589,7 @@ struct TicketOperations: Sendable {
     }
 
     /// `ticket.addMessage`: on a closed ticket, a contact's message opens a follow-up ticket
-    /// that refers to it (SPEC §3); otherwise it is a workflow command like the others.
+    /// that refers to it (docs/product.md §4–5); otherwise it is a workflow command like the others.
     func addMessage(_ id: Int64, text: String, isInternal: Bool, expectedVersion: Int?, principal: Principal) async throws -> JSONValue {
         let now = storedNow()
         return try await pool.write { db in

@@ -3,7 +3,7 @@ import JSONRPC
 import SportelloDomain
 import SportelloStore
 
-/// A ticket's two SLA clocks (SPEC §4), derived from its facts and its history: both start at
+/// A ticket's two SLA clocks (docs/product.md §6), derived from its facts and its history: both start at
 /// `receivedAt`; charge taking stops when a care manager takes charge; the second clock stops
 /// at close and excludes the working time spent in `waitingCustomer`. Only bugs (and tickets
 /// not yet classified, which may be bugs) have an SLA.

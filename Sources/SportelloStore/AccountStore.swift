@@ -63,7 +63,7 @@ public enum StoreTime {
 
 // MARK: Records
 
-/// How a customer holds a product (SPEC §2). Only `cloudSaas` and `subscription` give
+/// How a customer holds a product (docs/product.md §3). Only `cloudSaas` and `subscription` give
 /// guaranteed support; `perpetual` licences are served but their tickets are not eligible.
 public enum SubscriptionMode: String, CaseIterable, Sendable, Codable {
     case cloudSaas, subscription, perpetual
@@ -256,7 +256,7 @@ public enum AccountStore {
 
     /// Whether `customer` has guaranteed support for `product` on `date` (`YYYY-MM-DD`): an active
     /// `cloudSaas` or `subscription` subscription whose period (both ends included, NULL open)
-    /// covers the date (SPEC §2). Tickets without it are accepted but flagged `eligible: false`.
+    /// covers the date (docs/product.md §3). Tickets without it are accepted but flagged `eligible: false`.
     public static func isEligible(_ db: Database, customer: Int64, product: String, on date: String) throws -> Bool {
         try db.value(Bool.self, """
             SELECT EXISTS (

@@ -2,7 +2,7 @@ import GRDB
 
 extension Migrations {
     /// Customers and their subscriptions, contacts, staff, login sessions and failed logins
-    /// (SPEC §1, §2, §8).
+    /// (docs/product.md §2, §2, §8).
     ///
     /// Times are text in one fixed-width UTC form, `YYYY-MM-DDTHH:MM:SS.sssZ` (what SQLite's
     /// `strftime('%Y-%m-%dT%H:%M:%fZ', …)` writes; see `StoreTime`), so that comparing the text

@@ -30,7 +30,7 @@ enum Migrations {
         try db.execute(sql: "INSERT INTO installation(key, value) VALUES ('cursorKey', lower(hex(randomblob(32))))")
     }
 
-    /// Business calendars, SLA policies and products, seeded with SPEC §2 and §4.
+    /// Business calendars, SLA policies and products, seeded with docs/product.md §3 and §4.
     static let v2CalendarsAndPolicies = Migration(identifier: "v2-calendars-and-policies") { db in
         try db.execute(sql: """
             CREATE TABLE calendar (

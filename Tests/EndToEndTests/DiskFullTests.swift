@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// SPEC/issue: a full disk answers -32603 with a clear message, changes nothing, and the server
+/// A full disk answers -32603 with a clear message, changes nothing, and the server
 /// keeps serving. The database lives on a 700 KiB tmpfs (needs root to mount; skipped otherwise).
 @Suite("a full disk")
 struct DiskFullTests {

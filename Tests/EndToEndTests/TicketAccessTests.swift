@@ -1,4 +1,4 @@
-// Who may do what to which ticket (SPEC §1, §3; TicketWorkflow's table), over the real socket:
+// Who may do what to which ticket (docs/product.md §2, §3; TicketWorkflow's table), over the real socket:
 // every principal × every kind of ticket × every ticket method, from one table.
 
 import Foundation
@@ -70,7 +70,7 @@ enum MatrixMethod: String, CaseIterable, Sendable {
     }
 }
 
-/// The expected answers, written from SPEC §1/§3 and TicketWorkflow's rules:
+/// The expected answers, written from docs/product.md §2/§3 and TicketWorkflow's rules:
 /// - `ok` success (ticket.list: the ticket is among the items);
 /// - `01` -32001 anonymous; `02` -32002 visible but not allowed; `05` -32005 not in this status
 ///   (data.status and data.allowed checked);
@@ -291,7 +291,7 @@ struct TicketAccessTests {
             #expect(result.string("status") == "waitingCustomer", "\(cell)")
         case .addMessage:
             if row.kind == .closed {
-                // A contact's message on a closed ticket opens a follow-up ticket (SPEC §3).
+                // A contact's message on a closed ticket opens a follow-up ticket (docs/product.md §4–5).
                 #expect(result.ticketID != ticket && result.int("followUpOf") == ticket, "\(cell): \(result)")
                 #expect(result.string("status") == "new", "\(cell)")
                 #expect(result.objects("messages")?.first?["text"] as? String == MatrixMethod.messageBody, "\(cell)")

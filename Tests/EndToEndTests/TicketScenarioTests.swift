@@ -1,4 +1,4 @@
-// The seed's support process end to end over the real socket (SPEC §3, §4, §6): a bug from
+// The seed's support process end to end over the real socket (docs/product.md §4–5, §4, §6): a bug from
 // intake in the customer's language through take-charge, clarification, the customer's answer
 // and closure, with the SLA deadlines checked against instants computed by hand; a
 // vulnerability and an out-of-scope ticket; the ticket language rules.
@@ -201,7 +201,7 @@ struct TicketScenarioTests {
         let tookCharge = try await careManager.ok("ticket.history", ["ticket": id])
         let takenAt = try #require(tookCharge.objects("items")?.first { $0["action"] as? String == "takeCharge" }?.date("at"))
 
-        // Changing the priority recomputes both deadlines from receivedAt (SPEC §4).
+        // Changing the priority recomputes both deadlines from receivedAt (docs/product.md §6).
         let chargeDue = InterzenSupport.add(seconds: Self.chargeTakingP2, to: receivedAt)
         let resolutionDue = InterzenSupport.add(seconds: Self.resolutionP2, to: receivedAt)
         if scenario.imported {
@@ -395,7 +395,7 @@ struct TicketScenarioTests {
         let world = try currentWorld()
         let system = try await world.client(.system)
         let careManager = try await world.client(.careManager)
-        // A customer whose only licence is perpetual: support is not guaranteed (SPEC §2).
+        // A customer whose only licence is perpetual: support is not guaranteed (docs/product.md §3).
         let code = uniqueWord("PERP").uppercased()
         let customer = try await system.ok("customer.create", [
             "code": code, "name": "Studio Ferri", "language": "it", "email": "segreteria@studioferri.example",

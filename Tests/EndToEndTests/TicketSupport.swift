@@ -107,7 +107,7 @@ func rfc3339(_ date: Date) -> String {
 
 // MARK: The interzen-support calendar, by hand
 
-/// SPEC §4's `interzen-support` calendar written out independently of the server: Monday to
+/// docs/product.md §6's `interzen-support` calendar written out independently of the server: Monday to
 /// Friday 08:00–18:30 Europe/Rome wall-clock time (DST-correct through Foundation's zone
 /// data), minus the Italian national holidays. A working day is 630 minutes. This is the oracle
 /// the tests compute expected deadlines with; the server's own calendar code is not used.

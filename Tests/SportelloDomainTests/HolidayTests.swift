@@ -19,7 +19,7 @@ struct HolidayTests {
         return CalFixtures.date(String(format: "%04d-%02d-%02d", year, month, day))
     }
 
-    /// The expected national holidays of a year from 1986 on (the rules SPEC §4 lists).
+    /// The expected national holidays of a year from 1986 on (the rules docs/product.md §6 lists).
     static func expected(_ year: Int) -> Set<LocalDate> {
         func day(_ m: Int, _ d: Int) -> LocalDate { CalFixtures.date(String(format: "%04d-%02d-%02d", year, m, d)) }
         var dates: Set<LocalDate> = [

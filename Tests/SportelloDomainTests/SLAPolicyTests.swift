@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import SportelloDomain
 
-/// Every row of the SPEC §4 SLA table, for a ticket received Thursday 3 Dec 2026 10:15 Rome
+/// Every row of the docs/product.md §6 SLA table, for a ticket received Thursday 3 Dec 2026 10:15 Rome
 /// (09:15Z, CET).
 ///
 /// interzen-support (630 min/day): Thursday has 495 min left (10:15–18:30), so h working hours

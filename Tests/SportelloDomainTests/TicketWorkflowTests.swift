@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import SportelloDomain
 
-// The expected decisions are written out by hand from SPEC §1 and §3 below; the tests compare
+// The expected decisions are written out by hand from docs/product.md §2 and §3 below; the tests compare
 // the workflow against this table, never against itself.
 
 private let customer: Int64 = 10
@@ -66,7 +66,7 @@ private let table: [(state: String, principals: String, outcomes: String)] = [
     ("AH", "SYS ADM CM", "N N a a w a a x N N N N"),
     ("X", "SYS ADM CM", "N N N N N N N N N N N N"),
 
-    // Operators act only on tickets assigned to them (SPEC §1); on those they ask for
+    // Operators act only on tickets assigned to them (docs/product.md §2); on those they ask for
     // clarification, write messages and close bugs and paid work — not vulnerabilities.
     ("N", "OPA", "F F F F F F F F F F F F"),
     ("CH", "OPA", "F F F F F F F F F F F F"),
@@ -381,7 +381,7 @@ struct TicketWorkflowTests {
         return (state, events)
     }
 
-    @Test("bug: open → take charge → clarification → answer → close (SPEC §3)")
+    @Test("bug: open → take charge → clarification → answer → close (docs/product.md §4–5)")
     func bugLifecycle() throws {
         let opened = try TicketWorkflow.open(customer: customer, reporterContact: reporter, declaredPriority: nil).get()
         #expect(opened.state.status == .new && opened.state.priority == 3)
@@ -420,7 +420,7 @@ struct TicketWorkflowTests {
 
     // MARK: Visibility and errors
 
-    @Test("visibility follows SPEC §1")
+    @Test("visibility follows docs/product.md §2")
     func visibility() {
         let vulnerability = fixtures["AV"]!
         #expect(TicketWorkflow.canView(vulnerability, actor: .system))

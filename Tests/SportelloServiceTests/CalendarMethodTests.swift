@@ -5,7 +5,7 @@ import SportelloDomain
 import Testing
 
 // The calendar and SLA methods through the real dispatcher on a temporary database: the
-// answers of SPEC §4 and the bad input of the calendar issue, each with its error code and field.
+// answers of docs/product.md §6 and the bad input of the calendar issue, each with its error code and field.
 @Suite struct CalendarMethodTests {
     let system = CallContext(transport: .socket, principal: .system)
     let anonymous = CallContext(transport: .socket, principal: nil)

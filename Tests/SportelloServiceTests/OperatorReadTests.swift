@@ -4,7 +4,7 @@ import JSONRPC
 import SportelloDomain
 import Testing
 
-// SPEC §1: every read of a ticket by staff other than admins and care managers is recorded.
+// docs/product.md §2: every read of a ticket by staff other than admins and care managers is recorded.
 // ticket.get always did; sla.status, ticket.list (each ticket it returns), ticket.history and
 // notification.list (the tickets its notifications quote) now do too.
 @Suite struct OperatorReadTests {

@@ -7,7 +7,7 @@ Two ways to reach a server:
   systemd-activated socket, ``/run/sportello/sportello.sock``);
 * ``Client.spawn(argv)`` -- start ``sportello serve --stdio ...`` and talk over its pipes.
 
-Two framings, chosen per connection (SPEC section 11):
+Two framings, chosen per connection (docs/product.md §10):
 
 * ``"ndjson"`` (default) -- one JSON text per line, replies one per line;
 * ``"content-length"`` -- LSP-style ``Content-Length: N\\r\\n\\r\\n<N bytes>`` both ways.
