@@ -128,7 +128,7 @@ extension SportelloService {
             let vatNumber = try params.vatNumber.map(AccountValidation.vatNumber)
             let language = try AccountValidation.choice(params.language, field: "params.language", as: Language.self)
             let email = try params.email.map { try AccountValidation.email($0, field: "params.email") }
-            return try await database.pool.write { db in
+            return try await database.write { db in
                 let customer = try duplicateAsDomainRule {
                     try AccountStore.insertCustomer(
                         db, code: code, name: name, vatNumber: vatNumber, language: language, email: email, now: now())
@@ -175,7 +175,7 @@ extension SportelloService {
             if let from = params.from, let to = params.to, to < from {
                 throw RPCError.invalidParams(field: "params.to", reason: "the subscription ends (\(to)) before it starts (\(from))")
             }
-            return try await database.pool.write { db in
+            return try await database.write { db in
                 let customer = try params.customer.resolve(db)
                 guard try AccountStore.productExists(db, code: params.product) else {
                     throw RPCError.notFound(field: "params.product", "no product \"\(params.product)\"")
@@ -192,7 +192,7 @@ extension SportelloService {
             let email = try AccountValidation.email(params.email, field: "params.email")
             let language = try params.language.map { try AccountValidation.choice($0, field: "params.language", as: Language.self) }
             let passwordHash = try await AccountValidation.passwordHash(params.password)
-            return try await database.pool.write { db in
+            return try await database.write { db in
                 let customer = try params.customer.resolve(db)
                 return try duplicateAsDomainRule {
                     try AccountStore.insertContact(
@@ -207,7 +207,7 @@ extension SportelloService {
             let email = try AccountValidation.email(params.email, field: "params.email")
             let role = try AccountValidation.choice(params.role, field: "params.role", as: StaffRole.self)
             let passwordHash = try await AccountValidation.passwordHash(params.password)
-            return try await database.pool.write { db in
+            return try await database.write { db in
                 try duplicateAsDomainRule {
                     try AccountStore.insertStaff(db, name: name, email: email, role: role, passwordHash: passwordHash, now: now())
                 }.json

@@ -147,7 +147,7 @@ extension SportelloService {
             calendar name: String, _ body: @escaping @Sendable (GRDB.Database) throws -> Void
         ) async throws -> JSONValue {
             _ = try catalog.calendar(named: name)
-            return try await database.pool.write { db in
+            return try await database.write { db in
                 try body(db)
                 try catalog.reload(db)
                 return try catalog.calendar(named: name, in: db).json

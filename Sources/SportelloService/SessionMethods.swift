@@ -138,7 +138,7 @@ extension SportelloService {
         if let current = session, current.expiresAt > now {
             if now.timeIntervalSince(current.lastSeenAt) >= SessionPolicy.slideInterval {
                 let expiresAt = StoreTime.rounded(now.addingTimeInterval(SessionPolicy.idleTimeout))
-                try await pool.write { db in
+                try await environment.database.write { db in
                     try AccountStore.touchSession(db, tokenHash: hash, now: now, expiresAt: expiresAt)
                 }
                 session?.lastSeenAt = now
@@ -149,7 +149,7 @@ extension SportelloService {
         // Expired, or deleted by a logout elsewhere: forget it here too (unless another call on
         // this connection has meanwhile bound it to another session).
         if session != nil {
-            try await pool.write { db in _ = try AccountStore.deleteSession(db, tokenHash: hash) }
+            try await environment.database.write { db in _ = try AccountStore.deleteSession(db, tokenHash: hash) }
         }
         if context.sessionTokenHash == hash { context.unbind() }
         if orThrow { throw RPCError.sessionInvalid }
@@ -166,7 +166,7 @@ extension SportelloService {
             let now = clock()
             enum Gate { case locked(Date), open(reservation: Int64, credential: Credential?) }
             let since = now.addingTimeInterval(-SessionPolicy.failureRetention)
-            let gate = try await pool.write { db -> Gate in
+            let gate = try await environment.database.write { db -> Gate in
                 try AccountStore.pruneLoginFailures(db, before: since)
                 let recent = try AccountStore.loginFailures(db, email: key, since: since)
                 if let until = SessionPolicy.lockedUntil(failures: recent, now: now) { return .locked(until) }
@@ -201,7 +201,7 @@ extension SportelloService {
             let hash = SessionPolicy.tokenHash(token)
             let opened = clock()
             let expiresAt = StoreTime.rounded(opened.addingTimeInterval(SessionPolicy.idleTimeout))
-            try await pool.write { db in
+            try await environment.database.write { db in
                 try AccountStore.deleteLoginFailure(db, rowID: reservation)
                 try AccountStore.deleteExpiredSessions(db, now: opened)
                 try AccountStore.insertSession(
@@ -216,7 +216,7 @@ extension SportelloService {
             let hash = SessionPolicy.tokenHash(params.token)
             let now = clock()
             let expiresAt = StoreTime.rounded(now.addingTimeInterval(SessionPolicy.idleTimeout))
-            let principal = try await pool.write { db -> Principal? in
+            let principal = try await environment.database.write { db -> Principal? in
                 guard let session = try AccountStore.session(db, tokenHash: hash) else { return nil }
                 let principal: Principal?
                 switch session.kind {
@@ -240,7 +240,7 @@ extension SportelloService {
 
         registry.register(SessionLogout.self) { _, context in
             if let hash = context.sessionTokenHash {
-                try await pool.write { db in _ = try AccountStore.deleteSession(db, tokenHash: hash) }
+                try await environment.database.write { db in _ = try AccountStore.deleteSession(db, tokenHash: hash) }
                 if context.sessionTokenHash == hash { context.unbind() }
             }
             return SessionLogout.Result()

@@ -321,7 +321,7 @@ struct TicketOperations: Sendable {
         let received = receivedAt
 
         // The answer is rendered in the same transaction: what the caller sees is what was written.
-        return try await pool.write { db in
+        return try await environment.database.write { db in
             if let key = params.idempotencyKey, let digest,
                 let earlier = try TicketStore.idempotentTicket(db, principal: principal.key, key: key)
             {
@@ -427,7 +427,7 @@ struct TicketOperations: Sendable {
         guard case .staff(_, .operator) = principal else {
             return try await pool.read { db in try body(db).answer }
         }
-        return try await pool.write { db in
+        return try await environment.database.write { db in
             let (answer, shown) = try body(db)
             var recorded = Set<Int64>()
             for ticket in shown where recorded.insert(ticket).inserted {
@@ -575,7 +575,7 @@ struct TicketOperations: Sendable {
         assignee: Int64? = nil, message: (text: String, isInternal: Bool)? = nil
     ) async throws -> JSONValue {
         let now = storedNow()
-        return try await pool.write { db in
+        return try await environment.database.write { db in
             var ticket = try Self.visibleTicket(db, id: id, principal: principal)
             if let assignee {
                 guard let staff = try AccountStore.staff(db, id: assignee), staff.active else {
@@ -592,7 +592,7 @@ struct TicketOperations: Sendable {
     /// that refers to it (docs/product.md §4–5); otherwise it is a workflow command like the others.
     func addMessage(_ id: Int64, text: String, isInternal: Bool, expectedVersion: Int?, principal: Principal) async throws -> JSONValue {
         let now = storedNow()
-        return try await pool.write { db in
+        return try await environment.database.write { db in
             var ticket = try Self.visibleTicket(db, id: id, principal: principal)
             if ticket.status == .closed, case .contact = principal {
                 ticket = try openFollowUp(db, of: ticket, text: text, principal: principal, now: now)

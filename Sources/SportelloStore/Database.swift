@@ -23,6 +23,7 @@ public final class SportelloDatabase: Sendable {
     public let pool: DatabasePool
     public let path: String
     private let useLock: FileLock?
+    private let group: GroupCommit
     /// The 32-byte key list cursors are authenticated with (migration `v6-cursor-key`).
     public let cursorKey: [UInt8]
 
@@ -56,6 +57,7 @@ public final class SportelloDatabase: Sendable {
         configuration.label = "sportello"
         self.path = path
         self.pool = try DatabasePool(path: path, configuration: configuration)
+        self.group = GroupCommit(pool: pool)
         // On the pool's one writer connection, after GRDB's own WAL set-up (which sets
         // `synchronous = NORMAL`, so a `prepareDatabase` setting would be overridden).
         let synchronous = durability == .full ? "FULL" : "NORMAL"
@@ -87,6 +89,17 @@ public final class SportelloDatabase: Sendable {
             return byte
         }
     }
+
+    /// Runs `body` as one change: its own savepoint inside a transaction it may share with the
+    /// concurrent changes of other requests (`GroupCommit`), committed and synced to disk before
+    /// this returns. What `body` throws rolls back its changes only. Every request's change goes
+    /// through here.
+    public func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await group.write(body)
+    }
+
+    /// How many transactions `write` has committed since the database was opened.
+    public var groupsCommitted: Int { group.groupsCommitted }
 
     /// The lock file that says a process has the database at `path` open.
     public static func lockPath(for path: String) -> String { path + "-lock" }
