@@ -45,7 +45,7 @@ let package = Package(
         // the single source. Foundation only: they run at build time.
         .executableTarget(name: "embed-resource"),
         .executableTarget(name: "openrpc-generate"),
-        .plugin(name: "EmbedSchema", capability: .buildTool(), dependencies: ["embed-resource"]),
+        .plugin(name: "EmbedSchema", capability: .buildTool(), dependencies: ["embed-resource", "openrpc-generate"]),
         // Transports: framing, stdio, Unix socket, socket activation, drain.
         .target(name: "SportelloServer", dependencies: [
             "JSONRPC", "CSystemd",
