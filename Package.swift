@@ -40,10 +40,12 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: crossModuleOptimization, plugins: ["EmbedSchema"]),
-        // Build tool: embeds schema/sportello.openrpc.json into SportelloService, so the
-        // document in schema/ stays the single source that rpc.discover serves.
+        // Build tools: embed schema/sportello.openrpc.json into SportelloService (what rpc.discover
+        // serves) and generate the method types it declares, so the document in schema/ stays
+        // the single source. Foundation only: they run at build time.
         .executableTarget(name: "embed-resource"),
-        .plugin(name: "EmbedSchema", capability: .buildTool(), dependencies: ["embed-resource"]),
+        .executableTarget(name: "openrpc-generate"),
+        .plugin(name: "EmbedSchema", capability: .buildTool(), dependencies: ["embed-resource", "openrpc-generate"]),
         // Transports: framing, stdio, Unix socket, socket activation, drain.
         .target(name: "SportelloServer", dependencies: [
             "JSONRPC", "CSystemd",

@@ -88,12 +88,16 @@ extension WorkingDuration: Codable {
         }
     }
 
+    /// A whole amount is written as an integer (`{"hours": 4}`, not `{"hours": 4.0}`) whatever
+    /// the encoder does with whole doubles.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: Unit.self)
-        switch self {
-        case .minutes(let n): try container.encode(n, forKey: .minutes)
-        case .hours(let n): try container.encode(n, forKey: .hours)
-        case .workingDays(let n): try container.encode(n, forKey: .workingDays)
+        let unit = Unit(rawValue: unitName)!
+        let n = amount
+        if n == n.rounded(), abs(n) < 9e15 {
+            try container.encode(Int64(n), forKey: unit)
+        } else {
+            try container.encode(n, forKey: unit)
         }
     }
 }

@@ -43,8 +43,11 @@ extension CallContext {
 /// tells it about params it may not use. Rules that depend on the params or the data (a
 /// contact's own company, a ticket's visibility, `receivedAt` for admins) stay in the handlers.
 ///
-/// One central ordering for now; the access of each method is meant to move into the schema.
-enum Access: Sendable {
+/// Declared in the schema for every method (`"x-access": ["staff"]`); the generated method types
+/// carry it as `access`, and the families still declared by hand pass it to `admission(_:)`.
+public enum MethodAccess: String, Sendable, Hashable, CaseIterable {
+    /// Anyone, logged in or not (no check at all: liveness, calendars, logging in).
+    case anyone
     /// Anyone logged in (a live session) and the system.
     case signedIn
     /// Staff of any role and the system.
@@ -58,12 +61,13 @@ enum Access: Sendable {
 extension SportelloService {
     /// The check `access` stands for, for `MethodRegistry.register(_:admit:_:)`: the session
     /// first (a dead one unbinds the connection and is -32001), then the caller's kind.
-    func admission(_ access: Access) -> @Sendable (CallContext) async throws -> Void {
-        { [self] context in
+    func admission(_ access: MethodAccess) -> @Sendable (CallContext) async throws -> Void {
+        if access == .anyone { return { _ in } }
+        return { [self] context in
             try await checkSession(context)
             let principal = try context.requirePrincipal()
             switch (access, principal) {
-            case (.signedIn, _), (_, .system), (.staff, .staff), (.managers, .staff(_, .careManager)), (_, .staff(_, .admin)):
+            case (.anyone, _), (.signedIn, _), (_, .system), (.staff, .staff), (.managers, .staff(_, .careManager)), (_, .staff(_, .admin)):
                 return
             case (.staff, .contact):
                 throw RPCError.forbidden("only staff may do this")
@@ -102,5 +106,30 @@ extension MethodRegistry where Context == CallContext {
             }
             return try await body(params, context)
         }
+    }
+}
+
+extension MethodRegistry where Context == CallContext {
+    /// Registers a method generated from the schema behind the access the schema declares for it
+    /// (`M.access`, checked by `service` before the params are decoded).
+    mutating func register<M: SchemaMethod>(
+        _ method: M.Type, by service: SportelloService,
+        _ body: @escaping @Sendable (M.Params, CallContext) async throws -> M.Result
+    ) {
+        if M.access == .anyone {
+            register(M.self, body)
+        } else {
+            register(M.self, admit: service.admission(M.access), body)
+        }
+    }
+
+    /// Registers a method generated from the schema whose answer is computed without blocking,
+    /// on the I/O thread. Only for methods anyone may call: checking a session may wait.
+    mutating func registerInline<M: SchemaMethod>(
+        _ method: M.Type, by service: SportelloService,
+        _ body: @escaping @Sendable (M.Params, CallContext) throws -> M.Result
+    ) {
+        precondition(M.access == .anyone, "\(M.name) is for \(M.access) callers; register it with register(_:by:_:)")
+        registerInline(M.self, body)
     }
 }

@@ -4,96 +4,9 @@ import JSONRPC
 import SportelloDomain
 import SportelloStore
 
-// MARK: Method declarations
-
-public enum CalendarList: RPCMethod {
-    public static let name = "calendar.list"
-    public typealias Result = JSONValue
-}
-
-public struct CalendarParams: Decodable, Sendable {
-    public var calendar: String
-}
-
-public enum CalendarGet: RPCMethod {
-    public static let name = "calendar.get"
-    public typealias Params = CalendarParams
-    public typealias Result = JSONValue
-}
-
-public enum CalendarAddWorkingTime: RPCMethod {
-    public static let name = "calendar.addWorkingTime"
-    public struct Params: Decodable, Sendable {
-        public var calendar: String
-        public var start: Instant
-        public var duration: WorkingDuration
-    }
-    public struct Result: Encodable, Sendable {
-        public var deadline: String
-    }
-}
-
-public enum CalendarWorkingTimeBetween: RPCMethod {
-    public static let name = "calendar.workingTimeBetween"
-    public struct Params: Decodable, Sendable {
-        public var calendar: String
-        public var from: Instant
-        public var to: Instant
-    }
-    public typealias Result = JSONValue
-}
-
-public enum CalendarHolidays: RPCMethod {
-    public static let name = "calendar.holidays"
-    public struct Params: Decodable, Sendable {
-        public var calendar: String
-        public var year: Int
-    }
-    public typealias Result = JSONValue
-}
-
-public enum CalendarAddClosure: RPCMethod {
-    public static let name = "calendar.addClosure"
-    public struct Params: Decodable, Sendable {
-        public var calendar: String
-        public var from: LocalDate
-        public var to: LocalDate
-        public var reason: String
-    }
-    public typealias Result = JSONValue
-}
-
-public enum CalendarRemoveClosure: RPCMethod {
-    public static let name = "calendar.removeClosure"
-    public struct Params: Decodable, Sendable {
-        public var calendar: String
-        public var from: LocalDate
-        public var to: LocalDate
-    }
-    public typealias Result = JSONValue
-}
-
-public struct CalendarHolidayParams: Decodable, Sendable {
-    public var calendar: String
-    public var date: HolidayDate
-}
-
-public enum CalendarAddHoliday: RPCMethod {
-    public static let name = "calendar.addHoliday"
-    public typealias Params = CalendarHolidayParams
-    public typealias Result = JSONValue
-}
-
-public enum CalendarRemoveHoliday: RPCMethod {
-    public static let name = "calendar.removeHoliday"
-    public typealias Params = CalendarHolidayParams
-    public typealias Result = JSONValue
-}
-
-public enum SLAPolicies: RPCMethod {
-    public static let name = "sla.policies"
-    public typealias Result = JSONValue
-}
+// The calendar.* methods and sla.policies are declared by schema/sportello.openrpc.json; their
+// types (CalendarGet, CalendarAddWorkingTime, …, SLAPolicies, and the shared CalendarView and
+// Policy) are generated at build time.
 
 // MARK: Handlers
 
@@ -103,57 +16,55 @@ extension SportelloService {
         let database = environment.database
 
         // Reads are pure arithmetic on the cached calendars: answered inline.
-        registry.registerInline(CalendarList.self) { _, _ in
-            .object(["items": .array(try catalog.calendars().map { calendar in
-                ["name": .string(calendar.name), "timezone": .string(calendar.timeZoneIdentifier),
-                 "description": .string(calendar.description)]
-            })])
+        registry.registerInline(CalendarList.self, by: self) { _, _ in
+            CalendarList.Result(items: try catalog.calendars().map { calendar in
+                .init(name: calendar.name, timezone: calendar.timeZoneIdentifier, description: calendar.description)
+            })
         }
-        registry.registerInline(CalendarGet.self) { params, _ in
-            try catalog.calendar(named: params.calendar).json
+        registry.registerInline(CalendarGet.self, by: self) { params, _ in
+            CalendarView(try catalog.calendar(named: params.calendar))
         }
-        registry.registerInline(CalendarAddWorkingTime.self) { params, _ in
+        registry.registerInline(CalendarAddWorkingTime.self, by: self) { params, _ in
             let calendar = try catalog.calendar(named: params.calendar)
             let deadline = try arithmetic { try calendar.add(params.duration, to: params.start.date) }
-            return CalendarAddWorkingTime.Result(deadline: RFC3339.format(deadline))
+            return CalendarAddWorkingTime.Result(deadline: Instant(deadline))
         }
-        registry.registerInline(CalendarWorkingTimeBetween.self) { params, _ in
+        registry.registerInline(CalendarWorkingTimeBetween.self, by: self) { params, _ in
             let calendar = try catalog.calendar(named: params.calendar)
             for (field, date) in [("params.from", params.from.date), ("params.to", params.to.date)] {
                 try checkSupported(date, field: field, calendar: calendar)
             }
             let seconds = calendar.workingTime(from: params.from.date, to: params.to.date)
-            return .object(["minutes": number((seconds / 60 * 1e6).rounded() / 1e6)])
+            return CalendarWorkingTimeBetween.Result(minutes: JSONNumber((seconds / 60 * 1e6).rounded() / 1e6))
         }
-        registry.registerInline(CalendarHolidays.self) { params, _ in
+        registry.registerInline(CalendarHolidays.self, by: self) { params, _ in
             let calendar = try catalog.calendar(named: params.calendar)
             guard BusinessCalendar.supportedYears.contains(params.year) else {
                 throw RPCError.invalidParams(
                     field: "params.year",
                     reason: "must be between \(BusinessCalendar.supportedYears.lowerBound) and \(BusinessCalendar.supportedYears.upperBound)")
             }
-            return .object(["items": .array(calendar.holidays(in: params.year).map { holiday in
-                ["date": .string(holiday.date.iso), "name": .string(holiday.name), "kind": .string(holiday.kind.rawValue)]
-            })])
+            return CalendarHolidays.Result(items: calendar.holidays(in: params.year).map { holiday in
+                .init(date: holiday.date, name: holiday.name, kind: .init(holiday.kind))
+            })
         }
-        registry.registerInline(SLAPolicies.self) { _, _ in
-            .object(["items": .array(try catalog.policies().map { $0.json })])
+        registry.registerInline(SLAPolicies.self, by: self) { _, _ in
+            SLAPolicies.Result(items: try catalog.policies().map(Policy.init))
         }
 
-        // Changes: admin or system (checked before the params), one transaction each, answered
-        // with the updated calendar.
-        let admin = admission(.admin)
+        // Changes: admin or system (x-access, checked before the params), one transaction each,
+        // answered with the updated calendar.
         @Sendable func change(
             calendar name: String, _ body: @escaping @Sendable (GRDB.Database) throws -> Void
-        ) async throws -> JSONValue {
+        ) async throws -> CalendarView {
             _ = try catalog.calendar(named: name)
             return try await database.write { db in
                 try body(db)
                 try catalog.reload(db)
-                return try catalog.calendar(named: name, in: db).json
+                return CalendarView(try catalog.calendar(named: name, in: db))
             }
         }
-        registry.register(CalendarAddClosure.self, admit: admin) { params, _ in
+        registry.register(CalendarAddClosure.self, by: self) { params, _ in
             guard params.from <= params.to else {
                 throw RPCError.invalidParams(field: "params.to", reason: "the closure ends (\(params.to)) before it starts (\(params.from))")
             }
@@ -168,7 +79,7 @@ extension SportelloService {
                 try CalendarStore.addClosure(db, calendar: params.calendar, closure: Closure(from: params.from, to: params.to, reason: reason))
             }
         }
-        registry.register(CalendarRemoveClosure.self, admit: admin) { params, _ in
+        registry.register(CalendarRemoveClosure.self, by: self) { params, _ in
             try await change(calendar: params.calendar) { db in
                 guard try CalendarStore.removeClosure(db, calendar: params.calendar, from: params.from, to: params.to) else {
                     throw RPCError(code: RPCErrorCode.notFound, message: "Not found", data: [
@@ -178,12 +89,12 @@ extension SportelloService {
                 }
             }
         }
-        registry.register(CalendarAddHoliday.self, admit: admin) { params, _ in
+        registry.register(CalendarAddHoliday.self, by: self) { params, _ in
             try await change(calendar: params.calendar) { db in
                 try CalendarStore.addHoliday(db, calendar: params.calendar, date: params.date.text)
             }
         }
-        registry.register(CalendarRemoveHoliday.self, admit: admin) { params, _ in
+        registry.register(CalendarRemoveHoliday.self, by: self) { params, _ in
             try await change(calendar: params.calendar) { db in
                 guard try CalendarStore.removeHoliday(db, calendar: params.calendar, date: params.date.text) else {
                     throw RPCError(code: RPCErrorCode.notFound, message: "Not found", data: [
@@ -217,39 +128,52 @@ private func checkSupported(_ date: Date, field: String, calendar: BusinessCalen
     }
 }
 
-extension BusinessCalendar {
-    /// The `calendar.get` view.
-    var json: JSONValue {
-        var weeklyObject = JSONObject()
-        for day in Weekday.allCases {
-            weeklyObject[day.key] = .array((weekly[day] ?? []).map { [.string($0.startString), .string($0.endString)] })
+extension CalendarView {
+    /// The `calendar.get` view of a calendar.
+    init(_ calendar: BusinessCalendar) {
+        func day(_ weekday: Weekday) -> [Interval] {
+            (calendar.weekly[weekday] ?? []).map { [$0.startString, $0.endString] }
         }
-        return [
-            "name": .string(name),
-            "timezone": .string(timeZoneIdentifier),
-            "description": .string(description),
-            "weekly": .object(weeklyObject),
-            "workingDayMinutes": .int(Int64(workingDayMinutes)),
-            "extraHolidays": .array(extraHolidays.sorted().map { .string($0.string) }),
-            "holidays": .array(holidays.sorted().map { .string($0.iso) }),
-            "closures": .array(closures.sorted { ($0.from, $0.to) < ($1.from, $1.to) }.map { closure in
-                ["from": .string(closure.from.iso), "to": .string(closure.to.iso), "reason": .string(closure.reason)]
-            }),
-        ]
+        self.init(
+            name: calendar.name, timezone: calendar.timeZoneIdentifier, description: calendar.description,
+            weekly: Weekly(mon: day(.mon), tue: day(.tue), wed: day(.wed), thu: day(.thu), fri: day(.fri), sat: day(.sat), sun: day(.sun)),
+            workingDayMinutes: calendar.workingDayMinutes,
+            extraHolidays: calendar.extraHolidays.sorted().map(\.string),
+            holidays: calendar.holidays.sorted(),
+            closures: calendar.closures.sorted { ($0.from, $0.to) < ($1.from, $1.to) }.map { closure in
+                Closure(from: closure.from, to: closure.to, reason: closure.reason)
+            })
     }
 }
 
-extension SLAPolicy {
-    /// The `sla.policies` view.
-    var json: JSONValue {
-        [
-            "name": .string(name),
-            "calendar": .string(calendar),
-            "secondClock": .string(secondClock.rawValue),
-            "targets": .array(targets.map { target in
-                ["priority": .int(Int64(target.priority)), "severity": .string(target.severity),
-                 "chargeTaking": target.chargeTaking.json, "second": target.second.json]
-            }),
-        ]
+extension CalendarHolidays.Result.Item.Kind {
+    init(_ kind: HolidayKind) {
+        switch kind {
+        case .national: self = .national
+        case .extra: self = .extra
+        case .oneOff: self = .oneOff
+        case .closure: self = .closure
+        }
+    }
+}
+
+extension Policy {
+    /// The `sla.policies` view of a policy.
+    init(_ policy: SLAPolicy) {
+        self.init(
+            name: policy.name, calendar: policy.calendar,
+            secondClock: SecondClock(policy.secondClock),
+            targets: policy.targets.map { target in
+                Target(priority: target.priority, severity: target.severity, chargeTaking: target.chargeTaking, second: target.second)
+            })
+    }
+}
+
+extension Policy.SecondClock {
+    init(_ clock: SportelloDomain.SecondClock) {
+        switch clock {
+        case .resolution: self = .resolution
+        case .firstAid: self = .firstAid
+        }
     }
 }

@@ -2,8 +2,9 @@ import Foundation
 import JSONRPC
 import SportelloDomain
 
-/// An instant param: RFC 3339 with any offset; anything else is -32602 naming the field.
-public struct Instant: Decodable, Sendable, Hashable {
+/// An instant: RFC 3339 with any offset in params (anything else is -32602 naming the field),
+/// in UTC with Z in results.
+public struct Instant: Codable, Sendable, Hashable {
     public let date: Date
 
     public init(_ date: Date) { self.date = date }
@@ -17,10 +18,15 @@ public struct Instant: Decodable, Sendable, Hashable {
         }
         self.date = date
     }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(RFC3339.format(date))
+    }
 }
 
 /// A date param that is either recurring (`MM-DD`) or one-off (`YYYY-MM-DD`).
-public enum HolidayDate: Decodable, Sendable, Hashable {
+public enum HolidayDate: Codable, Sendable, Hashable {
     case recurring(MonthDay)
     case once(LocalDate)
 
@@ -42,6 +48,11 @@ public enum HolidayDate: Decodable, Sendable, Hashable {
             throw DecodingError.dataCorruptedError(
                 in: container, debugDescription: "expected MM-DD (every year) or YYYY-MM-DD (once) naming a real date, got \"\(text)\"")
         }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(text)
     }
 }
 
