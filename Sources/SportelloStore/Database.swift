@@ -98,6 +98,9 @@ public final class SportelloDatabase: Sendable {
         try await group.write(body)
     }
 
+    /// How many changes wait for the transaction under way to commit.
+    public var writesWaiting: Int { group.waiting }
+
     /// How many transactions `write` has committed since the database was opened.
     public var groupsCommitted: Int { group.groupsCommitted }
 

@@ -33,6 +33,9 @@ final class GroupCommit: Sendable {
         var groupsCommitted = 0
     }
 
+    /// How many changes wait for the transaction under way to finish.
+    var waiting: Int { state.withLock { $0.pending.count } }
+
     /// How many transactions have committed so far (each holding one or more changes).
     var groupsCommitted: Int { state.withLock { $0.groupsCommitted } }
 

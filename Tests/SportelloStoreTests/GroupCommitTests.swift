@@ -23,25 +23,41 @@ import Testing
     func groupsAndIsolation() async throws {
         try await withDatabase { database in
             let before = database.groupsCommitted
-            // The first change holds the writer for a moment, so the next four queue up behind it.
+            // The first change holds the writer until the next four have queued up behind it,
+            // one after the other.
+            let started = DispatchSemaphore(value: 0)
+            let release = DispatchSemaphore(value: 0)
             async let first: Void = database.write { db in
                 try db.execute(sql: "INSERT INTO probe(name) VALUES ('first')")
-                usleep(300_000)
+                started.signal()
+                release.wait()
             }
-            try await Task.sleep(for: .milliseconds(100))
+            await withCheckedContinuation { continuation in
+                DispatchQueue.global().async {
+                    started.wait()
+                    continuation.resume()
+                }
+            }
+            func queued(_ count: Int) async throws {
+                let deadline = Date().addingTimeInterval(30)
+                while database.writesWaiting < count, Date() < deadline { try await Task.sleep(for: .milliseconds(5)) }
+                try #require(database.writesWaiting == count)
+            }
             async let second: Void = database.write { db in try db.execute(sql: "INSERT INTO probe(name) VALUES ('second')") }
-            try await Task.sleep(for: .milliseconds(20))
+            try await queued(1)
             async let failing: Void = database.write { db in
                 try db.execute(sql: "INSERT INTO probe(name) VALUES ('failing')")
                 throw Refused()
             }
-            try await Task.sleep(for: .milliseconds(20))
+            try await queued(2)
             // A constraint violation inside the group fails this change only.
             async let duplicate: Void = database.write { db in try db.execute(sql: "INSERT INTO probe(name) VALUES ('second')") }
-            try await Task.sleep(for: .milliseconds(20))
+            try await queued(3)
             async let seesSecond: Int = database.write { db in
                 try Int.fetchOne(db, sql: "SELECT count(*) FROM probe WHERE name IN ('first', 'second')") ?? -1
             }
+            try await queued(4)
+            release.signal()
             try await first
             try await second
             do {
