@@ -64,7 +64,13 @@ struct ActivationTests {
         let listening = await eventually(timeout: 10) { isSocketFile(socketPath) || !child.isRunning }
         #expect(listening && child.isRunning, "stderr: \(child.stderr)")
 
-        let connection = try UnixConnection(path: socketPath)
+        // The socket file appears at bind(); connections are refused until listen() follows.
+        var accepted: UnixConnection?
+        _ = await eventually(timeout: 10) {
+            accepted = try? UnixConnection(path: socketPath, retryTimeout: 0)
+            return accepted != nil
+        }
+        let connection = try #require(accepted, "the activated socket never accepted: \(child.stderr)")
         #expect(try await connection.ping(timeout: 15), "stderr: \(child.stderr)")
         let info = try await connection.call(#"{"jsonrpc":"2.0","id":2,"method":"server.info"}"#)
         #expect(info.result?["transport"] as? String == "socket")
