@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
     ],
     targets: [
         // System libraries (Debian: libsystemd-dev, libargon2-dev).
@@ -39,6 +40,7 @@ let package = Package(
             "SportelloDomain", "SportelloStore", "JSONRPC", "CArgon2",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Crypto", package: "swift-crypto"),
         ], swiftSettings: crossModuleOptimization, plugins: ["EmbedSchema"]),
         // Build tool: embeds schema/sportello.openrpc.json into SportelloService, so the
         // document in schema/ stays the single source that rpc.discover serves.
