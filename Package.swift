@@ -62,7 +62,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "sportello-bench", dependencies: [
-            "SportelloDomain", "SportelloStore",
+            "SportelloDomain", "SportelloStore", "SportelloTestSupport",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -70,14 +70,17 @@ let package = Package(
         // Blocking client threads sharing plain buffers: checked by hand, not by Swift 6's rules.
         swiftSettings: [.swiftLanguageMode(.v5)]),
 
-        .testTarget(name: "SportelloDomainTests", dependencies: ["SportelloDomain"]),
+        // Helpers shared by the test suites and the benchmarks (seeded randomness, a Unix-socket
+        // client connect); plain Glibc, no test framework, so the release bench can link it too.
+        .target(name: "SportelloTestSupport", path: "Tests/Support"),
+        .testTarget(name: "SportelloDomainTests", dependencies: ["SportelloDomain", "SportelloTestSupport"]),
         .testTarget(name: "SportelloStoreTests", dependencies: [
             "SportelloStore", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
-        .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC"]),
+        .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC", "SportelloTestSupport"]),
         .testTarget(name: "SportelloServiceTests", dependencies: [
             "SportelloService", "SportelloStore", "JSONRPC", .product(name: "Logging", package: "swift-log"),
         ]),
-        .testTarget(name: "EndToEndTests", dependencies: []),
+        .testTarget(name: "EndToEndTests", dependencies: ["SportelloTestSupport"]),
     ]
 )
