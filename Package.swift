@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
     ],
     targets: [
         // System libraries (Debian: libsystemd-dev, libargon2-dev).
@@ -39,6 +40,7 @@ let package = Package(
             "SportelloDomain", "SportelloStore", "JSONRPC", "CArgon2",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Crypto", package: "swift-crypto"),
         ], swiftSettings: crossModuleOptimization, plugins: ["EmbedSchema"]),
         // Build tools: embed schema/sportello.openrpc.json into SportelloService (what rpc.discover
         // serves) and generate the method types it declares, so the document in schema/ stays
@@ -62,7 +64,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "sportello-bench", dependencies: [
-            "SportelloDomain", "SportelloStore",
+            "SportelloDomain", "SportelloStore", "SportelloTestSupport",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -70,14 +72,17 @@ let package = Package(
         // Blocking client threads sharing plain buffers: checked by hand, not by Swift 6's rules.
         swiftSettings: [.swiftLanguageMode(.v5)]),
 
-        .testTarget(name: "SportelloDomainTests", dependencies: ["SportelloDomain"]),
+        // Helpers shared by the test suites and the benchmarks (seeded randomness, a Unix-socket
+        // client connect); plain Glibc, no test framework, so the release bench can link it too.
+        .target(name: "SportelloTestSupport", path: "Tests/Support"),
+        .testTarget(name: "SportelloDomainTests", dependencies: ["SportelloDomain", "SportelloTestSupport"]),
         .testTarget(name: "SportelloStoreTests", dependencies: [
             "SportelloStore", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
-        .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC"]),
+        .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC", "SportelloTestSupport"]),
         .testTarget(name: "SportelloServiceTests", dependencies: [
             "SportelloService", "SportelloStore", "JSONRPC", .product(name: "Logging", package: "swift-log"),
         ]),
-        .testTarget(name: "EndToEndTests", dependencies: []),
+        .testTarget(name: "EndToEndTests", dependencies: ["SportelloTestSupport"]),
     ]
 )

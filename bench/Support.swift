@@ -1,4 +1,5 @@
 import Foundation
+import SportelloTestSupport
 
 /// A blocking Unix-socket client for the benchmarks: writes bytes, reads newline-terminated replies.
 final class UnixClient {
@@ -8,25 +9,7 @@ final class UnixClient {
     private var end = 0
 
     init(path: String) throws {
-        descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { throw BenchError.system("socket", errno) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: bytes)
-            raw[bytes.count] = 0
-        }
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
-        guard result == 0 else {
-            let code = errno
-            close(descriptor)
-            throw BenchError.system("connect \(path)", code)
-        }
+        descriptor = try connectUnixSocket(path: path)
     }
 
     deinit { close(descriptor) }

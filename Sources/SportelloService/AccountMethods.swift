@@ -422,7 +422,7 @@ struct ListCursor {
             throw RPCError.invalidParams(field: field, reason: "not a cursor this list returned")
         }
         let position = Int64(bitPattern: bytes[1...8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
-        guard HMACSHA256.isEqual(Array(bytes[9...]), tag(position)) else {
+        guard Hashes.isEqualInConstantTime(Array(bytes[9...]), tag(position)) else {
             throw RPCError.invalidParams(
                 field: field, reason: "not a cursor this list returned for these filters; a cursor works only with the list, filters and caller that returned it")
         }
@@ -433,7 +433,7 @@ struct ListCursor {
         let message: JSONValue = [
             .string(list), .array(scope.map { [.string($0.0), $0.1] }), .int(position),
         ]
-        return Array(HMACSHA256.authenticationCode(for: JSONSerializer.serialize(message), key: key).prefix(Self.tagLength))
+        return Array(Hashes.hmacSHA256(JSONSerializer.serialize(message), key: key).prefix(Self.tagLength))
     }
 }
 

@@ -87,7 +87,7 @@ enum SessionPolicy {
         return Base64URL.encode((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) })
     }
 
-    static func tokenHash(_ token: String) -> String { SHA256.hex(token) }
+    static func tokenHash(_ token: String) -> String { Hashes.sha256Hex(token) }
 }
 
 extension RPCError {

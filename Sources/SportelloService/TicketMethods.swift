@@ -407,7 +407,7 @@ struct TicketOperations: Sendable {
             "severity": params.severity.map { .int(Int64($0)) } ?? .null, "language": params.language.map { .string($0) } ?? .null,
             "receivedAt": params.receivedAt.map { instant($0.date) } ?? .null,
         ]
-        return SHA256.hexString(SHA256.hash(JSONSerializer.serialize(canonical)))
+        return Hashes.sha256Hex(JSONSerializer.serialize(canonical))
     }
 
     // MARK: Read

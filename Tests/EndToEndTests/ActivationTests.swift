@@ -1,4 +1,5 @@
 import Foundation
+import SportelloTestSupport
 import Testing
 
 /// A datagram socket standing in for systemd's NOTIFY_SOCKET.
@@ -11,15 +12,11 @@ final class NotifyListener: @unchecked Sendable {
         self.path = path
         fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         guard fd >= 0 else { throw HarnessError("socket: \(errnoText())") }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            let bytes = Array(path.utf8)
-            raw.copyBytes(from: bytes)
-            raw[bytes.count] = 0
-        }
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        let result: Int32
+        do {
+            result = try withUnixSocketAddress(path) { address, length in bind(fd, address, length) }
+        } catch {
+            throw HarnessError("\(error)")
         }
         guard result == 0 else { throw HarnessError("bind \(path): \(errnoText())") }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import SportelloTestSupport
 
 @Suite("Load and isolation")
 struct LoadTests {

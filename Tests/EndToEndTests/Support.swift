@@ -4,6 +4,7 @@
 // that the tests (which Swift Testing runs in parallel) do not starve its small thread pool.
 
 import Foundation
+import SportelloTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -605,33 +606,11 @@ class Stream: @unchecked Sendable {
 final class UnixConnection: Stream, @unchecked Sendable {
     /// Connects, retrying while the listen queue is full (EAGAIN) for up to `retryTimeout` s.
     init(path: String, retryTimeout: Double = 10) throws {
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
-        guard fd >= 0 else { throw HarnessError("socket: \(errnoText())") }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
-            Glibc.close(fd)
-            throw HarnessError("socket path too long: \(path)")
-        }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: bytes)
-            raw[bytes.count] = 0
-        }
-        let deadline = monotonicNow() + retryTimeout
-        while true {
-            let result = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-            }
-            if result == 0 { break }
-            let code = errno
-            if code == EINTR { continue }
-            if code == EAGAIN, monotonicNow() < deadline {
-                usleep(2000)
-                continue
-            }
-            Glibc.close(fd)
-            throw HarnessError("connect \(path): \(errnoText(code))")
+        let fd: Int32
+        do {
+            fd = try connectUnixSocket(path: path, nonBlocking: true, retryTimeout: retryTimeout)
+        } catch {
+            throw HarnessError("\(error)")
         }
         super.init(readFD: fd, writeFD: fd, isSocket: true)
     }
@@ -676,20 +655,5 @@ final class StdioServer: @unchecked Sendable {
         child.stop()
         stream.close()
         directory.remove()
-    }
-}
-
-// MARK: Seeded randomness
-
-/// SplitMix64: the same "random" bytes on every run.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,5 +1,6 @@
 import JSONRPC
 import Testing
+import SportelloTestSupport
 
 @Suite("JSONSerializer")
 struct JSONSerializerTests {

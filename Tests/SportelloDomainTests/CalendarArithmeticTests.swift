@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import SportelloDomain
+import SportelloTestSupport
 
 /// Hand-computed deadlines. Rome is UTC+1 (CET) in winter and UTC+2 (CEST) from
 /// 2026-03-29 01:00Z to 2026-10-25 01:00Z and from 2027-03-28 01:00Z.
@@ -258,7 +259,7 @@ struct CalendarClockChangeTests {
         // Sat 28 Mar 00:00 CET (27 Mar 23:00Z) + 47 h = Mon 30 Mar 00:00 CEST = 29 Mar 22:00Z.
         #expect(try always.add(.hours(47), to: utc("2026-03-27T23:00:00Z")) == utc("2026-03-29T22:00:00Z"))
         // Away from holidays, adding to a 24/7 calendar is adding real time.
-        var rng = CalFixtures.RNG(seed: 7)
+        var rng = SeededGenerator(seed: 7)
         let base = utc("2026-10-19T00:00:00Z").timeIntervalSinceReferenceDate
         for _ in 0..<500 {
             let s = Date(timeIntervalSinceReferenceDate: base + Double(rng.next() % (5 * 86_400)))

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import SportelloDomain
+import SportelloTestSupport
 
 /// Shared helpers of the calendar and SLA tests. Instants are built with Foundation's own
 /// `Calendar` (not with the engine's offset tables), so the tests check the engine's DST
@@ -71,21 +72,6 @@ enum CalFixtures {
     static let weekdays: [Weekday] = [.mon, .tue, .wed, .thu, .fri]
 }
 
-extension CalFixtures {
-    /// SplitMix64: a tiny deterministic generator, so property tests see the same cases each run.
-    struct RNG: RandomNumberGenerator {
-        private var state: UInt64
-        init(seed: UInt64) { state = seed }
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-}
-
 @Suite("Calendar test fixtures")
 struct CalendarFixturesTests {
     @Test func romeAndUTCParsingAgreeWithKnownOffsets() {
@@ -95,7 +81,7 @@ struct CalendarFixturesTests {
     }
 
     @Test func generatorIsDeterministic() {
-        var a = CalFixtures.RNG(seed: 42), b = CalFixtures.RNG(seed: 42), c = CalFixtures.RNG(seed: 43)
+        var a = SeededGenerator(seed: 42), b = SeededGenerator(seed: 42), c = SeededGenerator(seed: 43)
         let first = (0..<5).map { _ in a.next() }
         #expect(first == (0..<5).map { _ in b.next() })
         #expect(first != (0..<5).map { _ in c.next() })

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import SportelloDomain
+import SportelloTestSupport
 
 /// Properties over thousands of seeded-random cases, and a day-by-day reference built on
 /// Foundation's `Calendar` (independent of the engine's offset tables and index).
@@ -33,7 +34,7 @@ struct CalendarPropertyTests {
     static let calendars: [BusinessCalendar] = CalendarSeed.calendars + [withClosures, uneven]
 
     /// Random instant in 2025-07-01 … 2027-12-31, at a whole second or a fraction of one.
-    static func instant(_ rng: inout CalFixtures.RNG) -> Date {
+    static func instant(_ rng: inout SeededGenerator) -> Date {
         let from = CalFixtures.utc("2025-07-01T00:00:00Z").timeIntervalSinceReferenceDate
         let span = 2.5 * 365 * 86_400.0
         let s = from + Double(rng.next() % UInt64(span))
@@ -41,7 +42,7 @@ struct CalendarPropertyTests {
     }
 
     /// Random duration in seconds: minutes to 200 working days, sometimes fractional.
-    static func duration(_ rng: inout CalFixtures.RNG) -> Double {
+    static func duration(_ rng: inout SeededGenerator) -> Double {
         switch rng.next() % 4 {
         case 0: Double(rng.next() % 600) * 60                      // up to 10 h
         case 1: Double(rng.next() % (5 * 37_800))                  // up to ~5 days, to the second
@@ -53,7 +54,7 @@ struct CalendarPropertyTests {
     @Test(arguments: calendars.indices)
     func workingTimeInvertsAdd(_ which: Int) throws {
         let calendar = Self.calendars[which]
-        var rng = CalFixtures.RNG(seed: 1000 + UInt64(which))
+        var rng = SeededGenerator(seed: 1000 + UInt64(which))
         for _ in 0..<2000 {
             let s = Self.instant(&rng), d = Self.duration(&rng)
             let t = try calendar.add(seconds: d, to: s)
@@ -69,7 +70,7 @@ struct CalendarPropertyTests {
     @Test(arguments: calendars.indices)
     func addIsMonotone(_ which: Int) throws {
         let calendar = Self.calendars[which]
-        var rng = CalFixtures.RNG(seed: 2000 + UInt64(which))
+        var rng = SeededGenerator(seed: 2000 + UInt64(which))
         for _ in 0..<1500 {
             let s = Self.instant(&rng), d1 = Self.duration(&rng), d2 = Self.duration(&rng)
             #expect(try calendar.add(seconds: min(d1, d2), to: s) <= calendar.add(seconds: max(d1, d2), to: s))
@@ -81,7 +82,7 @@ struct CalendarPropertyTests {
     @Test(arguments: calendars.indices)
     func addComposesInsideWorkingIntervals(_ which: Int) throws {
         let calendar = Self.calendars[which]
-        var rng = CalFixtures.RNG(seed: 3000 + UInt64(which))
+        var rng = SeededGenerator(seed: 3000 + UInt64(which))
         var checked = 0
         for _ in 0..<2000 {
             let s = Self.instant(&rng), d1 = Self.duration(&rng), d2 = Self.duration(&rng)
@@ -100,7 +101,7 @@ struct CalendarPropertyTests {
     func agreesWithADayByDayReference(_ which: Int) throws {
         let calendar = Self.calendars[which]
         let reference = CalFixtures.DayByDayReference(calendar: calendar)
-        var rng = CalFixtures.RNG(seed: 4000 + UInt64(which))
+        var rng = SeededGenerator(seed: 4000 + UInt64(which))
         for _ in 0..<600 {
             let s = Self.instant(&rng)
             let d = Double(rng.next() % UInt64(20 * calendar.workingDayMinutes * 60))
@@ -117,7 +118,7 @@ struct CalendarPropertyTests {
         let reference = CalFixtures.DayByDayReference(calendar: CalFixtures.support)
         let from = CalFixtures.utc("1901-01-01T00:00:00Z").timeIntervalSinceReferenceDate
         let to = CalFixtures.utc("2199-06-01T00:00:00Z").timeIntervalSinceReferenceDate
-        var rng = CalFixtures.RNG(seed: 5000)
+        var rng = SeededGenerator(seed: 5000)
         for calendar in [CalFixtures.support, Self.uneven, always] {
             for _ in 0..<700 {
                 let s = Date(timeIntervalSinceReferenceDate: from + Double(rng.next() % UInt64(to - from)))

@@ -89,20 +89,19 @@ extension JSONValue {
 @Suite struct AccountTests {
     // MARK: Primitives
 
-    @Test func sha256MatchesTheFIPSVectors() {
-        #expect(SHA256.hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
-        #expect(SHA256.hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
-        #expect(SHA256.hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")
+    @Test func tokenHashIsLowercaseHexSHA256() {
+        // The FIPS 180-2 vectors, and 55, 56 and 64 bytes, which straddle the padding edge.
+        // Stored sessions hold this form: it must not change.
+        let hash = SessionPolicy.tokenHash
+        #expect(hash("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(hash("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(hash("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")
             == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
-        #expect(SHA256.hexString(SHA256.hash(repeatElement(UInt8(ascii: "a"), count: 1_000_000)))
+        #expect(Hashes.sha256Hex(Array(repeating: UInt8(ascii: "a"), count: 1_000_000))
             == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
-        // Fed in uneven pieces, the same digest; 55, 56 and 64 bytes straddle the padding edge.
-        var hasher = SHA256()
-        for piece in ["abcdbcdecdefdefgefgh", "fghighijhijkijkljklmkl", "mnlmnomnopnopq"] { hasher.update(piece.utf8) }
-        #expect(SHA256.hexString(hasher.finalize()) == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
-        #expect(SHA256.hex(String(repeating: "a", count: 55)) == "9f4390f8d30c2dd92ec9f095b65e2b9ae9b0a925a5258e241c9f1e910f734318")
-        #expect(SHA256.hex(String(repeating: "a", count: 56)) == "b35439a4ac6f0948b6d6f9e3c6af0f5f590ce20f1bde7090ef7970686ec6738a")
-        #expect(SHA256.hex(String(repeating: "a", count: 64)) == "ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb")
+        #expect(hash(String(repeating: "a", count: 55)) == "9f4390f8d30c2dd92ec9f095b65e2b9ae9b0a925a5258e241c9f1e910f734318")
+        #expect(hash(String(repeating: "a", count: 56)) == "b35439a4ac6f0948b6d6f9e3c6af0f5f590ce20f1bde7090ef7970686ec6738a")
+        #expect(hash(String(repeating: "a", count: 64)) == "ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb")
     }
 
     @Test func storeTimeIsFixedWidthAndSortsLikeTime() throws {
@@ -529,7 +528,7 @@ extension JSONValue {
         try await harness.ok("customer.list", [:], as: connection)
         // Only the token's hash is stored.
         let stored = try await harness.pool.read { db in try String.fetchAll(db, sql: "SELECT tokenHash FROM auth_session") }
-        #expect(stored == [SHA256.hex(token)])
+        #expect(stored == [SessionPolicy.tokenHash(token)])
 
         let portal = anonymous()
         let contactLogin = try await harness.ok("session.login", ["email": "mario@acme.example", "password": "una password lunga"], as: portal)

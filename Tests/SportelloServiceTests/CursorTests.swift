@@ -11,14 +11,30 @@ import Testing
 
     @Test("HMAC-SHA256 matches the RFC 4231 vectors")
     func hmacVectors() {
-        func hex(_ bytes: [UInt8]) -> String { SHA256.hexString(bytes) }
-        #expect(hex(HMACSHA256.authenticationCode(for: Array("Hi There".utf8), key: Array(repeating: 0x0b, count: 20)))
+        func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
+        #expect(hex(Hashes.hmacSHA256(Array("Hi There".utf8), key: Array(repeating: 0x0b, count: 20)))
             == "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7")
-        #expect(hex(HMACSHA256.authenticationCode(for: Array("what do ya want for nothing?".utf8), key: Array("Jefe".utf8)))
+        #expect(hex(Hashes.hmacSHA256(Array("what do ya want for nothing?".utf8), key: Array("Jefe".utf8)))
             == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
-        #expect(hex(HMACSHA256.authenticationCode(
-            for: Array("Test Using Larger Than Block-Size Key - Hash Key First".utf8), key: Array(repeating: 0xaa, count: 131)))
+        #expect(hex(Hashes.hmacSHA256(
+            Array("Test Using Larger Than Block-Size Key - Hash Key First".utf8), key: Array(repeating: 0xaa, count: 131)))
             == "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54")
+    }
+
+    @Test("a cursor's bytes are those earlier versions handed out, so cursors in flight stay valid")
+    func cursorWireFormat() throws {
+        // Version 2, position 42 big-endian, the first 16 bytes of HMAC-SHA256 under the key
+        // 00 01 … 1f over ["ticket.list",[["caller","system"],["customer",1],["status",null]],42].
+        let cursor = ListCursor(key: Array(0..<32), list: "ticket.list", caller: .system,
+                                filters: [("customer", .int(1)), ("status", .null)])
+        let golden = "AgAAAAAAAAAqViLZWSr76N0LoIvczTeKLw"
+        #expect(cursor.encode(42) == golden)
+        #expect(try cursor.decode(golden) == 42)
+        // One bit off in the tag, or the tag cut short: refused.
+        var flipped = try #require(Base64URL.decode(golden))
+        flipped[flipped.count - 1] ^= 1
+        #expect(throws: RPCError.self) { try cursor.decode(Base64URL.encode(flipped)) }
+        #expect(throws: RPCError.self) { try cursor.decode(Base64URL.encode(Array(flipped.dropLast()))) }
     }
 
     @Test("a cursor is accepted only by the list, filters and caller that returned it")
