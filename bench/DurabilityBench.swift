@@ -16,13 +16,13 @@ struct DurabilityBenchmarks {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         var results: [BenchResult] = []
         let database = directory + "/demo.db"
-        try runCommand(serverBinary, ["seed-demo", "--database", database, "--tickets", String(seededTickets)])
+        try runToCompletion(serverBinary, ["seed-demo", "--database", database, "--tickets", String(seededTickets)])
 
         let backupStarted = monotonicNow()
-        try runCommand(serverBinary, ["backup", "--database", database, "--to", directory + "/backup.db"])
+        try runToCompletion(serverBinary, ["backup", "--database", database, "--to", directory + "/backup.db"])
         let backupSeconds = monotonicNow() - backupStarted
         let restoreStarted = monotonicNow()
-        try runCommand(serverBinary, ["restore", "--from", directory + "/backup.db", "--database", directory + "/restored.db"])
+        try runToCompletion(serverBinary, ["restore", "--from", directory + "/backup.db", "--database", directory + "/restored.db"])
         let restoreSeconds = monotonicNow() - restoreStarted
         let size = Double((try? FileManager.default.attributesOfItem(atPath: database)[.size] as? Int) ?? 0) / 1_048_576
         results.append(BenchResult(
@@ -35,16 +35,11 @@ struct DurabilityBenchmarks {
         // 100,000 opens from 8 clients; a reader holds one read transaction from the 5th to the
         // 20th second, so the checkpoints cannot pass it meanwhile; the WAL is sampled every 20 ms.
         let socketPath = directory + "/sportello.sock"
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: serverBinary)
-        server.arguments = ["serve", "--socket", socketPath, "--database", database]
-        server.standardError = FileHandle.nullDevice
-        try server.run()
+        let server = try startServer(serverBinary, socketPath: socketPath, database: database)
         defer {
             server.terminate()
             server.waitUntilExit()
         }
-        try waitForSocket(socketPath, process: server)
         let walPath = database + "-wal"
         @Sendable func walSize() -> Double {
             Double((try? FileManager.default.attributesOfItem(atPath: walPath)[.size] as? Int) ?? 0) / 1_048_576
@@ -80,15 +75,5 @@ struct DurabilityBenchmarks {
             name: "WAL 1 s after that run", value: end, unit: "MiB",
             note: "bound: journal_size_limit \(SportelloDatabase.journalSizeLimit >> 20) MiB"))
         return results
-    }
-
-    private func runCommand(_ binary: String, _ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw BenchError.system("\(binary) \(arguments.joined(separator: " "))", 0) }
     }
 }

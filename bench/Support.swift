@@ -136,3 +136,27 @@ func temporaryDirectory() throws -> String {
     }
     return String(cString: pointer)
 }
+
+/// Runs `binary arguments…` to completion; throws when it fails.
+func runToCompletion(_ binary: String, _ arguments: [String]) throws {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: binary)
+    process.arguments = arguments
+    process.standardOutput = FileHandle.nullDevice
+    try process.run()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else { throw BenchError.system("\(binary) \(arguments.joined(separator: " "))", 0) }
+}
+
+/// Starts `sportello serve` on `socketPath` and `database`, with `environment` added to ours,
+/// and waits until it listens.
+func startServer(_ binary: String, socketPath: String, database: String, environment: [String: String] = [:]) throws -> Process {
+    let server = Process()
+    server.executableURL = URL(fileURLWithPath: binary)
+    server.arguments = ["serve", "--socket", socketPath, "--database", database]
+    server.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    server.standardError = FileHandle.nullDevice
+    try server.run()
+    try waitForSocket(socketPath, process: server)
+    return server
+}

@@ -25,7 +25,7 @@ struct TicketBenchmarks {
         let seedSeconds = monotonicNow() - seedStarted
 
         let socketPath = directory + "/sportello.sock"
-        var server = try startServer(socketPath: socketPath, database: database)
+        var server = try startServer(serverBinary, socketPath: socketPath, database: database)
         defer {
             server.terminate()
             server.waitUntilExit()
@@ -81,7 +81,7 @@ struct TicketBenchmarks {
         // … and against the same server syncing only at checkpoints (NORMAL): the price of durability.
         server.terminate()
         server.waitUntilExit()
-        server = try startServer(socketPath: socketPath, database: database, environment: ["SPORTELLO_DURABILITY": "normal"])
+        server = try startServer(serverBinary, socketPath: socketPath, database: database, environment: ["SPORTELLO_DURABILITY": "normal"])
         let normalRate = try concurrentOpens(socketPath: socketPath)
         results.append(BenchResult(
             name: "ticket.open over the socket, \(clients) clients", value: openRate, unit: "tickets/s",
@@ -97,17 +97,6 @@ struct TicketBenchmarks {
         results.append(BenchResult(
             name: "seed-demo \(seededTickets) tickets", value: seedSeconds, unit: "s", note: "release binary"))
         return results
-    }
-
-    private func startServer(socketPath: String, database: String, environment: [String: String] = [:]) throws -> Process {
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: serverBinary)
-        server.arguments = ["serve", "--socket", socketPath, "--database", database]
-        server.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        server.standardError = FileHandle.nullDevice
-        try server.run()
-        try waitForSocket(socketPath, process: server)
-        return server
     }
 
     func concurrentOpens(socketPath: String) throws -> Double {
@@ -184,15 +173,5 @@ struct TicketBenchmarks {
         group.wait()
         guard failures.values.isEmpty else { throw BenchError.timeout("direct inserts without errors") }
         return Double(perWriter * clients) / (monotonicNow() - started)
-    }
-
-    private func runToCompletion(_ binary: String, _ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw BenchError.system("\(binary) \(arguments.joined(separator: " "))", 0) }
     }
 }

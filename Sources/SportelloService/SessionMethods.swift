@@ -157,7 +157,6 @@ extension SportelloService {
     }
 
     func registerSessionMethods(into registry: inout MethodRegistry<CallContext>) {
-        let pool = environment.database.pool
         let clock = environment.now
 
         registry.register(SessionLogin.self) { params, context in
