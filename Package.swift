@@ -77,7 +77,7 @@ let package = Package(
         .target(name: "SportelloTestSupport", path: "Tests/Support"),
         .testTarget(name: "SportelloDomainTests", dependencies: ["SportelloDomain", "SportelloTestSupport"]),
         .testTarget(name: "SportelloStoreTests", dependencies: [
-            "SportelloStore", .product(name: "GRDB", package: "GRDB.swift"),
+            "SportelloStore", "SportelloTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC", "SportelloTestSupport"]),
         .testTarget(name: "SportelloServiceTests", dependencies: [

@@ -504,3 +504,20 @@ public enum TicketStore {
         try text.map(time)
     }
 }
+
+extension TicketRecord {
+    /// What the ticket's SLA clocks are derived from (`TicketSLA` in the domain).
+    public var slaFacts: TicketSLAFacts {
+        TicketSLAFacts(
+            receivedAt: receivedAt, priority: priority, classification: classification, status: status,
+            chargeTakenAt: chargeTakenAt, closedAt: closedAt)
+    }
+
+    /// Sets the SLA index columns `TicketStore.list` filters on (see `slaStateExpression`).
+    public mutating func apply(_ index: TicketSLA.Index) {
+        slaApplicable = index.applicable
+        chargeTakingDue = index.chargeTakingDue
+        secondDue = index.secondDue
+        pausedSince = index.pausedSince
+    }
+}
