@@ -301,24 +301,18 @@ struct TicketOperations: Sendable {
         }
         let body = try checkedBody(params.body, field: "params.body")
         let now = storedNow()
-        var receivedAt = now
-        if let given = params.receivedAt {
-            guard principal.isAdminOrSystem else {
-                throw RPCError.forbidden("receivedAt is for imports and the mail channel: admin or system only")
-            }
-            guard given.date <= now.addingTimeInterval(1) else {
-                throw RPCError.invalidParams(field: "params.receivedAt", reason: "must not be in the future")
-            }
-            receivedAt = given.date
+        let caller: TicketIntake.Caller = switch principal {
+        case .contact(let id, let customer): .contact(id: id, customer: customer)
+        default: .staff(mayBackdate: principal.isAdminOrSystem)
         }
+        let received = try Self.decided(TicketIntake.receivedAt(requested: params.receivedAt?.date, now: now, caller: caller))
         if let key = params.idempotencyKey, key.isEmpty || key.count > TicketLimits.idempotencyKeyCharacters {
             throw RPCError.invalidParams(field: "params.idempotencyKey", reason: "must be 1 to \(TicketLimits.idempotencyKeyCharacters) characters")
         }
         let (policy, calendar) = try calendars.sla(forProduct: params.product)
         let digest = params.idempotencyKey.map { _ in Self.digest(params) }
         // Detected before the transaction: it needs no data and the write lock is shared.
-        let detected = explicitLanguage ?? LanguageDetector.detect(subject + "\n" + body)?.language
-        let received = receivedAt
+        let detected = explicitLanguage == nil ? LanguageDetector.detect(subject + "\n" + body)?.language : nil
 
         // The answer is rendered in the same transaction: what the caller sees is what was written.
         return try await environment.database.write { db in
@@ -334,11 +328,9 @@ struct TicketOperations: Sendable {
             // Who the ticket is for.
             let customer: CustomerRecord
             var contact: ContactRecord?
+            let reporter = try Self.decided(TicketIntake.reporter(for: caller, named: params.contact))
             switch principal {
             case .contact(let id, let customerID):
-                if let given = params.contact, given != id {
-                    throw RPCError.forbidden("a contact opens tickets as themselves")
-                }
                 contact = try AccountStore.contact(db, id: id)
                 guard let own = try AccountStore.customer(db, id: customerID) else {
                     throw RPCError.notFound(field: "params.customer", "your company no longer exists")
@@ -348,27 +340,25 @@ struct TicketOperations: Sendable {
                 }
                 customer = own
             case .system, .staff:
-                if let contactID = params.contact {
+                var company: CustomerRecord?
+                if let contactID = reporter {
                     guard let found = try AccountStore.contact(db, id: contactID) else {
                         throw RPCError.notFound(field: "params.contact", "no contact with id \(contactID)")
                     }
                     contact = found
-                    guard let company = try AccountStore.customer(db, id: found.customer) else {
+                    guard let own = try AccountStore.customer(db, id: found.customer) else {
                         throw RPCError.notFound(field: "params.contact", "the contact's company no longer exists")
                     }
-                    if let given = params.customer, try given.resolve(db).id != company.id {
-                        throw RPCError.invalidParams(field: "params.contact", reason: "the contact does not belong to that customer")
-                    }
-                    customer = company
-                } else if let given = params.customer {
-                    customer = try given.resolve(db)
-                } else {
-                    throw RPCError.invalidParams(field: "params.contact", reason: "name the contact (or at least the customer) the ticket is for")
+                    company = own
                 }
+                let named = try params.customer.map { try $0.resolve(db) }
+                let chosen = try Self.decided(TicketIntake.customer(contactCompany: company?.id, namedCustomer: named?.id))
+                customer = chosen == company?.id ? company! : named!
             }
             let decision = try Self.decided(TicketWorkflow.open(
                 customer: customer.id, reporterContact: contact?.id, declaredPriority: params.severity))
-            let language = detected ?? contact?.language ?? customer.language
+            let language = TicketIntake.language(
+                explicit: explicitLanguage, detected: detected, contact: contact?.language, customer: customer.language)
             let eligible = try AccountStore.isEligible(
                 db, customer: customer.id, product: params.product, on: String(StoreTime.text(received).prefix(10)))
             var ticket = TicketRecord(
@@ -708,7 +698,7 @@ struct TicketOperations: Sendable {
         return ticket
     }
 
-    static func decided(_ result: Result<TicketDecision, WorkflowError>) throws -> TicketDecision {
+    static func decided<Decided>(_ result: Result<Decided, WorkflowError>) throws -> Decided {
         switch result {
         case .success(let decision):
             return decision
