@@ -6,8 +6,9 @@ import SportelloStore
 
 // MARK: Param types
 
-/// A customer named by its id (`42`) or its code (`"ACME"`, any ASCII case).
-public enum CustomerRef: Decodable, Sendable, Hashable, CustomStringConvertible {
+/// A customer named by its id (`42`) or its code (`"ACME"`, any ASCII case): the schema's
+/// `CustomerRef`.
+public enum CustomerRef: Codable, Sendable, Hashable, CustomStringConvertible {
     case id(Int64)
     case code(String)
 
@@ -20,6 +21,14 @@ public enum CustomerRef: Decodable, Sendable, Hashable, CustomStringConvertible 
         } else {
             throw DecodingError.dataCorruptedError(
                 in: container, debugDescription: "expected a customer id (an integer) or code (a string)")
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .id(let id): try container.encode(id)
+        case .code(let code): try container.encode(code)
         }
     }
 
@@ -42,77 +51,9 @@ public enum CustomerRef: Decodable, Sendable, Hashable, CustomStringConvertible 
     }
 }
 
-// MARK: Method declarations
-
-public enum CustomerCreate: RPCMethod {
-    public static let name = "customer.create"
-    public struct Params: Decodable, Sendable {
-        public var code: String
-        public var name: String
-        public var vatNumber: String?
-        public var language: String
-        public var email: String?
-    }
-    public typealias Result = JSONValue
-}
-
-public enum CustomerGet: RPCMethod {
-    public static let name = "customer.get"
-    public struct Params: Decodable, Sendable {
-        public var customer: CustomerRef
-    }
-    public typealias Result = JSONValue
-}
-
-public enum CustomerList: RPCMethod {
-    public static let name = "customer.list"
-    public struct Params: Decodable, Sendable {
-        public var query: String?
-        public var limit: Int?
-        public var cursor: String?
-    }
-    public typealias Result = JSONValue
-}
-
-public enum CustomerAddSubscription: RPCMethod {
-    public static let name = "customer.addSubscription"
-    public struct Params: Decodable, Sendable {
-        public var customer: CustomerRef
-        public var product: String
-        public var mode: String
-        public var from: LocalDate?
-        public var to: LocalDate?
-    }
-    public typealias Result = JSONValue
-}
-
-public enum ContactCreate: RPCMethod {
-    public static let name = "contact.create"
-    public struct Params: Decodable, Sendable {
-        public var customer: CustomerRef
-        public var name: String
-        public var email: String
-        public var language: String?
-        public var password: String?
-    }
-    public typealias Result = JSONValue
-}
-
-public enum StaffCreate: RPCMethod {
-    public static let name = "staff.create"
-    public struct Params: Decodable, Sendable {
-        public var name: String
-        public var email: String
-        public var role: String
-        public var password: String?
-    }
-    public typealias Result = JSONValue
-}
-
-public enum StaffList: RPCMethod {
-    public static let name = "staff.list"
-    public typealias Result = JSONValue
-}
+// The customer.*, contact.* and staff.* methods are declared by schema/sportello.openrpc.json;
+// their types (CustomerCreate, CustomerGet, …, StaffList, and the shared Customer, Subscription,
+// Contact and Staff) are generated at build time.
 
 // MARK: Handlers
 
@@ -122,7 +63,7 @@ extension SportelloService {
         let database = environment.database
         let now = environment.now
 
-        registry.register(CustomerCreate.self, admit: admission(.admin)) { params, _ in
+        registry.register(CustomerCreate.self, by: self) { params, _ in
             let code = try AccountValidation.code(params.code)
             let name = try AccountValidation.name(params.name, field: "params.name")
             let vatNumber = try params.vatNumber.map(AccountValidation.vatNumber)
@@ -133,14 +74,14 @@ extension SportelloService {
                     try AccountStore.insertCustomer(
                         db, code: code, name: name, vatNumber: vatNumber, language: language, email: email, now: now())
                 }
-                return customer.json(subscriptions: [])
+                return try Customer(customer, subscriptions: [])
             }
         }
 
         // Every staff role reads customers: an operator needs the customer's data to work the
         // tickets assigned to them (the seed: "a designated operator may access customer data
         // to process their assigned request"). A contact reads their own company only.
-        registry.register(CustomerGet.self, admit: admission(.signedIn)) { params, context in
+        registry.register(CustomerGet.self, by: self) { params, context in
             let principal = try context.requirePrincipal()
             return try await database.pool.read { db in
                 let customer = try params.customer.resolve(db)
@@ -149,11 +90,11 @@ extension SportelloService {
                 if case .contact(_, let own) = principal, own != customer.id {
                     throw RPCError.notFound(field: "params.customer", "no customer with \(params.customer)")
                 }
-                return customer.json(subscriptions: try AccountStore.subscriptions(db, customer: customer.id))
+                return try Customer(customer, subscriptions: try AccountStore.subscriptions(db, customer: customer.id))
             }
         }
 
-        registry.register(CustomerList.self, admit: admission(.staff)) { params, context in
+        registry.register(CustomerList.self, by: self) { params, context in
             let limit = try AccountValidation.limit(params.limit)
             let cursor = ListCursor(
                 key: database.cursorKey, list: CustomerList.name, caller: try context.requirePrincipal(),
@@ -162,15 +103,13 @@ extension SportelloService {
             return try await database.pool.read { db in
                 let page = try AccountStore.customers(db, query: params.query, after: after, limit: limit)
                 let subscriptions = try AccountStore.subscriptions(db, customers: page.items.map(\.id))
-                let next: JSONValue = page.hasMore && !page.items.isEmpty ? .string(cursor.encode(page.items.last!.id)) : .null
-                return [
-                    "items": .array(page.items.map { $0.json(subscriptions: subscriptions[$0.id] ?? []) }),
-                    "nextCursor": next,
-                ]
+                return CustomerList.Result(
+                    items: try page.items.map { try Customer($0, subscriptions: subscriptions[$0.id] ?? []) },
+                    nextCursor: page.hasMore && !page.items.isEmpty ? cursor.encode(page.items.last!.id) : nil)
             }
         }
 
-        registry.register(CustomerAddSubscription.self, admit: admission(.admin)) { params, _ in
+        registry.register(CustomerAddSubscription.self, by: self) { params, _ in
             let mode = try AccountValidation.choice(params.mode, field: "params.mode", as: SubscriptionMode.self)
             if let from = params.from, let to = params.to, to < from {
                 throw RPCError.invalidParams(field: "params.to", reason: "the subscription ends (\(to)) before it starts (\(from))")
@@ -183,40 +122,40 @@ extension SportelloService {
                 _ = try AccountStore.insertSubscription(
                     db, customer: customer.id, product: params.product, mode: mode, from: params.from?.iso, to: params.to?.iso,
                     now: now())
-                return customer.json(subscriptions: try AccountStore.subscriptions(db, customer: customer.id))
+                return try Customer(customer, subscriptions: try AccountStore.subscriptions(db, customer: customer.id))
             }
         }
 
-        registry.register(ContactCreate.self, admit: admission(.managers)) { params, _ in
+        registry.register(ContactCreate.self, by: self) { params, _ in
             let name = try AccountValidation.name(params.name, field: "params.name")
             let email = try AccountValidation.email(params.email, field: "params.email")
             let language = try params.language.map { try AccountValidation.choice($0, field: "params.language", as: Language.self) }
             let passwordHash = try await AccountValidation.passwordHash(params.password)
             return try await database.write { db in
                 let customer = try params.customer.resolve(db)
-                return try duplicateAsDomainRule {
+                return Contact(try duplicateAsDomainRule {
                     try AccountStore.insertContact(
                         db, customer: customer.id, name: name, email: email, language: language, passwordHash: passwordHash,
                         now: now())
-                }.json
+                })
             }
         }
 
-        registry.register(StaffCreate.self, admit: admission(.admin)) { params, _ in
+        registry.register(StaffCreate.self, by: self) { params, _ in
             let name = try AccountValidation.name(params.name, field: "params.name")
             let email = try AccountValidation.email(params.email, field: "params.email")
             let role = try AccountValidation.choice(params.role, field: "params.role", as: StaffRole.self)
             let passwordHash = try await AccountValidation.passwordHash(params.password)
             return try await database.write { db in
-                try duplicateAsDomainRule {
+                Staff(try duplicateAsDomainRule {
                     try AccountStore.insertStaff(db, name: name, email: email, role: role, passwordHash: passwordHash, now: now())
-                }.json
+                })
             }
         }
 
-        registry.register(StaffList.self, admit: admission(.staff)) { _, _ in
+        registry.register(StaffList.self, by: self) { _, _ in
             return try await database.pool.read { db in
-                ["items": .array(try AccountStore.allStaff(db).map(\.json))]
+                StaffList.Result(items: try AccountStore.allStaff(db).map(Staff.init))
             }
         }
     }
@@ -463,52 +402,82 @@ enum Base64URL {
 
 // MARK: Views
 
-extension CustomerRecord {
-    /// `{id, code, name, vatNumber, language, email, createdAt, subscriptions}`.
-    func json(subscriptions: [SubscriptionRecord]) -> JSONValue {
-        [
-            "id": .int(id),
-            "code": .string(code),
-            "name": .string(name),
-            "vatNumber": vatNumber.map { .string($0) } ?? .null,
-            "language": .string(language.rawValue),
-            "email": email.map { .string($0) } ?? .null,
-            "createdAt": instant(createdAt),
-            "subscriptions": .array(subscriptions.map(\.json)),
-        ]
+extension Customer {
+    /// The schema's view of a customer and its subscriptions.
+    init(_ customer: CustomerRecord, subscriptions: [SubscriptionRecord]) throws {
+        self.init(
+            id: Int(customer.id), code: customer.code, name: customer.name, vatNumber: customer.vatNumber,
+            language: Language(customer.language), email: customer.email, createdAt: Instant(customer.createdAt),
+            subscriptions: try subscriptions.map(Subscription.init))
     }
 }
 
-extension SubscriptionRecord {
-    /// `{id, product, mode, from, to, createdAt}`; `from`/`to` null when open-ended.
-    var json: JSONValue {
-        [
-            "id": .int(id),
-            "product": .string(product),
-            "mode": .string(mode.rawValue),
-            "from": from.map { .string($0) } ?? .null,
-            "to": to.map { .string($0) } ?? .null,
-            "createdAt": instant(createdAt),
-        ]
+extension Customer.Language {
+    init(_ language: SportelloDomain.Language) {
+        switch language {
+        case .it: self = .it
+        case .en: self = .en
+        }
     }
 }
 
-extension ContactRecord {
-    /// `{id, customer, name, email, language}`; language null = the customer's.
-    var json: JSONValue {
-        [
-            "id": .int(id),
-            "customer": .int(customer),
-            "name": .string(name),
-            "email": .string(email),
-            "language": language.map { .string($0.rawValue) } ?? .null,
-        ]
+extension Contact.Language {
+    init(_ language: SportelloDomain.Language) {
+        switch language {
+        case .it: self = .it
+        case .en: self = .en
+        }
     }
 }
 
-extension StaffRecord {
-    /// `{id, name, email, role, active}`.
-    var json: JSONValue {
-        ["id": .int(id), "name": .string(name), "email": .string(email), "role": .string(role.rawValue), "active": .bool(active)]
+extension Subscription {
+    /// `from`/`to` nil when open-ended.
+    init(_ subscription: SubscriptionRecord) throws {
+        func date(_ text: String?) throws -> LocalDate? {
+            try text.map { text in
+                guard let date = LocalDate(iso: text) else {
+                    throw RPCError.internalError("subscription \(subscription.id) has a stored date that is not YYYY-MM-DD")
+                }
+                return date
+            }
+        }
+        self.init(
+            id: Int(subscription.id), product: subscription.product, mode: Mode(subscription.mode),
+            from: try date(subscription.from), to: try date(subscription.to), createdAt: Instant(subscription.createdAt))
+    }
+}
+
+extension Subscription.Mode {
+    init(_ mode: SubscriptionMode) {
+        switch mode {
+        case .cloudSaas: self = .cloudSaas
+        case .subscription: self = .subscription
+        case .perpetual: self = .perpetual
+        }
+    }
+}
+
+extension Contact {
+    /// `language` nil: the customer's.
+    init(_ contact: ContactRecord) {
+        self.init(
+            id: Int(contact.id), customer: Int(contact.customer), name: contact.name, email: contact.email,
+            language: contact.language.map(Language.init))
+    }
+}
+
+extension Staff {
+    init(_ staff: StaffRecord) {
+        self.init(id: Int(staff.id), name: staff.name, email: staff.email, role: Role(staff.role), active: staff.active)
+    }
+}
+
+extension Staff.Role {
+    init(_ role: StaffRole) {
+        switch role {
+        case .operator: self = .operator
+        case .careManager: self = .careManager
+        case .admin: self = .admin
+        }
     }
 }

@@ -22,7 +22,9 @@ import Foundation
 //   x-swift-type  on a component or an inline schema: an existing hand-written Swift type that
 //                 stands for it (durations, instants, dates), used instead of generating one.
 // Members follow the schema: required → non-optional, optional → Optional (left out when nil),
-// string enums → nested Swift enums, "number" → JSONNumber (whole numbers stay integers on the
+// nullable (`"type": ["string", "null"]`, or `oneOf` a schema and `{"type": "null"}`) → Optional
+// (a struct with a required nullable member gets an `encode(to:)` that writes its nil as `null`
+// and still leaves out an absent optional one), string enums → nested Swift enums, "number" → JSONNumber (whole numbers stay integers on the
 // wire), objects without properties → JSONValue. Anything it cannot say well is an error naming
 // the place, never a guess. Foundation only: it runs at build time.
 
@@ -106,7 +108,16 @@ final class Generator {
         if let choices = schema["oneOf"]?.array, choices.count == 2,
             let null = choices.firstIndex(where: { $0["type"]?.string == "null" })
         {
-            return try swiftType(choices[1 - null], suggestion: suggestion, place: place, nested: &nested) + "?"
+            return try optional(swiftType(choices[1 - null], suggestion: suggestion, place: place, nested: &nested), place: place)
+        }
+        if let types = schema["type"]?.array {
+            // `"type": ["string", "null"]`: the other type, optional.
+            let names = types.compactMap(\.string)
+            guard names.count == 2, types.count == 2, let null = names.firstIndex(of: "null"), names[1 - null] != "null" else {
+                throw GenerationError("\(place): only a list of one type and \"null\" becomes a Swift type")
+            }
+            let single = JSON.object(schema.members.map { $0.key == "type" ? (key: "type", value: .string(names[1 - null])) : $0 })
+            return try optional(swiftType(single, suggestion: suggestion, place: place, nested: &nested), place: place)
         }
         if let constant = schema["const"] {
             switch constant {
@@ -139,6 +150,12 @@ final class Generator {
         default:
             throw GenerationError("\(place): no Swift type for this schema; give it an x-swift-type")
         }
+    }
+
+    /// `type` made optional; an optional of an optional says nothing more, so it is an error.
+    func optional(_ type: String, place: String) throws -> String {
+        guard !type.hasSuffix("?") else { throw GenerationError("\(place): null offered twice") }
+        return type + "?"
     }
 
     func enumDeclaration(_ name: String, values: [String], description: String?) -> [String] {
@@ -174,15 +191,15 @@ final class Generator {
         var lines = docComment([description], indent: "")
         lines.append("public struct \(name): Codable, Sendable, Hashable {")
         var nested: [[String]] = []
+        // How each member is written: `encode` (required, null included) or `encodeIfPresent`.
+        var encodings: [(name: String, call: String)] = []
+        var explicitNull = false
         for member in members {
             let memberPlace = place + "." + member.name
             var type = try swiftType(member.schema, suggestion: capitalized(member.name), place: memberPlace, nested: &nested)
-            if member.required, type.hasSuffix("?") {
-                // Synthesized Codable leaves nil out; a required null would need an explicit
-                // encode(to:). None of the generated methods has one yet.
-                throw GenerationError("\(memberPlace): a required member that may be null is not supported yet")
-            }
+            if member.required, type.hasSuffix("?") { explicitNull = true }
             if !member.required, !type.hasSuffix("?") { type += "?" }
+            encodings.append((member.name, member.required ? "encode" : "encodeIfPresent"))
             var defaultValue = ""
             switch member.schema["const"] {
             case .bool(let flag)?: defaultValue = " = \(flag)"
@@ -192,6 +209,17 @@ final class Generator {
             }
             lines += docComment([member.description], indent: "    ")
             lines.append("    public var \(identifier(member.name)): \(type)\(defaultValue)")
+        }
+        if explicitNull {
+            // Synthesized Encodable leaves every nil out; a required member that may be null is
+            // written as an explicit null, as the wire has it.
+            lines.append("")
+            lines.append("    public func encode(to encoder: any Encoder) throws {")
+            lines.append("        var container = encoder.container(keyedBy: CodingKeys.self)")
+            for encoding in encodings {
+                lines.append("        try container.\(encoding.call)(\(identifier(encoding.name)), forKey: .\(identifier(encoding.name)))")
+            }
+            lines.append("    }")
         }
         for declaration in nested {
             lines.append("")
