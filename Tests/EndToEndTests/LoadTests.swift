@@ -110,11 +110,16 @@ struct LoadTests {
         let stalledFramed = try server.connect()
         try await stalledFramed.send("Content-Length: 60\r\n\r\n{\"jsonrpc\"")
         let other = try server.connect()
+        // A server held by the stalled clients would answer none of these (each waits 5 s at
+        // most). The median, not each ping, is held to a bound: on 2 cores with the other
+        // suites running, a single ping can wait for the scheduler.
+        var latencies: [Double] = []
         for index in 0..<20 {
             let started = monotonicNow()
             #expect(try await other.ping(id: index, timeout: 5))
-            #expect(monotonicNow() - started < 2)
+            latencies.append(monotonicNow() - started)
         }
+        #expect(latencies.sorted()[latencies.count / 2] < 0.5, "ping latencies \(latencies)")
         #expect(try await server.connect().ping())
         #expect(stalled.buffer.isEmpty)
         try await stalled.send(Array(request.dropFirst(20)))
@@ -168,14 +173,16 @@ struct LoadTests {
             }
         }
         // Meanwhile, the steady connection keeps being answered promptly.
-        var slowest = 0.0
+        // Each ping must be answered (within 5 s); the median is held to a bound, since on 2
+        // cores with the other suites running a single ping can wait for the scheduler.
+        var latencies: [Double] = []
         for index in 0..<100 {
             let started = monotonicNow()
             #expect(try await steady.ping(id: index, timeout: 5))
-            slowest = max(slowest, monotonicNow() - started)
+            latencies.append(monotonicNow() - started)
         }
         _ = try await (noise, framedNoise, hangups)
-        #expect(slowest < 2, "a ping took \(slowest) s")
+        #expect(latencies.sorted()[latencies.count / 2] < 0.5, "median ping \(latencies.sorted()[latencies.count / 2]) s, slowest \(latencies.max() ?? 0) s")
         #expect(try await steady.ping())
         #expect(try await server.connect().ping())
         #expect(server.child.isRunning)
