@@ -106,6 +106,15 @@ public enum TicketCommand: Sendable, Hashable {
         case .packageOrdered: .packageOrdered
         }
     }
+
+    /// The staff member the command hands the ticket to, if any (who must exist and be active).
+    public var assignee: Int64? {
+        switch self {
+        case .takeCharge(_, _, let assignee): assignee
+        case .assign(let assignee): assignee
+        default: nil
+        }
+    }
 }
 
 /// Something that happened to a ticket: one history row each; `.notify` also an outbox row.
@@ -118,8 +127,10 @@ public enum TicketEvent: Sendable, Hashable, Codable {
     case classified(from: Classification?, to: Classification)
     case priorityChanged(from: Int, to: Int)
     case assigned(from: Int64?, to: Int64)
+    /// The question, as the assignee wrote it.
     case clarificationRequested(text: String)
-    case messageAdded(internal: Bool, fromCustomer: Bool)
+    /// A message, as its author wrote it.
+    case messageAdded(text: String, internal: Bool, fromCustomer: Bool)
     /// Entering `waitingCustomer`: working time no longer counts against the second clock.
     case clockPaused
     /// Leaving `waitingCustomer` for an open status: the second clock runs again.
@@ -128,7 +139,8 @@ public enum TicketEvent: Sendable, Hashable, Codable {
     case quoteAccepted
     case quoteRejected
     case packageOrdered
-    /// Final close; the second clock stops (docs/product.md §6).
+    /// Final close; the second clock stops (docs/product.md §6). `text`: the closing text for the
+    /// customer, as written (nil when none or blank).
     case closed(text: String?)
     /// A notification to write to the outbox, in the ticket's language (docs/product.md §8).
     case notify(NotificationKind)
@@ -142,6 +154,20 @@ public struct TicketDecision: Sendable, Hashable {
     public init(state: TicketState, events: [TicketEvent]) {
         self.state = state
         self.events = events
+    }
+
+    /// The message the decision adds to the ticket, exactly as its author wrote it: the
+    /// question of a clarification request, a message, the text of a close.
+    public var message: (text: String, internal: Bool)? {
+        for event in events {
+            switch event {
+            case .clarificationRequested(let text): return (text, false)
+            case .messageAdded(let text, let isInternal, _): return (text, isInternal)
+            case .closed(let text?): return (text, false)
+            default: continue
+            }
+        }
+        return nil
     }
 
     /// The notifications to write to the outbox, in order.
@@ -476,11 +502,11 @@ public enum TicketWorkflow {
     private static func requestClarification(
         _ state: TicketState, text: String
     ) -> Result<TicketDecision, WorkflowError> {
-        guard let question = nonBlank(text) else {
+        guard nonBlank(text) != nil else {
             return .failure(.invalid(field: "text", reason: "the clarification request needs a question"))
         }
         return .success(move(state, to: .waitingCustomer, events: [
-            .clarificationRequested(text: question), .clockPaused, .notify(.clarification),
+            .clarificationRequested(text: text), .clockPaused, .notify(.clarification),
         ]))
     }
 
@@ -495,7 +521,7 @@ public enum TicketWorkflow {
         guard nonBlank(text) != nil else {
             return .failure(.invalid(field: "text", reason: "the message is empty"))
         }
-        let added = TicketEvent.messageAdded(internal: isInternal, fromCustomer: fromCustomer)
+        let added = TicketEvent.messageAdded(text: text, internal: isInternal, fromCustomer: fromCustomer)
         if fromCustomer, state.status == .waitingCustomer {
             return .success(move(state, to: .assigned, events: [added, .clockResumed]))
         }
@@ -503,9 +529,9 @@ public enum TicketWorkflow {
     }
 
     /// docs/product.md §4–5: closed with an optional text (blank counts as none); the customer gets a
-    /// closure notification. The assignee stays recorded.
+    /// closure notification. The assignee stays recorded. The text is kept as written.
     private static func close(_ state: TicketState, text: String?) -> TicketDecision {
-        let note = text.flatMap(nonBlank)
+        let note = text.flatMap { nonBlank($0) == nil ? nil : $0 }
         return move(state, to: .closed, events: [.closed(text: note), .notify(.closure)])
     }
 

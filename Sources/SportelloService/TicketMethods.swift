@@ -168,26 +168,24 @@ extension SportelloService {
             let priority = try checkedPriority(params.priority, field: "params.priority")
             return try await tickets.change(
                 params.ticket, expectedVersion: params.expectedVersion, principal: try context.requirePrincipal(),
-                action: "takeCharge",
-                command: .takeCharge(classification: classification, priority: priority, assignee: params.assignee),
-                assignee: params.assignee)
+                command: .takeCharge(classification: classification, priority: priority, assignee: params.assignee))
         }
         registry.register(TicketAssign.self, admit: signedIn) { params, context in
             return try await tickets.change(
                 params.ticket, expectedVersion: params.expectedVersion, principal: try context.requirePrincipal(),
-                action: "assign", command: .assign(assignee: params.assignee), assignee: params.assignee)
+                command: .assign(assignee: params.assignee))
         }
         registry.register(TicketSetPriority.self, admit: signedIn) { params, context in
             let priority = try checkedPriority(params.priority, field: "params.priority")
             return try await tickets.change(
                 params.ticket, expectedVersion: params.expectedVersion, principal: try context.requirePrincipal(),
-                action: "setPriority", command: .setPriority(priority))
+                command: .setPriority(priority))
         }
         registry.register(TicketRequestClarification.self, admit: signedIn) { params, context in
             let text = try checkedBody(params.message, field: "params.message")
             return try await tickets.change(
                 params.ticket, expectedVersion: params.expectedVersion, principal: try context.requirePrincipal(),
-                action: "requestClarification", command: .requestClarification(text: text), message: (text, false))
+                command: .requestClarification(text: text))
         }
         registry.register(TicketAddMessage.self, admit: signedIn) { params, context in
             let text = try checkedBody(params.body, field: "params.body")
@@ -197,10 +195,9 @@ extension SportelloService {
         }
         registry.register(TicketClose.self, admit: signedIn) { params, context in
             let text = try params.text.map { try checkedBody($0, field: "params.text", allowEmpty: true) }
-            let closingText = text.flatMap { $0.isEmpty ? nil : $0 }
             return try await tickets.change(
                 params.ticket, expectedVersion: params.expectedVersion, principal: try context.requirePrincipal(),
-                action: "close", command: .close(text: closingText), message: closingText.map { ($0, false) })
+                command: .close(text: text))
         }
         registry.register(TicketHistory.self, admit: signedIn) { params, context in
             return try await tickets.history(params.ticket, principal: try context.requirePrincipal())
@@ -560,20 +557,18 @@ struct TicketOperations: Sendable {
     /// Applies a workflow command to a ticket: one transaction for the state, the message (if
     /// any), the history row and the notifications. A stale `expectedVersion` is -32004, a
     /// command the status does not allow -32005; in both cases nothing changes.
-    func change(
-        _ id: Int64, expectedVersion: Int?, principal: Principal, action: String, command: TicketCommand,
-        assignee: Int64? = nil, message: (text: String, isInternal: Bool)? = nil
-    ) async throws -> JSONValue {
+    /// Any workflow command on one ticket: what it changes, the message it adds and the
+    /// notifications it sends are the domain's decision (`TicketDecision`); `apply` persists it.
+    func change(_ id: Int64, expectedVersion: Int?, principal: Principal, command: TicketCommand) async throws -> JSONValue {
         let now = storedNow()
         return try await environment.database.write { db in
             var ticket = try Self.visibleTicket(db, id: id, principal: principal)
-            if let assignee {
+            if let assignee = command.assignee {
                 guard let staff = try AccountStore.staff(db, id: assignee), staff.active else {
                     throw RPCError.notFound(field: "params.assignee", "no active staff member with id \(assignee)")
                 }
             }
-            try apply(db, &ticket, expectedVersion: expectedVersion, principal: principal, action: action, command: command,
-                      message: message, now: now)
+            try apply(db, &ticket, expectedVersion: expectedVersion, principal: principal, command: command, now: now)
             return try render(db, ticket: ticket, principal: principal, now: now)
         }
     }
@@ -587,16 +582,17 @@ struct TicketOperations: Sendable {
             if ticket.status == .closed, case .contact = principal {
                 ticket = try openFollowUp(db, of: ticket, text: text, principal: principal, now: now)
             } else {
-                try apply(db, &ticket, expectedVersion: expectedVersion, principal: principal, action: "addMessage",
-                          command: .addMessage(text: text, internal: isInternal), message: (text, isInternal), now: now)
+                try apply(db, &ticket, expectedVersion: expectedVersion, principal: principal,
+                          command: .addMessage(text: text, internal: isInternal), now: now)
             }
             return try render(db, ticket: ticket, principal: principal, now: now)
         }
     }
 
+    /// Persists one decision: the new state with its clocks' instants, the history row, the SLA
+    /// index, the message and the outbox rows, in the caller's transaction.
     private func apply(
-        _ db: Database, _ ticket: inout TicketRecord, expectedVersion: Int?, principal: Principal, action: String,
-        command: TicketCommand, message: (text: String, isInternal: Bool)?, now: Date
+        _ db: Database, _ ticket: inout TicketRecord, expectedVersion: Int?, principal: Principal, command: TicketCommand, now: Date
     ) throws {
         if let expectedVersion, expectedVersion != ticket.version {
             throw RPCError(code: RPCErrorCode.versionConflict, message: "Version conflict", data: [
@@ -605,6 +601,8 @@ struct TicketOperations: Sendable {
             ])
         }
         let decision = try Self.decided(TicketWorkflow.decide(command, state: ticket.state, actor: principal))
+        let action = command.action.rawValue
+        let message = decision.message
         let before = ticket
         ticket.state = decision.state
         if decision.events.contains(.chargeTaken) { ticket.chargeTakenAt = now }
@@ -628,7 +626,7 @@ struct TicketOperations: Sendable {
         if let message {
             try TicketStore.addMessage(
                 db, ticket: ticket.id, authorKind: principal.kind, authorID: principal.id, body: message.text,
-                isInternal: message.isInternal, at: now)
+                isInternal: message.internal, at: now)
         }
         if !decision.notifications.isEmpty {
             guard let customer = try AccountStore.customer(db, id: ticket.customer) else { return }

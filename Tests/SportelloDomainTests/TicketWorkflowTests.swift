@@ -300,9 +300,11 @@ struct TicketWorkflowTests {
             .requestClarification(text: "  Which browser?  "), state: fixtures["AB"]!, actor: principals["OPA"]!))
         #expect(d.state.status == .waitingCustomer)
         #expect(d.events == [
-            .statusChanged(from: .assigned, to: .waitingCustomer), .clarificationRequested(text: "Which browser?"),
+            .statusChanged(from: .assigned, to: .waitingCustomer), .clarificationRequested(text: "  Which browser?  "),
             .clockPaused, .notify(.clarification),
         ])
+        // The question is kept as written: it is the message stored and sent.
+        #expect(d.message?.text == "  Which browser?  " && d.message?.internal == false)
         let blank = TicketWorkflow.decide(.requestClarification(text: " \n "), state: fixtures["AB"]!, actor: .system)
         #expect(blank == .failure(.invalid(field: "text", reason: "the clarification request needs a question")))
     }
@@ -314,13 +316,13 @@ struct TicketWorkflowTests {
             .addMessage(text: "Firefox 128", internal: false), state: waiting, actor: principals["CC"]!))
         #expect(answer.state.status == .assigned)
         #expect(answer.events == [
-            .statusChanged(from: .waitingCustomer, to: .assigned), .messageAdded(internal: false, fromCustomer: true),
+            .statusChanged(from: .waitingCustomer, to: .assigned), .messageAdded(text: "Firefox 128", internal: false, fromCustomer: true),
             .clockResumed,
         ])
         let staff = try decision(TicketWorkflow.decide(
             .addMessage(text: "Reminder sent", internal: false), state: waiting, actor: principals["OPA"]!))
         #expect(staff.state == waiting)
-        #expect(staff.events == [.messageAdded(internal: false, fromCustomer: false)])
+        #expect(staff.events == [.messageAdded(text: "Reminder sent", internal: false, fromCustomer: false)])
         let later = try decision(TicketWorkflow.decide(
             .addMessage(text: "Also Chrome", internal: false), state: fixtures["AB"]!, actor: principals["CR"]!))
         #expect(later.state == fixtures["AB"]!)
@@ -333,9 +335,11 @@ struct TicketWorkflowTests {
         let d = try decision(TicketWorkflow.decide(.close(text: " Fixed. "), state: fixtures["WB"]!, actor: principals["OPA"]!))
         #expect(d.state.status == .closed)
         #expect(d.state.assignee == assignee)
-        #expect(d.events == [.statusChanged(from: .waitingCustomer, to: .closed), .closed(text: "Fixed."), .notify(.closure)])
+        #expect(d.events == [.statusChanged(from: .waitingCustomer, to: .closed), .closed(text: " Fixed. "), .notify(.closure)])
+        #expect(d.message?.text == " Fixed. ")
         let silent = try decision(TicketWorkflow.decide(.close(text: "  "), state: fixtures["CO"]!, actor: .system))
         #expect(silent.events.contains(.closed(text: nil)))
+        #expect(silent.message == nil)
         #expect(silent.notifications == [.closure])
     }
 
