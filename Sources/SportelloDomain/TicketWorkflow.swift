@@ -170,6 +170,14 @@ public struct TicketDecision: Sendable, Hashable {
         return nil
     }
 
+    /// Whether the decision takes charge of the ticket (its charge-taking clock stops now).
+    public var takesCharge: Bool { events.contains(.chargeTaken) }
+
+    /// Whether the decision closes the ticket (its second clock stops now).
+    public var closes: Bool {
+        events.contains { if case .closed = $0 { true } else { false } }
+    }
+
     /// The notifications to write to the outbox, in order.
     public var notifications: [NotificationKind] {
         events.compactMap { event in

@@ -604,9 +604,7 @@ struct TicketOperations: Sendable {
         let action = command.action.rawValue
         let message = decision.message
         let before = ticket
-        ticket.state = decision.state
-        if decision.events.contains(.chargeTaken) { ticket.chargeTakenAt = now }
-        if ticket.status == .closed, before.status != .closed { ticket.closedAt = now }
+        ticket.apply(decision, at: now)
         let changes = Self.changes(from: before, to: ticket)
         if changes.isEmpty, message == nil {
             return  // Nothing to do (the same assignee again, the same priority): no new version.

@@ -513,6 +513,14 @@ extension TicketRecord {
             chargeTakenAt: chargeTakenAt, closedAt: closedAt)
     }
 
+    /// The decision's new state, and the instants at which it stops the clocks: charge taken,
+    /// closed (`now`, from the caller's injected clock).
+    public mutating func apply(_ decision: TicketDecision, at now: Date) {
+        state = decision.state
+        if decision.takesCharge { chargeTakenAt = now }
+        if decision.closes { closedAt = now }
+    }
+
     /// Sets the SLA index columns `TicketStore.list` filters on (see `slaStateExpression`).
     public mutating func apply(_ index: TicketSLA.Index) {
         slaApplicable = index.applicable
