@@ -56,17 +56,6 @@ public enum HolidayDate: Codable, Sendable, Hashable {
     }
 }
 
-/// Durations out, in the form they came in: `{"minutes": n}`, `{"hours": n}`, `{"workingDays": n}`.
-extension WorkingDuration {
-    var json: JSONValue {
-        switch self {
-        case .minutes(let n): ["minutes": number(n)]
-        case .hours(let n): ["hours": number(n)]
-        case .workingDays(let n): ["workingDays": number(n)]
-        }
-    }
-}
-
 /// A whole number as an integer, anything else as a double: `{"hours": 4}`, not `{"hours": 4.0}`.
 func number(_ value: Double) -> JSONValue {
     if value == value.rounded(), abs(value) < 9e15 { return .int(Int64(value)) }

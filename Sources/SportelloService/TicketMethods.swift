@@ -4,136 +4,10 @@ import JSONRPC
 import SportelloDomain
 import SportelloStore
 
-// MARK: Method declarations
-
-public enum TicketOpen: RPCMethod {
-    public static let name = "ticket.open"
-    public struct Params: Decodable, Sendable {
-        public var customer: CustomerRef?
-        public var contact: Int64?
-        public var product: String
-        public var subject: String
-        public var body: String
-        public var channel: String
-        public var severity: Int?
-        public var language: String?
-        public var receivedAt: Instant?
-        public var idempotencyKey: String?
-    }
-    public typealias Result = JSONValue
-}
-
-public struct TicketRefParams: Decodable, Sendable {
-    public var ticket: Int64
-}
-
-public enum TicketGet: RPCMethod {
-    public static let name = "ticket.get"
-    public typealias Params = TicketRefParams
-    public typealias Result = JSONValue
-}
-
-public enum TicketList: RPCMethod {
-    public static let name = "ticket.list"
-    public struct Params: Decodable, Sendable {
-        public var status: String?
-        public var assignee: Int64?
-        public var customer: CustomerRef?
-        public var classification: String?
-        public var priority: Int?
-        public var slaState: String?
-        public var query: String?
-        public var limit: Int?
-        public var cursor: String?
-    }
-    public typealias Result = JSONValue
-}
-
-public enum TicketTakeCharge: RPCMethod {
-    public static let name = "ticket.takeCharge"
-    public struct Params: Decodable, Sendable {
-        public var ticket: Int64
-        public var classification: String
-        public var priority: Int
-        public var assignee: Int64?
-        public var expectedVersion: Int?
-    }
-    public typealias Result = JSONValue
-}
-
-public enum TicketAssign: RPCMethod {
-    public static let name = "ticket.assign"
-    public struct Params: Decodable, Sendable {
-        public var ticket: Int64
-        public var assignee: Int64
-        public var expectedVersion: Int?
-    }
-    public typealias Result = JSONValue
-}
-
-public enum TicketSetPriority: RPCMethod {
-    public static let name = "ticket.setPriority"
-    public struct Params: Decodable, Sendable {
-        public var ticket: Int64
-        public var priority: Int
-        public var expectedVersion: Int?
-    }
-    public typealias Result = JSONValue
-}
-
-public enum TicketRequestClarification: RPCMethod {
-    public static let name = "ticket.requestClarification"
-    public struct Params: Decodable, Sendable {
-        public var ticket: Int64
-        public var message: String
-        public var expectedVersion: Int?
-    }
-    public typealias Result = JSONValue
-}
-
-public enum TicketAddMessage: RPCMethod {
-    public static let name = "ticket.addMessage"
-    public struct Params: Decodable, Sendable {
-        public var ticket: Int64
-        public var body: String
-        public var `internal`: Bool?
-        public var expectedVersion: Int?
-    }
-    public typealias Result = JSONValue
-}
-
-public enum TicketClose: RPCMethod {
-    public static let name = "ticket.close"
-    public struct Params: Decodable, Sendable {
-        public var ticket: Int64
-        public var text: String?
-        public var expectedVersion: Int?
-    }
-    public typealias Result = JSONValue
-}
-
-public enum TicketHistory: RPCMethod {
-    public static let name = "ticket.history"
-    public typealias Params = TicketRefParams
-    public typealias Result = JSONValue
-}
-
-public enum SLAStatus: RPCMethod {
-    public static let name = "sla.status"
-    public typealias Params = TicketRefParams
-    public typealias Result = JSONValue
-}
-
-public enum NotificationList: RPCMethod {
-    public static let name = "notification.list"
-    public struct Params: Decodable, Sendable {
-        public var ticket: Int64?
-        public var kind: String?
-        public var limit: Int?
-        public var cursor: String?
-    }
-    public typealias Result = JSONValue
-}
+// The ticket.* methods, sla.status and notification.list are declared by
+// schema/sportello.openrpc.json; their types (TicketOpen, …, SLAStatus, NotificationList, and the
+// shared Ticket, TicketSummary, TicketMessage, SLA, SLAClock, HistoryEntry and Notification) are
+// generated at build time.
 
 // MARK: Limits
 
@@ -144,68 +18,67 @@ enum TicketLimits {
     static let queryCharacters = 200
 }
 
-/// The workflow actions that are methods today (quotes come later).
-private let methodActions: Set<TicketAction> = [.takeCharge, .assign, .setPriority, .requestClarification, .addMessage, .close]
+/// The workflow actions that are methods today (quotes come later): the schema's `allowedActions`.
+private let methodActions = Set(Ticket.AllowedAction.allCases.compactMap { TicketAction(rawValue: $0.rawValue) })
 
 // MARK: Handlers
 
 extension SportelloService {
     func registerTicketMethods(into registry: inout MethodRegistry<CallContext>) {
         let tickets = TicketOperations(environment: environment, calendars: calendars)
-        let signedIn = admission(.signedIn)
 
-        registry.register(TicketOpen.self, admit: signedIn) { params, context in
+        registry.register(TicketOpen.self, by: self) { params, context in
             return try await tickets.open(params, principal: try context.requirePrincipal())
         }
-        registry.register(TicketGet.self, admit: signedIn) { params, context in
-            return try await tickets.get(params.ticket, principal: try context.requirePrincipal())
+        registry.register(TicketGet.self, by: self) { params, context in
+            return try await tickets.get(Int64(params.ticket), principal: try context.requirePrincipal())
         }
-        registry.register(TicketList.self, admit: signedIn) { params, context in
+        registry.register(TicketList.self, by: self) { params, context in
             return try await tickets.list(params, principal: try context.requirePrincipal())
         }
-        registry.register(TicketTakeCharge.self, admit: signedIn) { params, context in
+        registry.register(TicketTakeCharge.self, by: self) { params, context in
             let classification = try AccountValidation.choice(params.classification, field: "params.classification", as: Classification.self)
             let priority = try checkedPriority(params.priority, field: "params.priority")
             return try await tickets.change(
-                params.ticket, expectedVersion: params.expectedVersion, principal: try context.requirePrincipal(),
-                command: .takeCharge(classification: classification, priority: priority, assignee: params.assignee))
+                Int64(params.ticket), expectedVersion: params.expectedVersion, principal: try context.requirePrincipal(),
+                command: .takeCharge(classification: classification, priority: priority, assignee: params.assignee.map(Int64.init)))
         }
-        registry.register(TicketAssign.self, admit: signedIn) { params, context in
+        registry.register(TicketAssign.self, by: self) { params, context in
             return try await tickets.change(
-                params.ticket, expectedVersion: params.expectedVersion, principal: try context.requirePrincipal(),
-                command: .assign(assignee: params.assignee))
+                Int64(params.ticket), expectedVersion: params.expectedVersion, principal: try context.requirePrincipal(),
+                command: .assign(assignee: Int64(params.assignee)))
         }
-        registry.register(TicketSetPriority.self, admit: signedIn) { params, context in
+        registry.register(TicketSetPriority.self, by: self) { params, context in
             let priority = try checkedPriority(params.priority, field: "params.priority")
             return try await tickets.change(
-                params.ticket, expectedVersion: params.expectedVersion, principal: try context.requirePrincipal(),
+                Int64(params.ticket), expectedVersion: params.expectedVersion, principal: try context.requirePrincipal(),
                 command: .setPriority(priority))
         }
-        registry.register(TicketRequestClarification.self, admit: signedIn) { params, context in
+        registry.register(TicketRequestClarification.self, by: self) { params, context in
             let text = try checkedBody(params.message, field: "params.message")
             return try await tickets.change(
-                params.ticket, expectedVersion: params.expectedVersion, principal: try context.requirePrincipal(),
+                Int64(params.ticket), expectedVersion: params.expectedVersion, principal: try context.requirePrincipal(),
                 command: .requestClarification(text: text))
         }
-        registry.register(TicketAddMessage.self, admit: signedIn) { params, context in
+        registry.register(TicketAddMessage.self, by: self) { params, context in
             let text = try checkedBody(params.body, field: "params.body")
             return try await tickets.addMessage(
-                params.ticket, text: text, isInternal: params.internal ?? false, expectedVersion: params.expectedVersion,
+                Int64(params.ticket), text: text, isInternal: params.internal ?? false, expectedVersion: params.expectedVersion,
                 principal: try context.requirePrincipal())
         }
-        registry.register(TicketClose.self, admit: signedIn) { params, context in
+        registry.register(TicketClose.self, by: self) { params, context in
             let text = try params.text.map { try checkedBody($0, field: "params.text", allowEmpty: true) }
             return try await tickets.change(
-                params.ticket, expectedVersion: params.expectedVersion, principal: try context.requirePrincipal(),
+                Int64(params.ticket), expectedVersion: params.expectedVersion, principal: try context.requirePrincipal(),
                 command: .close(text: text))
         }
-        registry.register(TicketHistory.self, admit: signedIn) { params, context in
-            return try await tickets.history(params.ticket, principal: try context.requirePrincipal())
+        registry.register(TicketHistory.self, by: self) { params, context in
+            return try await tickets.history(Int64(params.ticket), principal: try context.requirePrincipal())
         }
-        registry.register(SLAStatus.self, admit: signedIn) { params, context in
-            return try await tickets.slaStatus(params.ticket, principal: try context.requirePrincipal())
+        registry.register(SLAStatus.self, by: self) { params, context in
+            return try await tickets.slaStatus(Int64(params.ticket), principal: try context.requirePrincipal())
         }
-        registry.register(NotificationList.self, admit: admission(.staff)) { params, context in
+        registry.register(NotificationList.self, by: self) { params, context in
             return try await tickets.notifications(params, principal: try context.requireStaff())
         }
     }
@@ -287,7 +160,7 @@ struct TicketOperations: Sendable {
 
     // MARK: Open
 
-    func open(_ params: TicketOpen.Params, principal: Principal) async throws -> JSONValue {
+    func open(_ params: TicketOpen.Params, principal: Principal) async throws -> Ticket {
         let channel = try AccountValidation.choice(params.channel, field: "params.channel", as: Channel.self)
         let explicitLanguage = try params.language.map { try AccountValidation.choice($0, field: "params.language", as: Language.self) }
         if let severity = params.severity { _ = try checkedPriority(severity, field: "params.severity") }
@@ -325,7 +198,7 @@ struct TicketOperations: Sendable {
             // Who the ticket is for.
             let customer: CustomerRecord
             var contact: ContactRecord?
-            let reporter = try Self.decided(TicketIntake.reporter(for: caller, named: params.contact))
+            let reporter = try Self.decided(TicketIntake.reporter(for: caller, named: params.contact.map(Int64.init)))
             switch principal {
             case .contact(let id, let customerID):
                 contact = try AccountStore.contact(db, id: id)
@@ -389,7 +262,7 @@ struct TicketOperations: Sendable {
         case nil: .null
         }
         let canonical: JSONValue = [
-            "customer": customer, "contact": params.contact.map { .int($0) } ?? .null, "product": .string(params.product),
+            "customer": customer, "contact": params.contact.map { .int(Int64($0)) } ?? .null, "product": .string(params.product),
             "subject": .string(params.subject), "body": .string(params.body), "channel": .string(params.channel),
             "severity": params.severity.map { .int(Int64($0)) } ?? .null, "language": params.language.map { .string($0) } ?? .null,
             "receivedAt": params.receivedAt.map { instant($0.date) } ?? .null,
@@ -408,9 +281,9 @@ struct TicketOperations: Sendable {
     /// A list records one row per ticket it returned, not one row naming the page: each ticket's
     /// own history then tells who saw it, which is what the audit is read for ("who looked at
     /// this vulnerability?"), and a page is at most 500 small rows in one transaction.
-    private func reading(
-        principal: Principal, now: Date, _ body: @escaping @Sendable (Database) throws -> (answer: JSONValue, shown: [Int64])
-    ) async throws -> JSONValue {
+    private func reading<Answer: Sendable>(
+        principal: Principal, now: Date, _ body: @escaping @Sendable (Database) throws -> (answer: Answer, shown: [Int64])
+    ) async throws -> Answer {
         guard case .staff(_, .operator) = principal else {
             return try await pool.read { db in try body(db).answer }
         }
@@ -427,7 +300,7 @@ struct TicketOperations: Sendable {
     }
 
     /// The ticket as `principal` may see it.
-    func get(_ id: Int64, principal: Principal) async throws -> JSONValue {
+    func get(_ id: Int64, principal: Principal) async throws -> Ticket {
         let now = storedNow()
         return try await reading(principal: principal, now: now) { db in
             let ticket = try Self.visibleTicket(db, id: id, principal: principal)
@@ -435,7 +308,7 @@ struct TicketOperations: Sendable {
         }
     }
 
-    func list(_ params: TicketList.Params, principal: Principal) async throws -> JSONValue {
+    func list(_ params: TicketList.Params, principal: Principal) async throws -> TicketList.Result {
         let limit = try AccountValidation.limit(params.limit)
         let status = try params.status.map { try AccountValidation.choice($0, field: "params.status", as: TicketStatus.self) }
         let classification = try params.classification.map {
@@ -456,17 +329,18 @@ struct TicketOperations: Sendable {
         }
         let now = storedNow()
         let search = query
+        let assignee = params.assignee.map(Int64.init)
         return try await reading(principal: principal, now: now) { db in
             let customer = try params.customer.map { try Self.resolve($0, db: db, principal: principal).id }
             let cursor = ListCursor(key: environment.database.cursorKey, list: TicketList.name, caller: principal, filters: [
-                ("status", status.cursorValue), ("assignee", params.assignee.map { .int($0) } ?? .null),
+                ("status", status.cursorValue), ("assignee", assignee.map { .int($0) } ?? .null),
                 ("customer", customer.map { .int($0) } ?? .null), ("classification", classification.cursorValue),
                 ("priority", priority.map { .int(Int64($0)) } ?? .null), ("slaState", slaState.cursorValue),
                 ("query", search.map { .string($0) } ?? .null),
             ])
             let before = try params.cursor.map { try cursor.decode($0) }
             let filter = TicketFilter(
-                visibility: principal.visibility, status: status, assignee: params.assignee, customer: customer,
+                visibility: principal.visibility, status: status, assignee: assignee, customer: customer,
                 classification: classification, priority: priority, slaState: slaState, query: search, before: before,
                 limit: limit + 1, now: now)
             var found: [TicketRecord]
@@ -477,16 +351,14 @@ struct TicketOperations: Sendable {
             }
             let more = found.count > limit
             if more { found.removeLast() }
-            let items = try summaries(db, tickets: found, principal: principal, now: now)
-            let answer: JSONValue = [
-                "items": .array(items),
-                "nextCursor": more ? .string(cursor.encode(found.last!.id)) : .null,
-            ]
+            let answer = TicketList.Result(
+                items: try summaries(db, tickets: found, principal: principal, now: now),
+                nextCursor: more ? cursor.encode(found.last!.id) : nil)
             return (answer, found.map(\.id))
         }
     }
 
-    func history(_ id: Int64, principal: Principal) async throws -> JSONValue {
+    func history(_ id: Int64, principal: Principal) async throws -> TicketHistory.Result {
         if case .contact = principal {
             // The audit trail names staff and internal actions: for staff only.
             _ = try await pool.read { db in try Self.visibleTicket(db, id: id, principal: principal) }
@@ -496,59 +368,53 @@ struct TicketOperations: Sendable {
             let ticket = try Self.visibleTicket(db, id: id, principal: principal)
             let rows = try TicketStore.history(db, ticket: ticket.id)
             let hidesOrigin = try ticket.followUpOf != nil && Self.originsVisible(db, of: [ticket], to: principal).isEmpty
-            let items: [JSONValue] = try rows.map { row in
+            let items = try rows.map { row in
                 var changes = (try? JSONParser.parse(Array(row.changes.utf8))) ?? [:]
                 if hidesOrigin, case .object(var object) = changes {
                     object["followUpOf"] = nil
                     changes = .object(object)
                 }
-                return [
-                    "at": instant(row.at),
-                    "actor": try actorJSON(db, kind: row.actorKind, id: row.actorID),
-                    "action": .string(row.action),
-                    "changes": changes,
-                    "events": (try? JSONParser.parse(Array(row.events.utf8))) ?? [],
-                ]
+                var events: [String] = []
+                if case .array(let names)? = try? JSONParser.parse(Array(row.events.utf8)) {
+                    events = names.compactMap(\.stringValue)
+                }
+                return HistoryEntry(
+                    at: Instant(row.at), actor: try actor(db, kind: row.actorKind, id: row.actorID), action: row.action,
+                    changes: changes, events: events)
             }
-            return (["items": .array(items)], [ticket.id])
+            return (TicketHistory.Result(items: items), [ticket.id])
         }
     }
 
-    func slaStatus(_ id: Int64, principal: Principal) async throws -> JSONValue {
+    func slaStatus(_ id: Int64, principal: Principal) async throws -> SLA {
         let now = storedNow()
         return try await reading(principal: principal, now: now) { db in
             let ticket = try Self.visibleTicket(db, id: id, principal: principal)
-            return (try sla(db, ticket: ticket, now: now).json, [ticket.id])
+            return (SLA(try sla(db, ticket: ticket, now: now)), [ticket.id])
         }
     }
 
-    func notifications(_ params: NotificationList.Params, principal: Principal) async throws -> JSONValue {
+    func notifications(_ params: NotificationList.Params, principal: Principal) async throws -> NotificationList.Result {
         let limit = try AccountValidation.limit(params.limit)
         let kind = try params.kind.map { try AccountValidation.choice($0, field: "params.kind", as: NotificationKind.self) }
+        let ticketID = params.ticket.map(Int64.init)
         let cursor = ListCursor(key: environment.database.cursorKey, list: NotificationList.name, caller: principal, filters: [
-            ("ticket", params.ticket.map { .int($0) } ?? .null), ("kind", kind.cursorValue),
+            ("ticket", ticketID.map { .int($0) } ?? .null), ("kind", kind.cursorValue),
         ])
         let before = try params.cursor.map { try cursor.decode($0) }
         // A notification quotes its ticket (subject, messages): reading one reads the ticket.
         return try await reading(principal: principal, now: storedNow()) { db in
-            if let ticket = params.ticket { _ = try Self.visibleTicket(db, id: ticket, principal: principal) }
+            if let ticketID { _ = try Self.visibleTicket(db, id: ticketID, principal: principal) }
             // Operators see the notifications of their own tickets only.
             let assignee: Int64? = if case .staff(let staffID, .operator) = principal { staffID } else { nil }
             var rows = try TicketStore.outbox(
-                db, ticket: params.ticket, kind: kind?.rawValue, assignee: assignee, before: before, limit: limit + 1)
+                db, ticket: ticketID, kind: kind?.rawValue, assignee: assignee, before: before, limit: limit + 1)
             let more = rows.count > limit
             if more { rows.removeLast() }
-            let answer: JSONValue = [
-                "items": .array(rows.map { row in
-                    [
-                        "id": .int(row.id), "ticket": row.ticket.map { .int($0) } ?? .null, "kind": .string(row.kind),
-                        "language": .string(row.language.rawValue), "to": .string(row.recipient), "subject": .string(row.subject),
-                        "body": .string(row.body), "createdAt": instant(row.createdAt), "status": .string(row.status),
-                    ]
-                }),
-                "nextCursor": more ? rows.last.map { .string(cursor.encode($0.id)) } ?? .null : .null,
-            ]
-            return (answer, (params.ticket.map { [$0] } ?? []) + rows.compactMap(\.ticket))
+            let answer = NotificationList.Result(
+                items: try rows.map(Notification.init),
+                nextCursor: more ? rows.last.map { cursor.encode($0.id) } : nil)
+            return (answer, (ticketID.map { [$0] } ?? []) + rows.compactMap(\.ticket))
         }
     }
 
@@ -559,7 +425,7 @@ struct TicketOperations: Sendable {
     /// command the status does not allow -32005; in both cases nothing changes.
     /// Any workflow command on one ticket: what it changes, the message it adds and the
     /// notifications it sends are the domain's decision (`TicketDecision`); `apply` persists it.
-    func change(_ id: Int64, expectedVersion: Int?, principal: Principal, command: TicketCommand) async throws -> JSONValue {
+    func change(_ id: Int64, expectedVersion: Int?, principal: Principal, command: TicketCommand) async throws -> Ticket {
         let now = storedNow()
         return try await environment.database.write { db in
             var ticket = try Self.visibleTicket(db, id: id, principal: principal)
@@ -575,7 +441,7 @@ struct TicketOperations: Sendable {
 
     /// `ticket.addMessage`: on a closed ticket, a contact's message opens a follow-up ticket
     /// that refers to it (docs/product.md §4–5); otherwise it is a workflow command like the others.
-    func addMessage(_ id: Int64, text: String, isInternal: Bool, expectedVersion: Int?, principal: Principal) async throws -> JSONValue {
+    func addMessage(_ id: Int64, text: String, isInternal: Bool, expectedVersion: Int?, principal: Principal) async throws -> Ticket {
         let now = storedNow()
         return try await environment.database.write { db in
             var ticket = try Self.visibleTicket(db, id: id, principal: principal)
@@ -783,27 +649,26 @@ struct TicketOperations: Sendable {
         return try TicketSLA.compute(ticket: ticket, pauses: pauses, policy: policy, calendar: calendar, asOf: now)
     }
 
-    private func render(_ db: Database, ticket: TicketRecord, principal: Principal, now: Date) throws -> JSONValue {
-        guard case .object(var object)? = try summaries(db, tickets: [ticket], principal: principal, now: now).first else {
-            return .null
-        }
+    private func render(_ db: Database, ticket: TicketRecord, principal: Principal, now: Date) throws -> Ticket {
+        let summary = try summaries(db, tickets: [ticket], principal: principal, now: now)[0]
         let isContact: Bool = if case .contact = principal { true } else { false }
         let messages = try TicketStore.messages(db, ticket: ticket.id, includeInternal: !isContact)
-        object["messages"] = .array(try messages.map { message in
-            [
-                "id": .int(message.id), "author": try actorJSON(db, kind: message.authorKind, id: message.authorID),
-                "at": instant(message.at), "text": .string(message.body), "internal": .bool(message.isInternal),
-            ]
-        })
-        object["allowedActions"] = .array(
-            TicketWorkflow.allowedActions(for: ticket.state, actor: principal).filter { methodActions.contains($0) }
-                .map { .string($0.rawValue) })
-        return .object(object)
+        return Ticket(
+            summary,
+            messages: try messages.map { message in
+                TicketMessage(
+                    id: Int(message.id), author: try actor(db, kind: message.authorKind, id: message.authorID),
+                    at: Instant(message.at), text: message.body, internal: message.isInternal)
+            },
+            // The actions that are methods (`methodActions`): the schema's enum leaves out those of quotes.
+            allowedActions: TicketWorkflow.allowedActions(for: ticket.state, actor: principal).compactMap {
+                Ticket.AllowedAction(rawValue: $0.rawValue)
+            })
     }
 
     /// Tickets without their messages (lists), with the people they name and their SLA pauses
     /// loaded for the whole page at once.
-    private func summaries(_ db: Database, tickets: [TicketRecord], principal: Principal, now: Date) throws -> [JSONValue] {
+    private func summaries(_ db: Database, tickets: [TicketRecord], principal: Principal, now: Date) throws -> [TicketSummary] {
         let people = try TicketStore.people(
             db, customers: Set(tickets.map(\.customer)), contacts: Set(tickets.compactMap(\.contact)),
             staff: Set(tickets.compactMap(\.assignee)))
@@ -813,41 +678,100 @@ struct TicketOperations: Sendable {
             let (policy, calendar) = try calendars.sla(forProduct: ticket.product, in: db)
             let sla = try TicketSLA.compute(
                 ticket: ticket, pauses: pauses[ticket.id] ?? [], policy: policy, calendar: calendar, asOf: now)
-            let customer = people.customers[ticket.customer]
-            let contact = ticket.contact.flatMap { people.contacts[$0] }
-            return [
-                "id": .int(ticket.id),
-                "number": .string("#\(ticket.id)"),
-                "customer": customer.map { ["id": .int(ticket.customer), "code": .string($0.code), "name": .string($0.name)] } ?? .null,
-                "contact": contact.map { ["id": ticket.contact.map { .int($0) } ?? .null, "name": .string($0.name), "email": .string($0.email)] } ?? .null,
-                "product": .string(ticket.product),
-                "subject": .string(ticket.subject),
-                "channel": .string(ticket.channel.rawValue),
-                "language": .string(ticket.language.rawValue),
-                "classification": ticket.classification.map { .string($0.rawValue) } ?? .null,
-                "priority": .int(Int64(ticket.priority)),
-                "severity": ticket.severity.map { .int(Int64($0)) } ?? .null,
-                "status": .string(ticket.status.rawValue),
-                "assignee": ticket.assignee.flatMap { id in people.staff[id].map { ["id": .int(id), "name": .string($0)] } } ?? .null,
-                "eligible": .bool(ticket.eligible),
-                "followUpOf": ticket.followUpOf.flatMap { shownOrigins.contains($0) ? .int($0) : nil } ?? .null,
-                "receivedAt": instant(ticket.receivedAt),
-                "version": .int(Int64(ticket.version)),
-                "sla": sla.json,
-            ]
+            return TicketSummary(
+                id: Int(ticket.id),
+                number: "#\(ticket.id)",
+                customer: people.customers[ticket.customer].map { .init(id: Int(ticket.customer), code: $0.code, name: $0.name) },
+                contact: ticket.contact.flatMap { id in people.contacts[id].map { .init(id: Int(id), name: $0.name, email: $0.email) } },
+                product: ticket.product,
+                subject: ticket.subject,
+                channel: ticket.channel,
+                language: ticket.language,
+                classification: ticket.classification,
+                priority: ticket.priority,
+                severity: ticket.severity,
+                status: ticket.status,
+                assignee: ticket.assignee.flatMap { id in people.staff[id].map { .init(id: Int(id), name: $0) } },
+                eligible: ticket.eligible,
+                followUpOf: ticket.followUpOf.flatMap { shownOrigins.contains($0) ? Int($0) : nil },
+                receivedAt: Instant(ticket.receivedAt),
+                version: ticket.version,
+                sla: SLA(sla))
         }
     }
 
-    private func actorJSON(_ db: Database, kind: String, id: Int64?) throws -> JSONValue {
+    /// Who wrote a message or made a change, named as they are now (null once they are gone).
+    private func actor(_ db: Database, kind: String, id: Int64?) throws -> TicketActor {
         switch kind {
         case "staff":
-            let staff = try id.flatMap { try AccountStore.staff(db, id: $0) }
-            return ["kind": "staff", "id": id.map { .int($0) } ?? .null, "name": staff.map { .string($0.name) } ?? .null]
+            TicketActor(kind: .staff, id: id.map(Int.init), name: try id.flatMap { try AccountStore.staff(db, id: $0) }?.name)
         case "contact":
-            let contact = try id.flatMap { try AccountStore.contact(db, id: $0) }
-            return ["kind": "contact", "id": id.map { .int($0) } ?? .null, "name": contact.map { .string($0.name) } ?? .null]
+            TicketActor(kind: .contact, id: id.map(Int.init), name: try id.flatMap { try AccountStore.contact(db, id: $0) }?.name)
         default:
-            return ["kind": "system"]
+            TicketActor(kind: .system)
         }
+    }
+}
+
+// MARK: Views
+
+extension Ticket {
+    /// A ticket as `ticket.get` shows it: its summary, with its messages and the actions the
+    /// caller may take now.
+    init(_ summary: TicketSummary, messages: [TicketMessage], allowedActions: [AllowedAction]) {
+        self.init(
+            id: summary.id, number: summary.number, customer: summary.customer, contact: summary.contact,
+            product: summary.product, subject: summary.subject, channel: summary.channel, language: summary.language,
+            classification: summary.classification, priority: summary.priority, severity: summary.severity,
+            status: summary.status, assignee: summary.assignee, eligible: summary.eligible, followUpOf: summary.followUpOf,
+            receivedAt: summary.receivedAt, version: summary.version, sla: summary.sla, messages: messages,
+            allowedActions: allowedActions)
+    }
+}
+
+extension Notification {
+    /// An outbox row; a kind or status the schema does not list is an internal error.
+    init(_ row: OutboxRecord) throws {
+        guard let kind = NotificationKind(rawValue: row.kind), let status = Status(rawValue: row.status) else {
+            throw RPCError.internalError("notification \(row.id) has a stored kind or status the schema does not list")
+        }
+        self.init(
+            id: Int(row.id), ticket: row.ticket.map(Int.init), kind: kind, language: row.language, to: row.recipient,
+            subject: row.subject, body: row.body, createdAt: Instant(row.createdAt), status: status)
+    }
+}
+
+/// Who wrote a message or made a change (the schema's `Actor`): `{"kind": "system"}`, or
+/// `{"kind": "staff" | "contact", "id": …, "name": …}` with `id` and `name` null when unknown.
+public struct TicketActor: Codable, Sendable, Hashable {
+    public enum Kind: String, Codable, Sendable, Hashable {
+        case system, staff, contact
+    }
+
+    public var kind: Kind
+    public var id: Int?
+    public var name: String?
+
+    public init(kind: Kind, id: Int? = nil, name: String? = nil) {
+        self.kind = kind
+        self.id = id
+        self.name = name
+    }
+
+    private enum Key: String, CodingKey { case kind, id, name }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: Key.self)
+        kind = try container.decode(Kind.self, forKey: .kind)
+        id = try container.decodeIfPresent(Int.self, forKey: .id)
+        name = try container.decodeIfPresent(String.self, forKey: .name)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: Key.self)
+        try container.encode(kind, forKey: .kind)
+        guard kind != .system else { return }
+        try container.encode(id, forKey: .id)
+        try container.encode(name, forKey: .name)
     }
 }

@@ -4,7 +4,7 @@ import SportelloDomain
 import SportelloStore
 
 /// The service's side of the domain's `TicketSLA`: its rules run on a stored ticket, and its
-/// answer rendered as JSON.
+/// answer shown as the schema's `SLA`.
 extension TicketSLA {
     static func compute(
         ticket: TicketRecord, pauses: [(from: Date, to: Date?)], policy: SLAPolicy, calendar: BusinessCalendar, asOf now: Date
@@ -21,33 +21,30 @@ extension TicketSLA {
             ticket.slaFacts, pauses: pauses.map { PauseInterval(from: $0.from, to: $0.to) }, policy: policy, calendar: calendar,
             now: now))
     }
+}
 
-    var json: JSONValue {
-        var clocks = JSONObject()
-        clocks["chargeTaking"] = Self.json(chargeTaking)
-        clocks[policy.secondClock.rawValue] = Self.json(second)
-        return [
-            "policy": .string(policy.name),
-            "applicable": .bool(applicable),
-            "state": .string(summary.rawValue),
-            "clocks": .object(clocks),
-        ]
+extension SLA {
+    /// The schema's view of a ticket's SLA: the charge-taking clock and the policy's second one.
+    init(_ sla: TicketSLA) {
+        let second = SLAClock(sla.second)
+        let clocks: Clocks = switch sla.policy.secondClock {
+        case .resolution: Clocks(chargeTaking: SLAClock(sla.chargeTaking), resolution: second)
+        case .firstAid: Clocks(chargeTaking: SLAClock(sla.chargeTaking), firstAid: second)
+        }
+        self.init(policy: sla.policy.name, applicable: sla.applicable, state: sla.summary, clocks: clocks)
     }
+}
 
-    static func json(_ clock: SLAClockStatus) -> JSONValue {
-        [
-            "target": clock.target.json,
-            "due": instant(clock.due),
-            "elapsed": ["minutes": minutes(clock.elapsed)],
-            "remaining": ["minutes": minutes(clock.remaining)],
-            "paused": ["minutes": minutes(clock.paused)],
-            "state": .string(clock.state.rawValue),
-            "breachedAt": clock.breachedAt.map(instant) ?? .null,
-        ]
+extension SLAClock {
+    init(_ clock: SLAClockStatus) {
+        self.init(
+            target: clock.target, due: Instant(clock.due), elapsed: Elapsed(minutes: Self.minutes(clock.elapsed)),
+            remaining: Remaining(minutes: Self.minutes(clock.remaining)), paused: Paused(minutes: Self.minutes(clock.paused)),
+            state: clock.state, breachedAt: clock.breachedAt.map(Instant.init))
     }
 
     /// Working seconds as minutes, to the second.
-    private static func minutes(_ seconds: Double) -> JSONValue {
-        number((seconds / 60 * 1000).rounded() / 1000)
+    private static func minutes(_ seconds: Double) -> JSONNumber {
+        JSONNumber((seconds / 60 * 1000).rounded() / 1000)
     }
 }
