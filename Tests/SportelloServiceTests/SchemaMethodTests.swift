@@ -25,9 +25,9 @@ import Testing
             #expect(Self.documented[name] != nil, "\(name) is generated but not in the schema")
             #expect(registered.contains(name), "\(name) is generated but not registered")
         }
-        // The slice converted so far: every server.*, calendar.*, customer.*, contact.* and
-        // staff.* method, sla.policies and rpc.discover.
-        let families = ["server.", "calendar.", "customer.", "contact.", "staff."]
+        // The slice converted so far: every server.*, calendar.*, customer.*, contact.*,
+        // staff.* and session.* method, sla.policies and rpc.discover.
+        let families = ["server.", "calendar.", "customer.", "contact.", "staff.", "session."]
         let converted = Self.documented.keys.filter { name in
             families.contains { name.hasPrefix($0) } || name == "sla.policies" || name == "rpc.discover"
         }
