@@ -44,7 +44,7 @@ extension CallContext {
 /// contact's own company, a ticket's visibility, `receivedAt` for admins) stay in the handlers.
 ///
 /// Declared in the schema for every method (`"x-access": ["staff"]`); the generated method types
-/// carry it as `access`, and the families still declared by hand pass it to `admission(_:)`.
+/// carry it as `access`, which `register(_:by:_:)` checks through `admission(_:)`.
 public enum MethodAccess: String, Sendable, Hashable, CaseIterable {
     /// Anyone, logged in or not (no check at all: liveness, calendars, logging in).
     case anyone

@@ -28,7 +28,8 @@ public struct JSONNumber: Codable, Sendable, Hashable, ExpressibleByIntegerLiter
     }
 }
 
-/// Who a connection is, as answers show it (the schema's `Principal`): `{"kind": "system"}`,
+/// Who a connection is, as answers show it (the schema's `Principal`, and its `SessionPrincipal`,
+/// which is only ever staff or a contact): `{"kind": "system"}`,
 /// `{"kind": "staff", "id": 3, "role": "careManager"}`, `{"kind": "contact", "id": 7,
 /// "customer": 2}` or `{"kind": "anonymous"}` for nil.
 public struct Caller: Codable, Sendable, Hashable {

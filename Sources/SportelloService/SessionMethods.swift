@@ -4,36 +4,10 @@ import JSONRPC
 import SportelloDomain
 import SportelloStore
 
-// MARK: Method declarations
-
-public enum SessionLogin: RPCMethod {
-    public static let name = "session.login"
-    public struct Params: Decodable, Sendable {
-        public var email: String
-        public var password: String
-    }
-    public typealias Result = JSONValue
-}
-
-public enum SessionResume: RPCMethod {
-    public static let name = "session.resume"
-    public struct Params: Decodable, Sendable {
-        public var token: String
-    }
-    public typealias Result = JSONValue
-}
-
-public enum SessionLogout: RPCMethod {
-    public static let name = "session.logout"
-    public struct Result: Encodable, Sendable {
-        public var loggedOut = true
-    }
-}
-
-public enum SessionWhoami: RPCMethod {
-    public static let name = "session.whoami"
-    public typealias Result = JSONValue
-}
+// session.login, session.resume, session.logout and session.whoami are declared by
+// schema/sportello.openrpc.json; their types (SessionLogin, …, SessionWhoami, and the shared
+// Session, whose principal is a Caller) are generated at build time. All four are for anyone:
+// logging in is how a connection stops being anonymous, and whoami answers the anonymous too.
 
 // MARK: Policy
 
@@ -159,7 +133,7 @@ extension SportelloService {
     func registerSessionMethods(into registry: inout MethodRegistry<CallContext>) {
         let clock = environment.now
 
-        registry.register(SessionLogin.self) { params, context in
+        registry.register(SessionLogin.self, by: self) { params, context in
             let key = SessionPolicy.loginKey(params.email)
             // 1. Count the attempt (provisionally a failure) unless the email is locked.
             let now = clock()
@@ -208,10 +182,10 @@ extension SportelloService {
                     expiresAt: expiresAt)
             }
             context.bind(principal, sessionTokenHash: hash)
-            return ["token": .string(token), "expiresAt": instant(expiresAt), "principal": Optional(principal).json]
+            return Session(token: token, expiresAt: Instant(expiresAt), principal: Caller(principal))
         }
 
-        registry.register(SessionResume.self) { params, context in
+        registry.register(SessionResume.self, by: self) { params, context in
             let hash = SessionPolicy.tokenHash(params.token)
             let now = clock()
             let expiresAt = StoreTime.rounded(now.addingTimeInterval(SessionPolicy.idleTimeout))
@@ -234,10 +208,10 @@ extension SportelloService {
             }
             guard let principal else { throw RPCError.sessionInvalid }
             context.bind(principal, sessionTokenHash: hash)
-            return ["token": .string(params.token), "expiresAt": instant(expiresAt), "principal": Optional(principal).json]
+            return Session(token: params.token, expiresAt: Instant(expiresAt), principal: Caller(principal))
         }
 
-        registry.register(SessionLogout.self) { _, context in
+        registry.register(SessionLogout.self, by: self) { _, context in
             if let hash = context.sessionTokenHash {
                 try await environment.database.write { db in _ = try AccountStore.deleteSession(db, tokenHash: hash) }
                 if context.sessionTokenHash == hash { context.unbind() }
@@ -245,11 +219,9 @@ extension SportelloService {
             return SessionLogout.Result()
         }
 
-        registry.register(SessionWhoami.self) { _, context in
+        registry.register(SessionWhoami.self, by: self) { _, context in
             let session = try await liveSession(context, orThrow: false)
-            var result: JSONObject = ["principal": context.principal.json]
-            if let session { result["expiresAt"] = instant(session.expiresAt) }
-            return .object(result)
+            return SessionWhoami.Result(principal: Caller(context.principal), expiresAt: session.map { Instant($0.expiresAt) })
         }
     }
 }
