@@ -11,61 +11,110 @@ public struct JSONValueEncoder {
     }
 }
 
-/// A mutable slot of the tree being built; containers write into their node.
+/// A container of the tree being built (or a single value). Scalars are stored in their parent
+/// as values; only nested containers get a node of their own, so a page of tickets allocates a
+/// node per object and array, not per string and number.
 private final class Node {
-    enum Content {
+    enum Kind {
         case empty
         case value(JSONValue)
-        case object([(String, Node)])
-        case array([Node])
+        case object
+        case array
     }
-    var content: Content = .empty
+    enum Slot {
+        case value(JSONValue)
+        case node(Node)
+
+        var value: JSONValue {
+            switch self {
+            case .value(let value): value
+            case .node(let node): node.value
+            }
+        }
+    }
+    var kind: Kind = .empty
+    var members: [(key: String, slot: Slot)] = []
+    var elements: [Slot] = []
 
     var value: JSONValue {
-        switch content {
+        switch kind {
         case .empty: return .object(JSONObject())
         case .value(let value): return value
-        case .object(let members):
-            var object = JSONObject()
-            for (key, node) in members { object[key] = node.value }
-            return .object(object)
-        case .array(let nodes): return .array(nodes.map { $0.value })
+        case .object: return .object(JSONObject(uniqueMembers: members.map { ($0.key, $0.slot.value) }))
+        case .array: return .array(elements.map(\.value))
         }
     }
 
+    /// Writes a value here, replacing whatever container this node was.
+    func set(_ value: JSONValue) {
+        kind = .value(value)
+        members = []
+        elements = []
+    }
+
+    func becomeObject() {
+        if case .object = kind { return }
+        kind = .object
+        members = []
+    }
+
+    func becomeArray() {
+        if case .array = kind { return }
+        kind = .array
+        elements = []
+    }
+
+    /// Sets member `key` (a key encoded twice keeps its first place; the last value wins).
+    func set(_ slot: Slot, forKey key: String) {
+        becomeObject()
+        if let index = members.firstIndex(where: { $0.key == key }) {
+            members[index].slot = slot
+        } else {
+            members.append((key, slot))
+        }
+    }
+
+    /// The container at member `key`, made a node if it was not one.
     func child(forKey key: String) -> Node {
-        var members: [(String, Node)] = []
-        if case .object(let existing) = content { members = existing }
-        if let found = members.first(where: { $0.0 == key }) { return found.1 }
+        becomeObject()
+        if let index = members.firstIndex(where: { $0.key == key }) {
+            if case .node(let node) = members[index].slot { return node }
+            let node = Node()
+            members[index].slot = .node(node)
+            return node
+        }
         let node = Node()
-        members.append((key, node))
-        content = .object(members)
+        members.append((key, .node(node)))
         return node
     }
 
+    func append(_ value: JSONValue) {
+        becomeArray()
+        elements.append(.value(value))
+    }
+
     func appendChild() -> Node {
-        var nodes: [Node] = []
-        if case .array(let existing) = content { nodes = existing }
+        becomeArray()
         let node = Node()
-        nodes.append(node)
-        content = .array(nodes)
+        elements.append(.node(node))
         return node
     }
 }
 
-private func encodeScalar<T: Encodable>(_ value: T, into node: Node, codingPath: [any CodingKey]) throws {
-    switch value {
-    case let raw as JSONValue: node.content = .value(raw)
-    case let string as String: node.content = .value(.string(string))
-    case let flag as Bool: node.content = .value(.bool(flag))
-    case let number as Int: node.content = .value(.int(Int64(number)))
-    case let number as Int64: node.content = .value(.int(number))
-    case let number as Int32: node.content = .value(.int(Int64(number)))
-    case let number as UInt32: node.content = .value(.int(Int64(number)))
-    case let number as Double: node.content = .value(.double(number))
-    case let number as Float: node.content = .value(.double(Double(number)))
-    default: try value.encode(to: ValueEncoder(node: node, codingPath: codingPath))
-    }
+/// `value` as a JSON scalar, or nil when it encodes itself as a container. The scalar types
+/// are told apart by comparing metatypes, a pointer comparison each, not by dynamic casts of
+/// the value (a page of tickets encodes thousands of values).
+private func scalar<T: Encodable>(_ value: T) -> JSONValue? {
+    if T.self == String.self { return .string(value as! String) }
+    if T.self == Int.self { return .int(Int64(value as! Int)) }
+    if T.self == Int64.self { return .int(value as! Int64) }
+    if T.self == Bool.self { return .bool(value as! Bool) }
+    if T.self == Double.self { return .double(value as! Double) }
+    if T.self == JSONValue.self { return (value as! JSONValue) }
+    if T.self == Int32.self { return .int(Int64(value as! Int32)) }
+    if T.self == UInt32.self { return .int(Int64(value as! UInt32)) }
+    if T.self == Float.self { return .double(Double(value as! Float)) }
+    return nil
 }
 
 private struct ValueEncoder: Encoder {
@@ -74,12 +123,12 @@ private struct ValueEncoder: Encoder {
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
-        if case .object = node.content {} else { node.content = .object([]) }
+        node.becomeObject()
         return KeyedEncodingContainer(KeyedContainer<Key>(node: node, codingPath: codingPath))
     }
 
     func unkeyedContainer() -> any UnkeyedEncodingContainer {
-        if case .array = node.content {} else { node.content = .array([]) }
+        node.becomeArray()
         return UnkeyedContainer(node: node, codingPath: codingPath)
     }
 
@@ -92,11 +141,22 @@ private struct KeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
     let node: Node
     let codingPath: [any CodingKey]
 
-    mutating func encodeNil(forKey key: Key) throws { node.child(forKey: key.stringValue).content = .value(.null) }
+    mutating func encodeNil(forKey key: Key) throws { node.set(.value(.null), forKey: key.stringValue) }
 
     mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
-        try encodeScalar(value, into: node.child(forKey: key.stringValue), codingPath: codingPath + [key])
+        if let scalar = scalar(value) {
+            node.set(.value(scalar), forKey: key.stringValue)
+        } else {
+            try value.encode(to: ValueEncoder(node: node.child(forKey: key.stringValue), codingPath: codingPath + [key]))
+        }
     }
+
+    // The scalar requirements, answered without going through the generic path.
+    mutating func encode(_ value: String, forKey key: Key) throws { node.set(.value(.string(value)), forKey: key.stringValue) }
+    mutating func encode(_ value: Bool, forKey key: Key) throws { node.set(.value(.bool(value)), forKey: key.stringValue) }
+    mutating func encode(_ value: Int, forKey key: Key) throws { node.set(.value(.int(Int64(value))), forKey: key.stringValue) }
+    mutating func encode(_ value: Int64, forKey key: Key) throws { node.set(.value(.int(value)), forKey: key.stringValue) }
+    mutating func encode(_ value: Double, forKey key: Key) throws { node.set(.value(.double(value)), forKey: key.stringValue) }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
         ValueEncoder(node: node.child(forKey: key.stringValue), codingPath: codingPath + [key]).container(keyedBy: keyType)
@@ -116,15 +176,16 @@ private struct KeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
 private struct UnkeyedContainer: UnkeyedEncodingContainer {
     let node: Node
     let codingPath: [any CodingKey]
-    var count: Int {
-        if case .array(let nodes) = node.content { return nodes.count }
-        return 0
-    }
+    var count: Int { node.elements.count }
 
-    mutating func encodeNil() throws { node.appendChild().content = .value(.null) }
+    mutating func encodeNil() throws { node.append(.null) }
 
     mutating func encode<T: Encodable>(_ value: T) throws {
-        try encodeScalar(value, into: node.appendChild(), codingPath: codingPath)
+        if let scalar = scalar(value) {
+            node.append(scalar)
+        } else {
+            try value.encode(to: ValueEncoder(node: node.appendChild(), codingPath: codingPath))
+        }
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
@@ -142,9 +203,13 @@ private struct SingleContainer: SingleValueEncodingContainer {
     let node: Node
     let codingPath: [any CodingKey]
 
-    mutating func encodeNil() throws { node.content = .value(.null) }
+    mutating func encodeNil() throws { node.set(.null) }
 
     mutating func encode<T: Encodable>(_ value: T) throws {
-        try encodeScalar(value, into: node, codingPath: codingPath)
+        if let scalar = scalar(value) {
+            node.set(scalar)
+        } else {
+            try value.encode(to: ValueEncoder(node: node, codingPath: codingPath))
+        }
     }
 }

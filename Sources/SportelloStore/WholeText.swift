@@ -30,7 +30,13 @@ extension Database {
         let columns = statement.columnNames
         let cursor = try Row.fetchCursor(statement)
         var rows: [Row] = []
-        while try cursor.next() != nil {
+        while let row = try cursor.next() {
+            // GRDB's own copy (fast lookups by column) unless a text column holds a NUL, which
+            // GRDB would cut: then the row is built from the whole values.
+            guard Self.hasTextWithNUL(statement.sqliteStatement, columns: Int32(columns.count)) else {
+                rows.append(row.copy())
+                continue
+            }
             var values: [String: DatabaseValue] = [:]
             for (index, name) in columns.enumerated() where values[name] == nil {
                 values[name] = Self.wholeValue(statement.sqliteStatement, Int32(index))
@@ -38,6 +44,18 @@ extension Database {
             rows.append(Row(values))
         }
         return rows
+    }
+
+    /// Whether a text column of the current row holds a NUL (its byte count is longer than its
+    /// C string).
+    private static func hasTextWithNUL(_ statement: SQLiteStatement, columns: Int32) -> Bool {
+        for index in 0..<columns where sqlite3_column_type(statement, index) == SQLITE_TEXT {
+            guard let text = sqlite3_column_text(statement, index) else { continue }
+            if strlen(UnsafeRawPointer(text).assumingMemoryBound(to: CChar.self)) != Int(sqlite3_column_bytes(statement, index)) {
+                return true
+            }
+        }
+        return false
     }
 
     /// The first row of a query, if any.
