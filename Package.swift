@@ -38,7 +38,6 @@ let package = Package(
         // The operations: decode params, authorise, transact, answer.
         .target(name: "SportelloService", dependencies: [
             "SportelloDomain", "SportelloStore", "JSONRPC", "CArgon2",
-            .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Crypto", package: "swift-crypto"),
         ], swiftSettings: crossModuleOptimization, plugins: ["EmbedSchema"]),

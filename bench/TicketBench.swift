@@ -146,21 +146,22 @@ struct TicketBenchmarks {
                         let now = Date()
                         let contact = Int64(1 + (writer * 31 + index) % 600)
                         try pool.write { db in
+                            let tx = StoreWriter(db)
                             let ticket = TicketRecord(
                                 customer: Int64(1 + (contact - 1) / 3), contact: contact, product: "zenshare-suite",
                                 subject: "Errore durante l'esportazione \(writer)-\(index)", channel: .email, language: .it,
                                 priority: 3, severity: nil, status: .new, eligible: true, receivedAt: now,
                                 chargeTakingDue: now, secondDue: now, createdAt: now, updatedAt: now)
-                            let id = try TicketStore.insert(db, ticket)
+                            let id = try TicketStore.insert(tx, ticket)
                             let body = "Buongiorno, l'esportazione delle fatture si interrompe con un errore. Potete verificare?"
                             try TicketStore.addMessage(
-                                db, ticket: id, authorKind: "system", authorID: nil, body: body, isInternal: false, at: now,
+                                tx, ticket: id, authorKind: "system", authorID: nil, body: body, isInternal: false, at: now,
                                 subject: ticket.subject)
                             try TicketStore.addHistory(
-                                db, ticket: id, at: now, actorKind: "system", actorID: nil, action: "open",
+                                tx, ticket: id, at: now, actorKind: "system", actorID: nil, action: "open",
                                 changes: #"{"status":[null,"new"]}"#, events: #"["opened","notify:receipt"]"#)
                             try TicketStore.enqueue(
-                                db, ticket: id, kind: "receipt", language: .it, recipient: "demo@example.invalid",
+                                tx, ticket: id, kind: "receipt", language: .it, recipient: "demo@example.invalid",
                                 subject: "[Sportello #\(id)] Ricevuta la sua richiesta", body: body, at: now)
                         }
                     }

@@ -1,5 +1,5 @@
 import Foundation
-import GRDB
+
 import JSONRPC
 import SportelloDomain
 import SportelloStore
@@ -40,11 +40,11 @@ public enum CustomerRef: Codable, Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The customer, or -32003 naming `field`.
-    public func resolve(_ db: Database, field: String = "params.customer") throws -> CustomerRecord {
+    public func resolve(_ tx: StoreReader, field: String = "params.customer") throws -> CustomerRecord {
         let found: CustomerRecord?
         switch self {
-        case .id(let id): found = try AccountStore.customer(db, id: id)
-        case .code(let code): found = try AccountStore.customer(db, code: code)
+        case .id(let id): found = try AccountStore.customer(tx, id: id)
+        case .code(let code): found = try AccountStore.customer(tx, code: code)
         }
         guard let found else { throw RPCError.notFound(field: field, "no customer with \(self)") }
         return found
@@ -69,10 +69,10 @@ extension SportelloService {
             let vatNumber = try params.vatNumber.map(AccountValidation.vatNumber)
             let language = try AccountValidation.choice(params.language, field: "params.language", as: Language.self)
             let email = try params.email.map { try AccountValidation.email($0, field: "params.email") }
-            return try await database.write { db in
+            return try await database.write { tx in
                 let customer = try duplicateAsDomainRule {
                     try AccountStore.insertCustomer(
-                        db, code: code, name: name, vatNumber: vatNumber, language: language, email: email, now: now())
+                        tx, code: code, name: name, vatNumber: vatNumber, language: language, email: email, now: now())
                 }
                 return try Customer(customer, subscriptions: [])
             }
@@ -83,14 +83,14 @@ extension SportelloService {
         // to process their assigned request"). A contact reads their own company only.
         registry.register(CustomerGet.self, by: self) { params, context in
             let principal = try context.requirePrincipal()
-            return try await database.pool.read { db in
-                let customer = try params.customer.resolve(db)
+            return try await database.read { tx in
+                let customer = try params.customer.resolve(tx)
                 // A contact sees their own company only; any other answers exactly as if it did
                 // not exist (the same error resolve throws).
                 if case .contact(_, let own) = principal, own != customer.id {
                     throw RPCError.notFound(field: "params.customer", "no customer with \(params.customer)")
                 }
-                return try Customer(customer, subscriptions: try AccountStore.subscriptions(db, customer: customer.id))
+                return try Customer(customer, subscriptions: try AccountStore.subscriptions(tx, customer: customer.id))
             }
         }
 
@@ -100,9 +100,9 @@ extension SportelloService {
                 key: database.cursorKey, list: CustomerList.name, caller: try context.requirePrincipal(),
                 filters: [("query", params.query.map { .string($0) } ?? .null)])
             let after = try params.cursor.map { try cursor.decode($0) }
-            return try await database.pool.read { db in
-                let page = try AccountStore.customers(db, query: params.query, after: after, limit: limit)
-                let subscriptions = try AccountStore.subscriptions(db, customers: page.items.map(\.id))
+            return try await database.read { tx in
+                let page = try AccountStore.customers(tx, query: params.query, after: after, limit: limit)
+                let subscriptions = try AccountStore.subscriptions(tx, customers: page.items.map(\.id))
                 return CustomerList.Result(
                     items: try page.items.map { try Customer($0, subscriptions: subscriptions[$0.id] ?? []) },
                     nextCursor: page.hasMore && !page.items.isEmpty ? cursor.encode(page.items.last!.id) : nil)
@@ -114,15 +114,15 @@ extension SportelloService {
             if let from = params.from, let to = params.to, to < from {
                 throw RPCError.invalidParams(field: "params.to", reason: "the subscription ends (\(to)) before it starts (\(from))")
             }
-            return try await database.write { db in
-                let customer = try params.customer.resolve(db)
-                guard try AccountStore.productExists(db, code: params.product) else {
+            return try await database.write { tx in
+                let customer = try params.customer.resolve(tx)
+                guard try AccountStore.productExists(tx, code: params.product) else {
                     throw RPCError.notFound(field: "params.product", "no product \"\(params.product)\"")
                 }
                 _ = try AccountStore.insertSubscription(
-                    db, customer: customer.id, product: params.product, mode: mode, from: params.from?.iso, to: params.to?.iso,
+                    tx, customer: customer.id, product: params.product, mode: mode, from: params.from?.iso, to: params.to?.iso,
                     now: now())
-                return try Customer(customer, subscriptions: try AccountStore.subscriptions(db, customer: customer.id))
+                return try Customer(customer, subscriptions: try AccountStore.subscriptions(tx, customer: customer.id))
             }
         }
 
@@ -131,11 +131,11 @@ extension SportelloService {
             let email = try AccountValidation.email(params.email, field: "params.email")
             let language = try params.language.map { try AccountValidation.choice($0, field: "params.language", as: Language.self) }
             let passwordHash = try await AccountValidation.passwordHash(params.password)
-            return try await database.write { db in
-                let customer = try params.customer.resolve(db)
+            return try await database.write { tx in
+                let customer = try params.customer.resolve(tx)
                 return Contact(try duplicateAsDomainRule {
                     try AccountStore.insertContact(
-                        db, customer: customer.id, name: name, email: email, language: language, passwordHash: passwordHash,
+                        tx, customer: customer.id, name: name, email: email, language: language, passwordHash: passwordHash,
                         now: now())
                 })
             }
@@ -146,16 +146,16 @@ extension SportelloService {
             let email = try AccountValidation.email(params.email, field: "params.email")
             let role = try AccountValidation.choice(params.role, field: "params.role", as: StaffRole.self)
             let passwordHash = try await AccountValidation.passwordHash(params.password)
-            return try await database.write { db in
+            return try await database.write { tx in
                 Staff(try duplicateAsDomainRule {
-                    try AccountStore.insertStaff(db, name: name, email: email, role: role, passwordHash: passwordHash, now: now())
+                    try AccountStore.insertStaff(tx, name: name, email: email, role: role, passwordHash: passwordHash, now: now())
                 })
             }
         }
 
         registry.register(StaffList.self, by: self) { _, _ in
-            return try await database.pool.read { db in
-                StaffList.Result(items: try AccountStore.allStaff(db).map(Staff.init))
+            return try await database.read { tx in
+                StaffList.Result(items: try AccountStore.allStaff(tx).map(Staff.init))
             }
         }
     }

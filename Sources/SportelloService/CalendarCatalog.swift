@@ -1,5 +1,5 @@
 import Foundation
-import GRDB
+
 import JSONRPC
 import SportelloDomain
 import SportelloStore
@@ -29,10 +29,10 @@ final class CalendarCatalog: Sendable {
         self.recheckInterval = recheckInterval
     }
 
-    /// The calendar called `name`, or -32003. Inside a database access, pass its `db`: GRDB
+    /// The calendar called `name`, or -32003. Inside a database access, pass its `tx`: GRDB
     /// accesses do not nest.
-    func calendar(named name: String, in db: Database? = nil) throws -> BusinessCalendar {
-        guard let calendar = try current(db).calendars[name] else {
+    func calendar(named name: String, in tx: StoreReader? = nil) throws -> BusinessCalendar {
+        guard let calendar = try current(tx).calendars[name] else {
             throw RPCError(code: RPCErrorCode.notFound, message: "Not found",
                            data: ["field": "params.calendar", "reason": .string("no calendar named \"\(name)\"")])
         }
@@ -48,9 +48,9 @@ final class CalendarCatalog: Sendable {
     }
 
     /// The SLA policy of a product and the calendar its clocks run on. Inside a database access,
-    /// pass its `db`.
-    func sla(forProduct product: String, in db: Database? = nil) throws -> (policy: SLAPolicy, calendar: BusinessCalendar) {
-        let snapshot = try current(db)
+    /// pass its `tx`.
+    func sla(forProduct product: String, in tx: StoreReader? = nil) throws -> (policy: SLAPolicy, calendar: BusinessCalendar) {
+        let snapshot = try current(tx)
         guard let name = snapshot.productPolicies[product], let policy = snapshot.policies.first(where: { $0.name == name }),
             let calendar = snapshot.calendars[policy.calendar]
         else {
@@ -59,39 +59,39 @@ final class CalendarCatalog: Sendable {
         return (policy, calendar)
     }
 
-    /// Rebuilds from `db` (inside the transaction that changed a calendar, after the change).
-    func reload(_ db: Database) throws {
-        let fresh = try Self.load(db)
+    /// Rebuilds from `tx` (inside the transaction that changed a calendar, after the change).
+    func reload(_ tx: StoreReader) throws {
+        let fresh = try Self.load(tx)
         snapshot.withLock { $0 = fresh }
     }
 
     /// The snapshot, rechecked against the database when it is older than the interval: through
-    /// `db` when the caller is already inside a database access, else through a read of its own.
-    private func current(_ db: Database? = nil) throws -> Snapshot {
+    /// `tx` when the caller is already inside a database access, else through a read of its own.
+    private func current(_ tx: StoreReader? = nil) throws -> Snapshot {
         let now = ContinuousClock.now
         if let cached = snapshot.withLock({ $0 }), now - cached.checkedAt < recheckInterval {
             return cached
         }
-        let refresh = { (db: Database) throws -> Snapshot in
-            let revision = try CalendarStore.revision(db)
+        let refresh = { (tx: StoreReader) throws -> Snapshot in
+            let revision = try CalendarStore.revision(tx)
             if var cached = self.snapshot.withLock({ $0 }), cached.revision == revision {
                 cached.checkedAt = now
                 return cached
             }
-            return try Self.load(db)
+            return try Self.load(tx)
         }
-        let fresh = try db.map(refresh) ?? database.pool.read(refresh)
+        let fresh = try tx.map(refresh) ?? database.readNow(refresh)
         snapshot.withLock { $0 = fresh }
         return fresh
     }
 
-    private static func load(_ db: Database) throws -> Snapshot {
-        let calendars = try CalendarStore.loadAll(db)
+    private static func load(_ tx: StoreReader) throws -> Snapshot {
+        let calendars = try CalendarStore.loadAll(tx)
         return Snapshot(
-            revision: try CalendarStore.revision(db),
+            revision: try CalendarStore.revision(tx),
             calendars: Dictionary(uniqueKeysWithValues: calendars.map { ($0.name, $0) }),
-            policies: try CalendarStore.policies(db),
-            productPolicies: Dictionary(try CalendarStore.products(db).map { ($0.code, $0.policy) }, uniquingKeysWith: { a, _ in a }),
+            policies: try CalendarStore.policies(tx),
+            productPolicies: Dictionary(try CalendarStore.products(tx).map { ($0.code, $0.policy) }, uniquingKeysWith: { a, _ in a }),
             checkedAt: ContinuousClock.now)
     }
 }

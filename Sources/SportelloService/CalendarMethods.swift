@@ -1,5 +1,5 @@
 import Foundation
-import GRDB
+
 import JSONRPC
 import SportelloDomain
 import SportelloStore
@@ -55,13 +55,13 @@ extension SportelloService {
         // Changes: admin or system (x-access, checked before the params), one transaction each,
         // answered with the updated calendar.
         @Sendable func change(
-            calendar name: String, _ body: @escaping @Sendable (GRDB.Database) throws -> Void
+            calendar name: String, _ body: @escaping @Sendable (StoreWriter) throws -> Void
         ) async throws -> CalendarView {
             _ = try catalog.calendar(named: name)
-            return try await database.write { db in
-                try body(db)
-                try catalog.reload(db)
-                return CalendarView(try catalog.calendar(named: name, in: db))
+            return try await database.write { tx in
+                try body(tx)
+                try catalog.reload(tx)
+                return CalendarView(try catalog.calendar(named: name, in: tx))
             }
         }
         registry.register(CalendarAddClosure.self, by: self) { params, _ in
@@ -75,13 +75,13 @@ extension SportelloService {
             guard BusinessCalendar.supportedYears.contains(params.from.year), BusinessCalendar.supportedYears.contains(params.to.year) else {
                 throw RPCError.invalidParams(field: "params.from", reason: "dates must fall in 1900–2200")
             }
-            return try await change(calendar: params.calendar) { db in
-                try CalendarStore.addClosure(db, calendar: params.calendar, closure: Closure(from: params.from, to: params.to, reason: reason))
+            return try await change(calendar: params.calendar) { tx in
+                try CalendarStore.addClosure(tx, calendar: params.calendar, closure: Closure(from: params.from, to: params.to, reason: reason))
             }
         }
         registry.register(CalendarRemoveClosure.self, by: self) { params, _ in
-            try await change(calendar: params.calendar) { db in
-                guard try CalendarStore.removeClosure(db, calendar: params.calendar, from: params.from, to: params.to) else {
+            try await change(calendar: params.calendar) { tx in
+                guard try CalendarStore.removeClosure(tx, calendar: params.calendar, from: params.from, to: params.to) else {
                     throw RPCError(code: RPCErrorCode.notFound, message: "Not found", data: [
                         "field": "params.from",
                         "reason": .string("calendar \(params.calendar) has no closure from \(params.from) to \(params.to)"),
@@ -90,13 +90,13 @@ extension SportelloService {
             }
         }
         registry.register(CalendarAddHoliday.self, by: self) { params, _ in
-            try await change(calendar: params.calendar) { db in
-                try CalendarStore.addHoliday(db, calendar: params.calendar, date: params.date.text)
+            try await change(calendar: params.calendar) { tx in
+                try CalendarStore.addHoliday(tx, calendar: params.calendar, date: params.date.text)
             }
         }
         registry.register(CalendarRemoveHoliday.self, by: self) { params, _ in
-            try await change(calendar: params.calendar) { db in
-                guard try CalendarStore.removeHoliday(db, calendar: params.calendar, date: params.date.text) else {
+            try await change(calendar: params.calendar) { tx in
+                guard try CalendarStore.removeHoliday(tx, calendar: params.calendar, date: params.date.text) else {
                     throw RPCError(code: RPCErrorCode.notFound, message: "Not found", data: [
                         "field": "params.date",
                         "reason": .string("calendar \(params.calendar) has no extra holiday \(params.date.text)"),

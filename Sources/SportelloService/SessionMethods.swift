@@ -1,5 +1,5 @@
 import Foundation
-import GRDB
+
 import JSONRPC
 import SportelloDomain
 import SportelloStore
@@ -107,13 +107,12 @@ extension SportelloService {
     private func liveSession(_ context: CallContext, orThrow: Bool) async throws -> SessionRecord? {
         guard let hash = context.sessionTokenHash else { return nil }
         let now = environment.now()
-        let pool = environment.database.pool
-        var session = try await pool.read { db in try AccountStore.session(db, tokenHash: hash) }
+        var session = try await environment.database.read { tx in try AccountStore.session(tx, tokenHash: hash) }
         if let current = session, current.expiresAt > now {
             if now.timeIntervalSince(current.lastSeenAt) >= SessionPolicy.slideInterval {
                 let expiresAt = StoreTime.rounded(now.addingTimeInterval(SessionPolicy.idleTimeout))
-                try await environment.database.write { db in
-                    try AccountStore.touchSession(db, tokenHash: hash, now: now, expiresAt: expiresAt)
+                try await environment.database.write { tx in
+                    try AccountStore.touchSession(tx, tokenHash: hash, now: now, expiresAt: expiresAt)
                 }
                 session?.lastSeenAt = now
                 session?.expiresAt = expiresAt
@@ -123,7 +122,7 @@ extension SportelloService {
         // Expired, or deleted by a logout elsewhere: forget it here too (unless another call on
         // this connection has meanwhile bound it to another session).
         if session != nil {
-            try await environment.database.write { db in _ = try AccountStore.deleteSession(db, tokenHash: hash) }
+            try await environment.database.write { tx in _ = try AccountStore.deleteSession(tx, tokenHash: hash) }
         }
         if context.sessionTokenHash == hash { context.unbind() }
         if orThrow { throw RPCError.sessionInvalid }
@@ -139,14 +138,14 @@ extension SportelloService {
             let now = clock()
             enum Gate { case locked(Date), open(reservation: Int64, credential: Credential?) }
             let since = now.addingTimeInterval(-SessionPolicy.failureRetention)
-            let gate = try await environment.database.write { db -> Gate in
-                try AccountStore.pruneLoginFailures(db, before: since)
-                let recent = try AccountStore.loginFailures(db, email: key, since: since)
+            let gate = try await environment.database.write { tx -> Gate in
+                try AccountStore.pruneLoginFailures(tx, before: since)
+                let recent = try AccountStore.loginFailures(tx, email: key, since: since)
                 if let until = SessionPolicy.lockedUntil(failures: recent, now: now) { return .locked(until) }
-                let reservation = try AccountStore.insertLoginFailure(db, email: key, at: now)
+                let reservation = try AccountStore.insertLoginFailure(tx, email: key, at: now)
                 // The lookup ignores ASCII case only (COLLATE NOCASE), so it uses the email as typed.
                 let email = params.email.trimmingCharacters(in: .whitespacesAndNewlines)
-                return .open(reservation: reservation, credential: try AccountStore.credential(db, email: email))
+                return .open(reservation: reservation, credential: try AccountStore.credential(tx, email: email))
             }
             let reservation: Int64
             let credential: Credential?
@@ -174,11 +173,11 @@ extension SportelloService {
             let hash = SessionPolicy.tokenHash(token)
             let opened = clock()
             let expiresAt = StoreTime.rounded(opened.addingTimeInterval(SessionPolicy.idleTimeout))
-            try await environment.database.write { db in
-                try AccountStore.deleteLoginFailure(db, rowID: reservation)
-                try AccountStore.deleteExpiredSessions(db, now: opened)
+            try await environment.database.write { tx in
+                try AccountStore.deleteLoginFailure(tx, rowID: reservation)
+                try AccountStore.deleteExpiredSessions(tx, now: opened)
                 try AccountStore.insertSession(
-                    db, tokenHash: hash, kind: principal.sessionKind, subject: principal.subjectID, now: opened,
+                    tx, tokenHash: hash, kind: principal.sessionKind, subject: principal.subjectID, now: opened,
                     expiresAt: expiresAt)
             }
             context.bind(principal, sessionTokenHash: hash)
@@ -189,21 +188,21 @@ extension SportelloService {
             let hash = SessionPolicy.tokenHash(params.token)
             let now = clock()
             let expiresAt = StoreTime.rounded(now.addingTimeInterval(SessionPolicy.idleTimeout))
-            let principal = try await environment.database.write { db -> Principal? in
-                guard let session = try AccountStore.session(db, tokenHash: hash) else { return nil }
+            let principal = try await environment.database.write { tx -> Principal? in
+                guard let session = try AccountStore.session(tx, tokenHash: hash) else { return nil }
                 let principal: Principal?
                 switch session.kind {
                 case .staff:
-                    principal = try AccountStore.staff(db, id: session.subject)
+                    principal = try AccountStore.staff(tx, id: session.subject)
                         .flatMap { $0.active ? .staff(id: $0.id, role: $0.role) : nil }
                 case .contact:
-                    principal = try AccountStore.contact(db, id: session.subject).map { .contact(id: $0.id, customer: $0.customer) }
+                    principal = try AccountStore.contact(tx, id: session.subject).map { .contact(id: $0.id, customer: $0.customer) }
                 }
                 guard session.expiresAt > now, let principal else {
-                    try AccountStore.deleteSession(db, tokenHash: hash)
+                    try AccountStore.deleteSession(tx, tokenHash: hash)
                     return nil
                 }
-                try AccountStore.touchSession(db, tokenHash: hash, now: now, expiresAt: expiresAt)
+                try AccountStore.touchSession(tx, tokenHash: hash, now: now, expiresAt: expiresAt)
                 return principal
             }
             guard let principal else { throw RPCError.sessionInvalid }
@@ -213,7 +212,7 @@ extension SportelloService {
 
         registry.register(SessionLogout.self, by: self) { _, context in
             if let hash = context.sessionTokenHash {
-                try await environment.database.write { db in _ = try AccountStore.deleteSession(db, tokenHash: hash) }
+                try await environment.database.write { tx in _ = try AccountStore.deleteSession(tx, tokenHash: hash) }
                 if context.sessionTokenHash == hash { context.unbind() }
             }
             return SessionLogout.Result()

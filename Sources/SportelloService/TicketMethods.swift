@@ -1,5 +1,5 @@
 import Foundation
-import GRDB
+
 import JSONRPC
 import SportelloDomain
 import SportelloStore
@@ -150,7 +150,6 @@ struct TicketOperations: Sendable {
     let environment: ServiceEnvironment
     let calendars: CalendarCatalog
 
-    private var pool: DatabasePool { environment.database.pool }
 
     /// The server clock to the millisecond, as the store keeps instants: the SLA of an answer is
     /// computed from this `now` and from history rows read back from the database, so both must
@@ -185,15 +184,15 @@ struct TicketOperations: Sendable {
         let detected = explicitLanguage == nil ? LanguageDetector.detect(subject + "\n" + body)?.language : nil
 
         // The answer is rendered in the same transaction: what the caller sees is what was written.
-        return try await environment.database.write { db in
+        return try await environment.database.write { tx in
             if let key = params.idempotencyKey, let digest,
-                let earlier = try TicketStore.idempotentTicket(db, principal: principal.key, key: key)
+                let earlier = try TicketStore.idempotentTicket(tx, principal: principal.key, key: key)
             {
                 guard earlier.digest == digest else {
                     throw RPCError.invalidParams(
                         field: "params.idempotencyKey", reason: "already used for a different ticket.open; use a new key")
                 }
-                return try render(db, ticket: try Self.visibleTicket(db, id: earlier.ticket, principal: principal), principal: principal, now: now)
+                return try render(tx, ticket: try Self.visibleTicket(tx, id: earlier.ticket, principal: principal), principal: principal, now: now)
             }
             // Who the ticket is for.
             let customer: CustomerRecord
@@ -201,27 +200,27 @@ struct TicketOperations: Sendable {
             let reporter = try Self.decided(TicketIntake.reporter(for: caller, named: params.contact.map(Int64.init)))
             switch principal {
             case .contact(let id, let customerID):
-                contact = try AccountStore.contact(db, id: id)
-                guard let own = try AccountStore.customer(db, id: customerID) else {
+                contact = try AccountStore.contact(tx, id: id)
+                guard let own = try AccountStore.customer(tx, id: customerID) else {
                     throw RPCError.notFound(field: "params.customer", "your company no longer exists")
                 }
                 if let given = params.customer {
-                    _ = try Self.resolve(given, db: db, principal: principal)
+                    _ = try Self.resolve(given, tx: tx, principal: principal)
                 }
                 customer = own
             case .system, .staff:
                 var company: CustomerRecord?
                 if let contactID = reporter {
-                    guard let found = try AccountStore.contact(db, id: contactID) else {
+                    guard let found = try AccountStore.contact(tx, id: contactID) else {
                         throw RPCError.notFound(field: "params.contact", "no contact with id \(contactID)")
                     }
                     contact = found
-                    guard let own = try AccountStore.customer(db, id: found.customer) else {
+                    guard let own = try AccountStore.customer(tx, id: found.customer) else {
                         throw RPCError.notFound(field: "params.contact", "the contact's company no longer exists")
                     }
                     company = own
                 }
-                let named = try params.customer.map { try $0.resolve(db) }
+                let named = try params.customer.map { try $0.resolve(tx) }
                 let chosen = try Self.decided(TicketIntake.customer(contactCompany: company?.id, namedCustomer: named?.id))
                 customer = chosen == company?.id ? company! : named!
             }
@@ -230,27 +229,27 @@ struct TicketOperations: Sendable {
             let language = TicketIntake.language(
                 explicit: explicitLanguage, detected: detected, contact: contact?.language, customer: customer.language)
             let eligible = try AccountStore.isEligible(
-                db, customer: customer.id, product: params.product, on: String(StoreTime.text(received).prefix(10)))
+                tx, customer: customer.id, product: params.product, on: String(StoreTime.text(received).prefix(10)))
             var ticket = TicketRecord(
                 customer: customer.id, contact: contact?.id, product: params.product, subject: subject, channel: channel,
                 language: language, priority: decision.state.priority, severity: params.severity, status: decision.state.status,
                 eligible: eligible, receivedAt: received, createdAt: now, updatedAt: now)
             try TicketSLA.index(&ticket, pauses: [], policy: policy, calendar: calendar, now: now)
-            ticket.id = try TicketStore.insert(db, ticket)
+            ticket.id = try TicketStore.insert(tx, ticket)
             try TicketStore.addMessage(
-                db, ticket: ticket.id, authorKind: contact != nil ? "contact" : principal.kind,
+                tx, ticket: ticket.id, authorKind: contact != nil ? "contact" : principal.kind,
                 authorID: contact?.id ?? principal.id, body: body, isInternal: false, at: received, subject: subject)
             var changes = JSONObject()
             changes["status"] = [.null, .string(ticket.status.rawValue)]
             changes["priority"] = [.null, .int(Int64(ticket.priority))]
             changes["language"] = [.null, .string(language.rawValue)]
             changes["eligible"] = [.null, .bool(eligible)]
-            try Self.record(db, ticket: ticket, principal: principal, action: "open", changes: changes, events: decision.events, at: now)
-            try Self.notify(db, ticket: ticket, customer: customer, contact: contact, kinds: decision.notifications, message: nil, at: now)
+            try Self.record(tx, ticket: ticket, principal: principal, action: "open", changes: changes, events: decision.events, at: now)
+            try Self.notify(tx, ticket: ticket, customer: customer, contact: contact, kinds: decision.notifications, message: nil, at: now)
             if let key = params.idempotencyKey, let digest {
-                try TicketStore.rememberIdempotency(db, principal: principal.key, key: key, digest: digest, ticket: ticket.id, at: now)
+                try TicketStore.rememberIdempotency(tx, principal: principal.key, key: key, digest: digest, ticket: ticket.id, at: now)
             }
-            return try render(db, ticket: ticket, principal: principal, now: now)
+            return try render(tx, ticket: ticket, principal: principal, now: now)
         }
     }
 
@@ -282,17 +281,17 @@ struct TicketOperations: Sendable {
     /// own history then tells who saw it, which is what the audit is read for ("who looked at
     /// this vulnerability?"), and a page is at most 500 small rows in one transaction.
     private func reading<Answer: Sendable>(
-        principal: Principal, now: Date, _ body: @escaping @Sendable (Database) throws -> (answer: Answer, shown: [Int64])
+        principal: Principal, now: Date, _ body: @escaping @Sendable (StoreReader) throws -> (answer: Answer, shown: [Int64])
     ) async throws -> Answer {
         guard case .staff(_, .operator) = principal else {
-            return try await pool.read { db in try body(db).answer }
+            return try await environment.database.read { tx in try body(tx).answer }
         }
-        return try await environment.database.write { db in
-            let (answer, shown) = try body(db)
+        return try await environment.database.write { tx in
+            let (answer, shown) = try body(tx)
             var recorded = Set<Int64>()
             for ticket in shown where recorded.insert(ticket).inserted {
                 try TicketStore.addHistory(
-                    db, ticket: ticket, at: now, actorKind: principal.kind, actorID: principal.id, action: "read", changes: "{}",
+                    tx, ticket: ticket, at: now, actorKind: principal.kind, actorID: principal.id, action: "read", changes: "{}",
                     events: "[]")
             }
             return answer
@@ -302,9 +301,9 @@ struct TicketOperations: Sendable {
     /// The ticket as `principal` may see it.
     func get(_ id: Int64, principal: Principal) async throws -> Ticket {
         let now = storedNow()
-        return try await reading(principal: principal, now: now) { db in
-            let ticket = try Self.visibleTicket(db, id: id, principal: principal)
-            return (try render(db, ticket: ticket, principal: principal, now: now), [ticket.id])
+        return try await reading(principal: principal, now: now) { tx in
+            let ticket = try Self.visibleTicket(tx, id: id, principal: principal)
+            return (try render(tx, ticket: ticket, principal: principal, now: now), [ticket.id])
         }
     }
 
@@ -330,8 +329,8 @@ struct TicketOperations: Sendable {
         let now = storedNow()
         let search = query
         let assignee = params.assignee.map(Int64.init)
-        return try await reading(principal: principal, now: now) { db in
-            let customer = try params.customer.map { try Self.resolve($0, db: db, principal: principal).id }
+        return try await reading(principal: principal, now: now) { tx in
+            let customer = try params.customer.map { try Self.resolve($0, tx: tx, principal: principal).id }
             let cursor = ListCursor(key: environment.database.cursorKey, list: TicketList.name, caller: principal, filters: [
                 ("status", status.cursorValue), ("assignee", assignee.map { .int($0) } ?? .null),
                 ("customer", customer.map { .int($0) } ?? .null), ("classification", classification.cursorValue),
@@ -345,14 +344,14 @@ struct TicketOperations: Sendable {
                 limit: limit + 1, now: now)
             var found: [TicketRecord]
             do {
-                found = try TicketStore.list(db, filter)
+                found = try TicketStore.list(tx, filter)
             } catch let error as SearchQueryError {
                 throw RPCError.invalidParams(field: "params.query", reason: "search cannot take this text: \(error.reason)")
             }
             let more = found.count > limit
             if more { found.removeLast() }
             let answer = TicketList.Result(
-                items: try summaries(db, tickets: found, principal: principal, now: now),
+                items: try summaries(tx, tickets: found, principal: principal, now: now),
                 nextCursor: more ? cursor.encode(found.last!.id) : nil)
             return (answer, found.map(\.id))
         }
@@ -361,13 +360,13 @@ struct TicketOperations: Sendable {
     func history(_ id: Int64, principal: Principal) async throws -> TicketHistory.Result {
         if case .contact = principal {
             // The audit trail names staff and internal actions: for staff only.
-            _ = try await pool.read { db in try Self.visibleTicket(db, id: id, principal: principal) }
+            _ = try await environment.database.read { tx in try Self.visibleTicket(tx, id: id, principal: principal) }
             throw RPCError.forbidden("the ticket history is for staff")
         }
-        return try await reading(principal: principal, now: storedNow()) { db in
-            let ticket = try Self.visibleTicket(db, id: id, principal: principal)
-            let rows = try TicketStore.history(db, ticket: ticket.id)
-            let hidesOrigin = try ticket.followUpOf != nil && Self.originsVisible(db, of: [ticket], to: principal).isEmpty
+        return try await reading(principal: principal, now: storedNow()) { tx in
+            let ticket = try Self.visibleTicket(tx, id: id, principal: principal)
+            let rows = try TicketStore.history(tx, ticket: ticket.id)
+            let hidesOrigin = try ticket.followUpOf != nil && Self.originsVisible(tx, of: [ticket], to: principal).isEmpty
             let items = try rows.map { row in
                 var changes = (try? JSONParser.parse(Array(row.changes.utf8))) ?? [:]
                 if hidesOrigin, case .object(var object) = changes {
@@ -379,7 +378,7 @@ struct TicketOperations: Sendable {
                     events = names.compactMap(\.stringValue)
                 }
                 return HistoryEntry(
-                    at: Instant(row.at), actor: try actor(db, kind: row.actorKind, id: row.actorID), action: row.action,
+                    at: Instant(row.at), actor: try actor(tx, kind: row.actorKind, id: row.actorID), action: row.action,
                     changes: changes, events: events)
             }
             return (TicketHistory.Result(items: items), [ticket.id])
@@ -388,9 +387,9 @@ struct TicketOperations: Sendable {
 
     func slaStatus(_ id: Int64, principal: Principal) async throws -> SLA {
         let now = storedNow()
-        return try await reading(principal: principal, now: now) { db in
-            let ticket = try Self.visibleTicket(db, id: id, principal: principal)
-            return (SLA(try sla(db, ticket: ticket, now: now)), [ticket.id])
+        return try await reading(principal: principal, now: now) { tx in
+            let ticket = try Self.visibleTicket(tx, id: id, principal: principal)
+            return (SLA(try sla(tx, ticket: ticket, now: now)), [ticket.id])
         }
     }
 
@@ -403,12 +402,12 @@ struct TicketOperations: Sendable {
         ])
         let before = try params.cursor.map { try cursor.decode($0) }
         // A notification quotes its ticket (subject, messages): reading one reads the ticket.
-        return try await reading(principal: principal, now: storedNow()) { db in
-            if let ticketID { _ = try Self.visibleTicket(db, id: ticketID, principal: principal) }
+        return try await reading(principal: principal, now: storedNow()) { tx in
+            if let ticketID { _ = try Self.visibleTicket(tx, id: ticketID, principal: principal) }
             // Operators see the notifications of their own tickets only.
             let assignee: Int64? = if case .staff(let staffID, .operator) = principal { staffID } else { nil }
             var rows = try TicketStore.outbox(
-                db, ticket: ticketID, kind: kind?.rawValue, assignee: assignee, before: before, limit: limit + 1)
+                tx, ticket: ticketID, kind: kind?.rawValue, assignee: assignee, before: before, limit: limit + 1)
             let more = rows.count > limit
             if more { rows.removeLast() }
             let answer = NotificationList.Result(
@@ -427,15 +426,15 @@ struct TicketOperations: Sendable {
     /// notifications it sends are the domain's decision (`TicketDecision`); `apply` persists it.
     func change(_ id: Int64, expectedVersion: Int?, principal: Principal, command: TicketCommand) async throws -> Ticket {
         let now = storedNow()
-        return try await environment.database.write { db in
-            var ticket = try Self.visibleTicket(db, id: id, principal: principal)
+        return try await environment.database.write { tx in
+            var ticket = try Self.visibleTicket(tx, id: id, principal: principal)
             if let assignee = command.assignee {
-                guard let staff = try AccountStore.staff(db, id: assignee), staff.active else {
+                guard let staff = try AccountStore.staff(tx, id: assignee), staff.active else {
                     throw RPCError.notFound(field: "params.assignee", "no active staff member with id \(assignee)")
                 }
             }
-            try apply(db, &ticket, expectedVersion: expectedVersion, principal: principal, command: command, now: now)
-            return try render(db, ticket: ticket, principal: principal, now: now)
+            try apply(tx, &ticket, expectedVersion: expectedVersion, principal: principal, command: command, now: now)
+            return try render(tx, ticket: ticket, principal: principal, now: now)
         }
     }
 
@@ -443,22 +442,22 @@ struct TicketOperations: Sendable {
     /// that refers to it (docs/product.md §4–5); otherwise it is a workflow command like the others.
     func addMessage(_ id: Int64, text: String, isInternal: Bool, expectedVersion: Int?, principal: Principal) async throws -> Ticket {
         let now = storedNow()
-        return try await environment.database.write { db in
-            var ticket = try Self.visibleTicket(db, id: id, principal: principal)
+        return try await environment.database.write { tx in
+            var ticket = try Self.visibleTicket(tx, id: id, principal: principal)
             if ticket.status == .closed, case .contact = principal {
-                ticket = try openFollowUp(db, of: ticket, text: text, principal: principal, now: now)
+                ticket = try openFollowUp(tx, of: ticket, text: text, principal: principal, now: now)
             } else {
-                try apply(db, &ticket, expectedVersion: expectedVersion, principal: principal,
+                try apply(tx, &ticket, expectedVersion: expectedVersion, principal: principal,
                           command: .addMessage(text: text, internal: isInternal), now: now)
             }
-            return try render(db, ticket: ticket, principal: principal, now: now)
+            return try render(tx, ticket: ticket, principal: principal, now: now)
         }
     }
 
     /// Persists one decision: the new state with its clocks' instants, the history row, the SLA
     /// index, the message and the outbox rows, in the caller's transaction.
     private func apply(
-        _ db: Database, _ ticket: inout TicketRecord, expectedVersion: Int?, principal: Principal, command: TicketCommand, now: Date
+        _ tx: StoreWriter, _ ticket: inout TicketRecord, expectedVersion: Int?, principal: Principal, command: TicketCommand, now: Date
     ) throws {
         if let expectedVersion, expectedVersion != ticket.version {
             throw RPCError(code: RPCErrorCode.versionConflict, message: "Version conflict", data: [
@@ -478,53 +477,53 @@ struct TicketOperations: Sendable {
         ticket.version += 1
         ticket.updatedAt = now
         // Record the history first: the pauses the SLA index needs are read from it.
-        try Self.record(db, ticket: ticket, principal: principal, action: action, changes: changes, events: decision.events, at: now)
-        let (policy, calendar) = try calendars.sla(forProduct: ticket.product, in: db)
-        let pauses = try TicketStore.waitingIntervals(db, ticket: ticket.id)
+        try Self.record(tx, ticket: ticket, principal: principal, action: action, changes: changes, events: decision.events, at: now)
+        let (policy, calendar) = try calendars.sla(forProduct: ticket.product, in: tx)
+        let pauses = try TicketStore.waitingIntervals(tx, ticket: ticket.id)
         try TicketSLA.index(&ticket, pauses: pauses, policy: policy, calendar: calendar, now: now)
-        guard try TicketStore.update(db, ticket, expectedVersion: before.version) else {
+        guard try TicketStore.update(tx, ticket, expectedVersion: before.version) else {
             throw RPCError(code: RPCErrorCode.versionConflict, message: "Version conflict", data: [
                 "reason": "the ticket changed while this change was being made; read it again",
             ])
         }
         if let message {
             try TicketStore.addMessage(
-                db, ticket: ticket.id, authorKind: principal.kind, authorID: principal.id, body: message.text,
+                tx, ticket: ticket.id, authorKind: principal.kind, authorID: principal.id, body: message.text,
                 isInternal: message.internal, at: now)
         }
         if !decision.notifications.isEmpty {
-            guard let customer = try AccountStore.customer(db, id: ticket.customer) else { return }
-            let contact = try ticket.contact.flatMap { try AccountStore.contact(db, id: $0) }
-            try Self.notify(db, ticket: ticket, customer: customer, contact: contact, kinds: decision.notifications,
+            guard let customer = try AccountStore.customer(tx, id: ticket.customer) else { return }
+            let contact = try ticket.contact.flatMap { try AccountStore.contact(tx, id: $0) }
+            try Self.notify(tx, ticket: ticket, customer: customer, contact: contact, kinds: decision.notifications,
                             message: message?.text, at: now)
         }
     }
 
-    private func openFollowUp(_ db: Database, of closed: TicketRecord, text: String, principal: Principal, now: Date) throws -> TicketRecord {
-        guard let customer = try AccountStore.customer(db, id: closed.customer) else {
+    private func openFollowUp(_ tx: StoreWriter, of closed: TicketRecord, text: String, principal: Principal, now: Date) throws -> TicketRecord {
+        guard let customer = try AccountStore.customer(tx, id: closed.customer) else {
             throw RPCError.notFound(field: "params.ticket", "the ticket's company no longer exists")
         }
-        let contact = try principal.id.flatMap { try AccountStore.contact(db, id: $0) }
+        let contact = try principal.id.flatMap { try AccountStore.contact(tx, id: $0) }
         let decision = try Self.decided(TicketWorkflow.openFollowUp(of: closed.state, reporterContact: contact?.id))
-        let (policy, calendar) = try calendars.sla(forProduct: closed.product, in: db)
+        let (policy, calendar) = try calendars.sla(forProduct: closed.product, in: tx)
         let language = LanguageDetector.detect(text)?.language ?? closed.language
         var ticket = TicketRecord(
             customer: customer.id, contact: contact?.id, product: closed.product, subject: closed.subject, channel: closed.channel,
             language: language, priority: decision.state.priority, severity: nil, status: decision.state.status,
-            eligible: try AccountStore.isEligible(db, customer: customer.id, product: closed.product, on: String(StoreTime.text(now).prefix(10))),
+            eligible: try AccountStore.isEligible(tx, customer: customer.id, product: closed.product, on: String(StoreTime.text(now).prefix(10))),
             followUpOf: closed.id, restrictedToReporter: decision.state.restrictedToReporter, receivedAt: now, createdAt: now,
             updatedAt: now)
         try TicketSLA.index(&ticket, pauses: [], policy: policy, calendar: calendar, now: now)
-        ticket.id = try TicketStore.insert(db, ticket)
+        ticket.id = try TicketStore.insert(tx, ticket)
         try TicketStore.addMessage(
-            db, ticket: ticket.id, authorKind: "contact", authorID: contact?.id, body: text, isInternal: false, at: now,
+            tx, ticket: ticket.id, authorKind: "contact", authorID: contact?.id, body: text, isInternal: false, at: now,
             subject: ticket.subject)
-        try Self.record(db, ticket: ticket, principal: principal, action: "open",
+        try Self.record(tx, ticket: ticket, principal: principal, action: "open",
                         changes: ["status": [.null, .string(ticket.status.rawValue)], "followUpOf": [.null, .int(closed.id)]],
                         events: decision.events, at: now)
-        try Self.record(db, ticket: closed, principal: principal, action: "followUp",
+        try Self.record(tx, ticket: closed, principal: principal, action: "followUp",
                         changes: ["followUp": [.null, .int(ticket.id)]], events: [], at: now)
-        try Self.notify(db, ticket: ticket, customer: customer, contact: contact, kinds: decision.notifications, message: nil, at: now)
+        try Self.notify(tx, ticket: ticket, customer: customer, contact: contact, kinds: decision.notifications, message: nil, at: now)
         return ticket
     }
 
@@ -535,26 +534,26 @@ struct TicketOperations: Sendable {
     /// null for them), not the history row that names it. (Its subject, copied from the origin,
     /// is the follow-up's own: whoever may see the follow-up was given it by its restriction or
     /// by the care manager's classification and assignment.)
-    static func originsVisible(_ db: Database, of tickets: [TicketRecord], to principal: Principal) throws -> Set<Int64> {
-        let origins = try TicketStore.tickets(db, ids: Set(tickets.compactMap(\.followUpOf)))
+    static func originsVisible(_ tx: StoreReader, of tickets: [TicketRecord], to principal: Principal) throws -> Set<Int64> {
+        let origins = try TicketStore.tickets(tx, ids: Set(tickets.compactMap(\.followUpOf)))
         return Set(origins.values.filter { TicketWorkflow.canView($0.state, actor: principal) }.map(\.id))
     }
 
     /// A customer named in params. A contact may name only their own company; any other answers
     /// exactly like a code that does not exist (no existence leak).
-    static func resolve(_ ref: CustomerRef, db: Database, principal: Principal) throws -> CustomerRecord {
+    static func resolve(_ ref: CustomerRef, tx: StoreReader, principal: Principal) throws -> CustomerRecord {
         if case .contact(_, let own) = principal {
-            guard let found = try? ref.resolve(db), found.id == own else {
+            guard let found = try? ref.resolve(tx), found.id == own else {
                 throw RPCError.notFound(field: "params.customer", "no customer with \(ref)")
             }
             return found
         }
-        return try ref.resolve(db)
+        return try ref.resolve(tx)
     }
 
     /// The ticket if `principal` may see it; -32003 exactly as for a ticket that does not exist.
-    static func visibleTicket(_ db: Database, id: Int64, principal: Principal) throws -> TicketRecord {
-        guard let ticket = try TicketStore.ticket(db, id: id), TicketWorkflow.canView(ticket.state, actor: principal) else {
+    static func visibleTicket(_ tx: StoreReader, id: Int64, principal: Principal) throws -> TicketRecord {
+        guard let ticket = try TicketStore.ticket(tx, id: id), TicketWorkflow.canView(ticket.state, actor: principal) else {
             throw RPCError.notFound(field: "params.ticket", "no ticket #\(id)")
         }
         return ticket
@@ -595,11 +594,11 @@ struct TicketOperations: Sendable {
     }
 
     static func record(
-        _ db: Database, ticket: TicketRecord, principal: Principal, action: String, changes: JSONObject, events: [TicketEvent], at: Date
+        _ tx: StoreWriter, ticket: TicketRecord, principal: Principal, action: String, changes: JSONObject, events: [TicketEvent], at: Date
     ) throws {
         let eventNames: [JSONValue] = events.map { .string(eventName($0)) }
         try TicketStore.addHistory(
-            db, ticket: ticket.id, at: at, actorKind: principal.kind, actorID: principal.id, action: action,
+            tx, ticket: ticket.id, at: at, actorKind: principal.kind, actorID: principal.id, action: action,
             changes: String(decoding: JSONSerializer.serialize(.object(changes)), as: UTF8.self),
             events: String(decoding: JSONSerializer.serialize(.array(eventNames)), as: UTF8.self))
     }
@@ -629,7 +628,7 @@ struct TicketOperations: Sendable {
     /// contact (else the company's address). Without any address nothing can be sent, and
     /// nothing is queued.
     static func notify(
-        _ db: Database, ticket: TicketRecord, customer: CustomerRecord, contact: ContactRecord?, kinds: [NotificationKind],
+        _ tx: StoreWriter, ticket: TicketRecord, customer: CustomerRecord, contact: ContactRecord?, kinds: [NotificationKind],
         message: String?, at: Date
     ) throws {
         guard let recipient = contact?.email ?? customer.email, !kinds.isEmpty else { return }
@@ -638,26 +637,26 @@ struct TicketOperations: Sendable {
                 ticketID: ticket.id, subject: ticket.subject, customerName: customer.name, contactName: contact?.name,
                 message: message, priority: ticket.priority))
             try TicketStore.enqueue(
-                db, ticket: ticket.id, kind: kind.rawValue, language: ticket.language, recipient: recipient,
+                tx, ticket: ticket.id, kind: kind.rawValue, language: ticket.language, recipient: recipient,
                 subject: text.subject, body: text.body, at: at)
         }
     }
 
-    private func sla(_ db: Database, ticket: TicketRecord, now: Date) throws -> TicketSLA {
-        let (policy, calendar) = try calendars.sla(forProduct: ticket.product, in: db)
-        let pauses = try TicketStore.waitingIntervals(db, ticket: ticket.id)
+    private func sla(_ tx: StoreReader, ticket: TicketRecord, now: Date) throws -> TicketSLA {
+        let (policy, calendar) = try calendars.sla(forProduct: ticket.product, in: tx)
+        let pauses = try TicketStore.waitingIntervals(tx, ticket: ticket.id)
         return try TicketSLA.compute(ticket: ticket, pauses: pauses, policy: policy, calendar: calendar, asOf: now)
     }
 
-    private func render(_ db: Database, ticket: TicketRecord, principal: Principal, now: Date) throws -> Ticket {
-        let summary = try summaries(db, tickets: [ticket], principal: principal, now: now)[0]
+    private func render(_ tx: StoreReader, ticket: TicketRecord, principal: Principal, now: Date) throws -> Ticket {
+        let summary = try summaries(tx, tickets: [ticket], principal: principal, now: now)[0]
         let isContact: Bool = if case .contact = principal { true } else { false }
-        let messages = try TicketStore.messages(db, ticket: ticket.id, includeInternal: !isContact)
+        let messages = try TicketStore.messages(tx, ticket: ticket.id, includeInternal: !isContact)
         return Ticket(
             summary,
             messages: try messages.map { message in
                 TicketMessage(
-                    id: Int(message.id), author: try actor(db, kind: message.authorKind, id: message.authorID),
+                    id: Int(message.id), author: try actor(tx, kind: message.authorKind, id: message.authorID),
                     at: Instant(message.at), text: message.body, internal: message.isInternal)
             },
             // The actions that are methods (`methodActions`): the schema's enum leaves out those of quotes.
@@ -668,14 +667,14 @@ struct TicketOperations: Sendable {
 
     /// Tickets without their messages (lists), with the people they name and their SLA pauses
     /// loaded for the whole page at once.
-    private func summaries(_ db: Database, tickets: [TicketRecord], principal: Principal, now: Date) throws -> [TicketSummary] {
+    private func summaries(_ tx: StoreReader, tickets: [TicketRecord], principal: Principal, now: Date) throws -> [TicketSummary] {
         let people = try TicketStore.people(
-            db, customers: Set(tickets.map(\.customer)), contacts: Set(tickets.compactMap(\.contact)),
+            tx, customers: Set(tickets.map(\.customer)), contacts: Set(tickets.compactMap(\.contact)),
             staff: Set(tickets.compactMap(\.assignee)))
-        let pauses = try TicketStore.waitingIntervals(db, tickets: tickets.map(\.id))
-        let shownOrigins = try Self.originsVisible(db, of: tickets, to: principal)
+        let pauses = try TicketStore.waitingIntervals(tx, tickets: tickets.map(\.id))
+        let shownOrigins = try Self.originsVisible(tx, of: tickets, to: principal)
         return try tickets.map { ticket in
-            let (policy, calendar) = try calendars.sla(forProduct: ticket.product, in: db)
+            let (policy, calendar) = try calendars.sla(forProduct: ticket.product, in: tx)
             let sla = try TicketSLA.compute(
                 ticket: ticket, pauses: pauses[ticket.id] ?? [], policy: policy, calendar: calendar, asOf: now)
             return TicketSummary(
@@ -701,12 +700,12 @@ struct TicketOperations: Sendable {
     }
 
     /// Who wrote a message or made a change, named as they are now (null once they are gone).
-    private func actor(_ db: Database, kind: String, id: Int64?) throws -> TicketActor {
+    private func actor(_ tx: StoreReader, kind: String, id: Int64?) throws -> TicketActor {
         switch kind {
         case "staff":
-            TicketActor(kind: .staff, id: id.map(Int.init), name: try id.flatMap { try AccountStore.staff(db, id: $0) }?.name)
+            TicketActor(kind: .staff, id: id.map(Int.init), name: try id.flatMap { try AccountStore.staff(tx, id: $0) }?.name)
         case "contact":
-            TicketActor(kind: .contact, id: id.map(Int.init), name: try id.flatMap { try AccountStore.contact(db, id: $0) }?.name)
+            TicketActor(kind: .contact, id: id.map(Int.init), name: try id.flatMap { try AccountStore.contact(tx, id: $0) }?.name)
         default:
             TicketActor(kind: .system)
         }

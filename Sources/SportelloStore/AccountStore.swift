@@ -160,34 +160,34 @@ public struct CorruptAccountRecord: Error, CustomStringConvertible {
 public enum AccountStore {
     // MARK: Customers
 
-    public static func customer(_ db: Database, id: Int64) throws -> CustomerRecord? {
-        try db.row("SELECT * FROM customer WHERE id = ?", [id]).map(customer)
+    public static func customer(_ tx: StoreReader, id: Int64) throws -> CustomerRecord? {
+        try tx.db.row("SELECT * FROM customer WHERE id = ?", [id]).map(customer)
     }
 
     /// By code, ignoring ASCII case.
-    public static func customer(_ db: Database, code: String) throws -> CustomerRecord? {
-        try db.row("SELECT * FROM customer WHERE code = ?", [code]).map(customer)
+    public static func customer(_ tx: StoreReader, code: String) throws -> CustomerRecord? {
+        try tx.db.row("SELECT * FROM customer WHERE code = ?", [code]).map(customer)
     }
 
     /// By the normalised VAT number (as `insertCustomer` stores it).
-    public static func customer(_ db: Database, vatNumber: String) throws -> CustomerRecord? {
-        try db.row("SELECT * FROM customer WHERE vatNumber = ?", [vatNumber]).map(customer)
+    public static func customer(_ tx: StoreReader, vatNumber: String) throws -> CustomerRecord? {
+        try tx.db.row("SELECT * FROM customer WHERE vatNumber = ?", [vatNumber]).map(customer)
     }
 
     /// Inserts a customer; `.duplicate(field: "code" | "vatNumber")` when taken.
     public static func insertCustomer(
-        _ db: Database, code: String, name: String, vatNumber: String?, language: Language, email: String?, now: Date
+        _ tx: StoreWriter, code: String, name: String, vatNumber: String?, language: Language, email: String?, now: Date
     ) throws -> CustomerRecord {
-        if try customer(db, code: code) != nil { throw AccountStoreError.duplicate(field: "code", value: code) }
-        if let vatNumber, try customer(db, vatNumber: vatNumber) != nil {
+        if try customer(tx, code: code) != nil { throw AccountStoreError.duplicate(field: "code", value: code) }
+        if let vatNumber, try customer(tx, vatNumber: vatNumber) != nil {
             throw AccountStoreError.duplicate(field: "vatNumber", value: vatNumber)
         }
         let createdAt = StoreTime.text(now)
-        try db.run(
+        try tx.db.run(
             "INSERT INTO customer(code, name, vatNumber, language, email, createdAt) VALUES (?, ?, ?, ?, ?, ?)",
             [code, name, vatNumber, language.rawValue, email, createdAt])
         return CustomerRecord(
-            id: db.lastInsertedRowID, code: code, name: name, vatNumber: vatNumber, language: language, email: email,
+            id: tx.db.lastInsertedRowID, code: code, name: name, vatNumber: vatNumber, language: language, email: email,
             createdAt: StoreTime.date(createdAt) ?? now)
     }
 
@@ -196,7 +196,7 @@ public enum AccountStore {
     /// code, name or VAT number as a substring, ignoring ASCII case; LIKE's wildcards in it are
     /// taken literally. Returns up to `limit` rows and whether more follow.
     public static func customers(
-        _ db: Database, query: String?, after: Int64?, limit: Int
+        _ tx: StoreReader, query: String?, after: Int64?, limit: Int
     ) throws -> (items: [CustomerRecord], hasMore: Bool) {
         var sql = "SELECT * FROM customer WHERE id > ?"
         var arguments: SQLArguments = [after ?? Int64.min]
@@ -207,7 +207,7 @@ public enum AccountStore {
         }
         sql += " ORDER BY id LIMIT ?"
         arguments += [limit + 1]
-        let rows = try db.rows(sql, arguments).map(customer)
+        let rows = try tx.db.rows(sql, arguments).map(customer)
         return (Array(rows.prefix(limit)), rows.count > limit)
     }
 
@@ -223,42 +223,42 @@ public enum AccountStore {
 
     // MARK: Subscriptions
 
-    public static func subscriptions(_ db: Database, customer: Int64) throws -> [SubscriptionRecord] {
-        try db.rows("SELECT * FROM subscription WHERE customer = ? ORDER BY id", [customer])
+    public static func subscriptions(_ tx: StoreReader, customer: Int64) throws -> [SubscriptionRecord] {
+        try tx.db.rows("SELECT * FROM subscription WHERE customer = ? ORDER BY id", [customer])
             .map(subscription)
     }
 
     /// The subscriptions of several customers at once (a list page), by customer.
-    public static func subscriptions(_ db: Database, customers: [Int64]) throws -> [Int64: [SubscriptionRecord]] {
+    public static func subscriptions(_ tx: StoreReader, customers: [Int64]) throws -> [Int64: [SubscriptionRecord]] {
         guard !customers.isEmpty else { return [:] }
         let marks = Array(repeating: "?", count: customers.count).joined(separator: ",")
-        let rows = try db.rows(
+        let rows = try tx.db.rows(
             "SELECT * FROM subscription WHERE customer IN (\(marks)) ORDER BY id",
             customers.map { $0 })
         return Dictionary(grouping: try rows.map(subscription), by: \.customer)
     }
 
     public static func insertSubscription(
-        _ db: Database, customer: Int64, product: String, mode: SubscriptionMode, from: String?, to: String?, now: Date
+        _ tx: StoreWriter, customer: Int64, product: String, mode: SubscriptionMode, from: String?, to: String?, now: Date
     ) throws -> SubscriptionRecord {
         let createdAt = StoreTime.text(now)
-        try db.run(
+        try tx.db.run(
             #"INSERT INTO subscription(customer, product, mode, "from", "to", createdAt) VALUES (?, ?, ?, ?, ?, ?)"#,
             [customer, product, mode.rawValue, from, to, createdAt])
         return SubscriptionRecord(
-            id: db.lastInsertedRowID, customer: customer, product: product, mode: mode, from: from, to: to,
+            id: tx.db.lastInsertedRowID, customer: customer, product: product, mode: mode, from: from, to: to,
             createdAt: StoreTime.date(createdAt) ?? now)
     }
 
-    public static func productExists(_ db: Database, code: String) throws -> Bool {
-        try db.value(Bool.self, "SELECT EXISTS (SELECT 1 FROM product WHERE code = ?)", [code]) ?? false
+    public static func productExists(_ tx: StoreReader, code: String) throws -> Bool {
+        try tx.db.value(Bool.self, "SELECT EXISTS (SELECT 1 FROM product WHERE code = ?)", [code]) ?? false
     }
 
     /// Whether `customer` has guaranteed support for `product` on `date` (`YYYY-MM-DD`): an active
     /// `cloudSaas` or `subscription` subscription whose period (both ends included, NULL open)
     /// covers the date (docs/product.md §3). Tickets without it are accepted but flagged `eligible: false`.
-    public static func isEligible(_ db: Database, customer: Int64, product: String, on date: String) throws -> Bool {
-        try db.value(Bool.self, """
+    public static func isEligible(_ tx: StoreReader, customer: Int64, product: String, on date: String) throws -> Bool {
+        try tx.db.value(Bool.self, """
             SELECT EXISTS (
                 SELECT 1 FROM subscription
                 WHERE customer = ? AND product = ? AND mode IN ('cloudSaas', 'subscription')
@@ -268,74 +268,74 @@ public enum AccountStore {
 
     // MARK: Contacts and staff
 
-    public static func contact(_ db: Database, id: Int64) throws -> ContactRecord? {
-        try db.row("SELECT * FROM contact WHERE id = ?", [id]).map(contact)
+    public static func contact(_ tx: StoreReader, id: Int64) throws -> ContactRecord? {
+        try tx.db.row("SELECT * FROM contact WHERE id = ?", [id]).map(contact)
     }
 
-    public static func contacts(_ db: Database, customer: Int64) throws -> [ContactRecord] {
-        try db.rows("SELECT * FROM contact WHERE customer = ? ORDER BY id", [customer]).map(contact)
-    }
-
-    /// By email, ignoring ASCII case.
-    public static func contact(_ db: Database, email: String) throws -> ContactRecord? {
-        try db.row("SELECT * FROM contact WHERE email = ?", [email]).map(contact)
-    }
-
-    public static func staff(_ db: Database, id: Int64) throws -> StaffRecord? {
-        try db.row("SELECT * FROM staff WHERE id = ?", [id]).map(staff)
+    public static func contacts(_ tx: StoreReader, customer: Int64) throws -> [ContactRecord] {
+        try tx.db.rows("SELECT * FROM contact WHERE customer = ? ORDER BY id", [customer]).map(contact)
     }
 
     /// By email, ignoring ASCII case.
-    public static func staff(_ db: Database, email: String) throws -> StaffRecord? {
-        try db.row("SELECT * FROM staff WHERE email = ?", [email]).map(staff)
+    public static func contact(_ tx: StoreReader, email: String) throws -> ContactRecord? {
+        try tx.db.row("SELECT * FROM contact WHERE email = ?", [email]).map(contact)
+    }
+
+    public static func staff(_ tx: StoreReader, id: Int64) throws -> StaffRecord? {
+        try tx.db.row("SELECT * FROM staff WHERE id = ?", [id]).map(staff)
+    }
+
+    /// By email, ignoring ASCII case.
+    public static func staff(_ tx: StoreReader, email: String) throws -> StaffRecord? {
+        try tx.db.row("SELECT * FROM staff WHERE email = ?", [email]).map(staff)
     }
 
     /// Every staff account, in id order.
-    public static func allStaff(_ db: Database) throws -> [StaffRecord] {
-        try db.rows("SELECT * FROM staff ORDER BY id").map(staff)
+    public static func allStaff(_ tx: StoreReader) throws -> [StaffRecord] {
+        try tx.db.rows("SELECT * FROM staff ORDER BY id").map(staff)
     }
 
     /// Whether a staff account or a contact already logs in with `email` (ignoring ASCII case).
-    public static func emailInUse(_ db: Database, _ email: String) throws -> Bool {
-        try db.value(Bool.self, """
+    public static func emailInUse(_ tx: StoreReader, _ email: String) throws -> Bool {
+        try tx.db.value(Bool.self, """
             SELECT EXISTS (SELECT 1 FROM staff WHERE email = ?1) OR EXISTS (SELECT 1 FROM contact WHERE email = ?1)
             """, [email]) ?? false
     }
 
     /// Inserts a contact; `.duplicate(field: "email")` when a staff account or contact has it.
     public static func insertContact(
-        _ db: Database, customer: Int64, name: String, email: String, language: Language?, passwordHash: String?, now: Date
+        _ tx: StoreWriter, customer: Int64, name: String, email: String, language: Language?, passwordHash: String?, now: Date
     ) throws -> ContactRecord {
-        if try emailInUse(db, email) { throw AccountStoreError.duplicate(field: "email", value: email) }
+        if try emailInUse(tx, email) { throw AccountStoreError.duplicate(field: "email", value: email) }
         let createdAt = StoreTime.text(now)
-        try db.run(
+        try tx.db.run(
             "INSERT INTO contact(customer, name, email, language, passwordHash, createdAt) VALUES (?, ?, ?, ?, ?, ?)",
             [customer, name, email, language?.rawValue, passwordHash, createdAt])
         return ContactRecord(
-            id: db.lastInsertedRowID, customer: customer, name: name, email: email, language: language,
+            id: tx.db.lastInsertedRowID, customer: customer, name: name, email: email, language: language,
             hasPassword: passwordHash != nil, createdAt: StoreTime.date(createdAt) ?? now)
     }
 
     /// Inserts a staff account (active); `.duplicate(field: "email")` when the email is taken.
     public static func insertStaff(
-        _ db: Database, name: String, email: String, role: StaffRole, passwordHash: String?, now: Date
+        _ tx: StoreWriter, name: String, email: String, role: StaffRole, passwordHash: String?, now: Date
     ) throws -> StaffRecord {
-        if try emailInUse(db, email) { throw AccountStoreError.duplicate(field: "email", value: email) }
+        if try emailInUse(tx, email) { throw AccountStoreError.duplicate(field: "email", value: email) }
         let createdAt = StoreTime.text(now)
-        try db.run(
+        try tx.db.run(
             "INSERT INTO staff(name, email, role, passwordHash, active, createdAt) VALUES (?, ?, ?, ?, 1, ?)",
             [name, email, role.rawValue, passwordHash, createdAt])
         return StaffRecord(
-            id: db.lastInsertedRowID, name: name, email: email, role: role, active: true,
+            id: tx.db.lastInsertedRowID, name: name, email: email, role: role, active: true,
             createdAt: StoreTime.date(createdAt) ?? now)
     }
 
     /// Who logs in with `email`, staff first, and their password hash.
-    public static func credential(_ db: Database, email: String) throws -> Credential? {
-        if let row = try db.row("SELECT * FROM staff WHERE email = ?", [email]) {
+    public static func credential(_ tx: StoreReader, email: String) throws -> Credential? {
+        if let row = try tx.db.row("SELECT * FROM staff WHERE email = ?", [email]) {
             return Credential(account: .staff(try staff(row)), passwordHash: row["passwordHash"])
         }
-        if let row = try db.row("SELECT * FROM contact WHERE email = ?", [email]) {
+        if let row = try tx.db.row("SELECT * FROM contact WHERE email = ?", [email]) {
             return Credential(account: .contact(try contact(row)), passwordHash: row["passwordHash"])
         }
         return nil
@@ -344,17 +344,17 @@ public enum AccountStore {
     // MARK: Sessions
 
     public static func insertSession(
-        _ db: Database, tokenHash: String, kind: SessionRecord.Kind, subject: Int64, now: Date, expiresAt: Date
+        _ tx: StoreWriter, tokenHash: String, kind: SessionRecord.Kind, subject: Int64, now: Date, expiresAt: Date
     ) throws {
         let nowText = StoreTime.text(now)
-        try db.run(
+        try tx.db.run(
             "INSERT INTO auth_session(tokenHash, kind, subject, createdAt, lastSeenAt, expiresAt) VALUES (?, ?, ?, ?, ?, ?)",
             [tokenHash, kind.rawValue, subject, nowText, nowText, StoreTime.text(expiresAt)])
     }
 
     /// The session with this token hash, expired or not.
-    public static func session(_ db: Database, tokenHash: String) throws -> SessionRecord? {
-        guard let row = try db.row("SELECT * FROM auth_session WHERE tokenHash = ?", [tokenHash])
+    public static func session(_ tx: StoreReader, tokenHash: String) throws -> SessionRecord? {
+        guard let row = try tx.db.row("SELECT * FROM auth_session WHERE tokenHash = ?", [tokenHash])
         else { return nil }
         func corrupt(_ reason: String) -> CorruptAccountRecord {
             CorruptAccountRecord(table: "auth_session", key: String(tokenHash.prefix(8)), reason: reason)
@@ -368,48 +368,48 @@ public enum AccountStore {
     }
 
     /// Slides an idle session's expiry: seen at `now`, expiring at `expiresAt`.
-    public static func touchSession(_ db: Database, tokenHash: String, now: Date, expiresAt: Date) throws {
-        try db.run(
+    public static func touchSession(_ tx: StoreWriter, tokenHash: String, now: Date, expiresAt: Date) throws {
+        try tx.db.run(
             "UPDATE auth_session SET lastSeenAt = ?, expiresAt = ? WHERE tokenHash = ?",
             [StoreTime.text(now), StoreTime.text(expiresAt), tokenHash])
     }
 
     /// Deletes a session; false when there was none.
     @discardableResult
-    public static func deleteSession(_ db: Database, tokenHash: String) throws -> Bool {
-        try db.run("DELETE FROM auth_session WHERE tokenHash = ?", [tokenHash])
-        return db.changesCount > 0
+    public static func deleteSession(_ tx: StoreWriter, tokenHash: String) throws -> Bool {
+        try tx.db.run("DELETE FROM auth_session WHERE tokenHash = ?", [tokenHash])
+        return tx.db.changesCount > 0
     }
 
     /// Deletes the sessions that expired before `now`; returns how many.
     @discardableResult
-    public static func deleteExpiredSessions(_ db: Database, now: Date) throws -> Int {
-        try db.run("DELETE FROM auth_session WHERE expiresAt <= ?", [StoreTime.text(now)])
-        return db.changesCount
+    public static func deleteExpiredSessions(_ tx: StoreWriter, now: Date) throws -> Int {
+        try tx.db.run("DELETE FROM auth_session WHERE expiresAt <= ?", [StoreTime.text(now)])
+        return tx.db.changesCount
     }
 
     // MARK: Failed logins
 
     /// Records a failed (or, until proven right, provisional) login for `email`; returns its rowid.
-    public static func insertLoginFailure(_ db: Database, email: String, at: Date) throws -> Int64 {
-        try db.run("INSERT INTO login_failure(email, at) VALUES (?, ?)", [email, StoreTime.text(at)])
-        return db.lastInsertedRowID
+    public static func insertLoginFailure(_ tx: StoreWriter, email: String, at: Date) throws -> Int64 {
+        try tx.db.run("INSERT INTO login_failure(email, at) VALUES (?, ?)", [email, StoreTime.text(at)])
+        return tx.db.lastInsertedRowID
     }
 
-    public static func deleteLoginFailure(_ db: Database, rowID: Int64) throws {
-        try db.run("DELETE FROM login_failure WHERE rowid = ?", [rowID])
+    public static func deleteLoginFailure(_ tx: StoreWriter, rowID: Int64) throws {
+        try tx.db.run("DELETE FROM login_failure WHERE rowid = ?", [rowID])
     }
 
     /// The failed logins for `email` at or after `since`, oldest first.
-    public static func loginFailures(_ db: Database, email: String, since: Date) throws -> [Date] {
-        try db.values(
+    public static func loginFailures(_ tx: StoreReader, email: String, since: Date) throws -> [Date] {
+        try tx.db.values(
             String.self, "SELECT at FROM login_failure WHERE email = ? AND at >= ? ORDER BY at", [email, StoreTime.text(since)]
         ).compactMap(StoreTime.date)
     }
 
     /// Forgets failed logins older than `before` (every email).
-    public static func pruneLoginFailures(_ db: Database, before: Date) throws {
-        try db.run("DELETE FROM login_failure WHERE at < ?", [StoreTime.text(before)])
+    public static func pruneLoginFailures(_ tx: StoreWriter, before: Date) throws {
+        try tx.db.run("DELETE FROM login_failure WHERE at < ?", [StoreTime.text(before)])
     }
 
     // MARK: Row decoding

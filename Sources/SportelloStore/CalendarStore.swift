@@ -14,26 +14,26 @@ public struct CorruptRecord: Error, CustomStringConvertible {
 /// Calendars, SLA policies and products as the database holds them.
 public enum CalendarStore {
     /// A number that changes whenever any calendar changes; caches compare it.
-    public static func revision(_ db: Database) throws -> Int {
-        try db.value(Int.self, "SELECT total(revision) FROM calendar").map { $0 } ?? 0
+    public static func revision(_ tx: StoreReader) throws -> Int {
+        try tx.db.value(Int.self, "SELECT total(revision) FROM calendar").map { $0 } ?? 0
     }
 
-    public static func names(_ db: Database) throws -> [String] {
-        try db.values(String.self, "SELECT name FROM calendar ORDER BY name")
+    public static func names(_ tx: StoreReader) throws -> [String] {
+        try tx.db.values(String.self, "SELECT name FROM calendar ORDER BY name")
     }
 
     /// Every calendar, built and indexed.
-    public static func loadAll(_ db: Database) throws -> [BusinessCalendar] {
-        try names(db).compactMap { try load(db, name: $0) }
+    public static func loadAll(_ tx: StoreReader) throws -> [BusinessCalendar] {
+        try names(tx).compactMap { try load(tx, name: $0) }
     }
 
-    public static func load(_ db: Database, name: String) throws -> BusinessCalendar? {
-        guard let row = try db.row("SELECT timezone, description FROM calendar WHERE name = ?", [name])
+    public static func load(_ tx: StoreReader, name: String) throws -> BusinessCalendar? {
+        guard let row = try tx.db.row("SELECT timezone, description FROM calendar WHERE name = ?", [name])
         else { return nil }
         func corrupt(_ reason: String) -> CorruptRecord { CorruptRecord(table: "calendar", key: name, reason: reason) }
 
         var weekly: [Weekday: [WorkingInterval]] = [:]
-        for hours in try db.rows(
+        for hours in try tx.db.rows(
             #"SELECT weekday, start, "end" FROM calendar_hours WHERE calendar = ? ORDER BY weekday, start"#,
             [name])
         {
@@ -44,7 +44,7 @@ public enum CalendarStore {
         }
         var extra: [MonthDay] = []
         var oneOff: [LocalDate] = []
-        for date in try db.values(String.self, "SELECT date FROM calendar_holiday WHERE calendar = ? ORDER BY date", [name]) {
+        for date in try tx.db.values(String.self, "SELECT date FROM calendar_holiday WHERE calendar = ? ORDER BY date", [name]) {
             if let monthDay = MonthDay(string: date) {
                 extra.append(monthDay)
             } else if let day = LocalDate(iso: date) {
@@ -54,7 +54,7 @@ public enum CalendarStore {
             }
         }
         var closures: [Closure] = []
-        for closure in try db.rows(
+        for closure in try tx.db.rows(
             #"SELECT "from", "to", reason FROM calendar_closure WHERE calendar = ? ORDER BY "from", "to""#,
             [name])
         {
@@ -74,48 +74,48 @@ public enum CalendarStore {
 
     /// Adds a closure; false when the same period was already there.
     @discardableResult
-    public static func addClosure(_ db: Database, calendar: String, closure: Closure) throws -> Bool {
-        try db.run(
+    public static func addClosure(_ tx: StoreWriter, calendar: String, closure: Closure) throws -> Bool {
+        try tx.db.run(
             #"INSERT OR IGNORE INTO calendar_closure(calendar, "from", "to", reason) VALUES (?, ?, ?, ?)"#,
             [calendar, closure.from.iso, closure.to.iso, closure.reason])
-        return try bumpIfChanged(db, calendar: calendar)
+        return try bumpIfChanged(tx, calendar: calendar)
     }
 
     /// Removes the closure with exactly these dates; false when there was none.
     @discardableResult
-    public static func removeClosure(_ db: Database, calendar: String, from: LocalDate, to: LocalDate) throws -> Bool {
-        try db.run(
+    public static func removeClosure(_ tx: StoreWriter, calendar: String, from: LocalDate, to: LocalDate) throws -> Bool {
+        try tx.db.run(
             #"DELETE FROM calendar_closure WHERE calendar = ? AND "from" = ? AND "to" = ?"#,
             [calendar, from.iso, to.iso])
-        return try bumpIfChanged(db, calendar: calendar)
+        return try bumpIfChanged(tx, calendar: calendar)
     }
 
     /// Adds a holiday, `MM-DD` (every year) or `YYYY-MM-DD` (once); false when already there.
     @discardableResult
-    public static func addHoliday(_ db: Database, calendar: String, date: String) throws -> Bool {
-        try db.run("INSERT OR IGNORE INTO calendar_holiday(calendar, date) VALUES (?, ?)", [calendar, date])
-        return try bumpIfChanged(db, calendar: calendar)
+    public static func addHoliday(_ tx: StoreWriter, calendar: String, date: String) throws -> Bool {
+        try tx.db.run("INSERT OR IGNORE INTO calendar_holiday(calendar, date) VALUES (?, ?)", [calendar, date])
+        return try bumpIfChanged(tx, calendar: calendar)
     }
 
     @discardableResult
-    public static func removeHoliday(_ db: Database, calendar: String, date: String) throws -> Bool {
-        try db.run("DELETE FROM calendar_holiday WHERE calendar = ? AND date = ?", [calendar, date])
-        return try bumpIfChanged(db, calendar: calendar)
+    public static func removeHoliday(_ tx: StoreWriter, calendar: String, date: String) throws -> Bool {
+        try tx.db.run("DELETE FROM calendar_holiday WHERE calendar = ? AND date = ?", [calendar, date])
+        return try bumpIfChanged(tx, calendar: calendar)
     }
 
-    private static func bumpIfChanged(_ db: Database, calendar: String) throws -> Bool {
-        guard db.changesCount > 0 else { return false }
-        try db.run("UPDATE calendar SET revision = revision + 1 WHERE name = ?", [calendar])
+    private static func bumpIfChanged(_ tx: StoreWriter, calendar: String) throws -> Bool {
+        guard tx.db.changesCount > 0 else { return false }
+        try tx.db.run("UPDATE calendar SET revision = revision + 1 WHERE name = ?", [calendar])
         return true
     }
 
     // MARK: Policies and products
 
-    public static func policies(_ db: Database) throws -> [SLAPolicy] {
-        let targets = Dictionary(grouping: try db.rows("SELECT * FROM sla_target ORDER BY policy, priority")) {
+    public static func policies(_ tx: StoreReader) throws -> [SLAPolicy] {
+        let targets = Dictionary(grouping: try tx.db.rows("SELECT * FROM sla_target ORDER BY policy, priority")) {
             $0["policy"] as String
         }
-        return try db.rows("SELECT name, calendar, secondClock FROM sla_policy ORDER BY name").map { row in
+        return try tx.db.rows("SELECT name, calendar, secondClock FROM sla_policy ORDER BY name").map { row in
             let name: String = row["name"]
             func corrupt(_ reason: String) -> CorruptRecord { CorruptRecord(table: "sla_policy", key: name, reason: reason) }
             guard let clock = SecondClock(rawValue: row["secondClock"]) else { throw corrupt("bad second clock") }
@@ -139,8 +139,8 @@ public enum CalendarStore {
         public let policy: String
     }
 
-    public static func products(_ db: Database) throws -> [Product] {
-        try db.rows("SELECT code, name, policy FROM product ORDER BY code").map {
+    public static func products(_ tx: StoreReader) throws -> [Product] {
+        try tx.db.rows("SELECT code, name, policy FROM product ORDER BY code").map {
             Product(code: $0["code"], name: $0["name"], policy: $0["policy"])
         }
     }

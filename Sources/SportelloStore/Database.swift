@@ -94,8 +94,27 @@ public final class SportelloDatabase: Sendable {
     /// concurrent changes of other requests (`GroupCommit`), committed and synced to disk before
     /// this returns. What `body` throws rolls back its changes only. Every request's change goes
     /// through here.
-    public func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        try await group.write(body)
+    public func write<T: Sendable>(_ body: @escaping @Sendable (StoreWriter) throws -> T) async throws -> T {
+        try await StoreFailure.translating {
+            try await group.write { db in try body(StoreWriter(db)) }
+        }
+    }
+
+    /// Runs `body` on a snapshot of the database (a read transaction on one of the pool's
+    /// readers): it sees every change committed before it started and none after.
+    public func read<T: Sendable>(_ body: @escaping @Sendable (StoreReader) throws -> T) async throws -> T {
+        try await StoreFailure.translating {
+            try await pool.read { db in try body(StoreReader(db)) }
+        }
+    }
+
+    /// `read`, for callers that cannot wait asynchronously (a cache refreshed inside a change).
+    public func readNow<T>(_ body: (StoreReader) throws -> T) throws -> T {
+        do {
+            return try pool.read { db in try body(StoreReader(db)) }
+        } catch let error as DatabaseError {
+            throw StoreFailure(error)
+        }
     }
 
     /// How many changes wait for the transaction under way to commit.

@@ -172,8 +172,8 @@ public struct SearchQueryError: Error, Sendable, CustomStringConvertible {
 public enum TicketStore {
     // MARK: Tickets
 
-    public static func insert(_ db: Database, _ ticket: TicketRecord) throws -> Int64 {
-        try db.run("""
+    public static func insert(_ tx: StoreWriter, _ ticket: TicketRecord) throws -> Int64 {
+        try tx.db.run("""
                 INSERT INTO ticket(customer, contact, product, subject, channel, language, classification, priority,
                     severity, status, assignee, eligible, followUpOf, restricted, receivedAt, chargeTakenAt, closedAt,
                     version, slaApplicable, chargeTakingDue, secondDue, pausedSince, createdAt, updatedAt)
@@ -187,13 +187,13 @@ public enum TicketStore {
                 ticket.slaApplicable, ticket.chargeTakingDue.map(StoreTime.text), ticket.secondDue.map(StoreTime.text),
                 ticket.pausedSince.map(StoreTime.text), StoreTime.text(ticket.createdAt), StoreTime.text(ticket.updatedAt),
             ], cached: true)
-        return db.lastInsertedRowID
+        return tx.db.lastInsertedRowID
     }
 
     /// Writes the changed ticket if its version is still `expectedVersion`; false when another
     /// change got there first.
-    public static func update(_ db: Database, _ ticket: TicketRecord, expectedVersion: Int) throws -> Bool {
-        try db.run("""
+    public static func update(_ tx: StoreWriter, _ ticket: TicketRecord, expectedVersion: Int) throws -> Bool {
+        try tx.db.run("""
                 UPDATE ticket SET classification = ?, priority = ?, status = ?, assignee = ?, restricted = ?,
                     chargeTakenAt = ?, closedAt = ?, version = ?, slaApplicable = ?, chargeTakingDue = ?, secondDue = ?,
                     pausedSince = ?, updatedAt = ?
@@ -205,22 +205,22 @@ public enum TicketStore {
                 ticket.slaApplicable, ticket.chargeTakingDue.map(StoreTime.text), ticket.secondDue.map(StoreTime.text),
                 ticket.pausedSince.map(StoreTime.text), StoreTime.text(ticket.updatedAt), ticket.id, expectedVersion,
             ], cached: true)
-        return db.changesCount == 1
+        return tx.db.changesCount == 1
     }
 
-    public static func ticket(_ db: Database, id: Int64) throws -> TicketRecord? {
-        try db.row("SELECT * FROM ticket WHERE id = ?", [id], cached: true).map(record)
+    public static func ticket(_ tx: StoreReader, id: Int64) throws -> TicketRecord? {
+        try tx.db.row("SELECT * FROM ticket WHERE id = ?", [id], cached: true).map(record)
     }
 
     /// Several tickets at once, by id (the origins of a page's follow-ups).
-    public static func tickets(_ db: Database, ids: Set<Int64>) throws -> [Int64: TicketRecord] {
+    public static func tickets(_ tx: StoreReader, ids: Set<Int64>) throws -> [Int64: TicketRecord] {
         guard !ids.isEmpty else { return [:] }
-        let rows = try db.rows("SELECT * FROM ticket WHERE id IN (\(databaseQuestionMarks(count: ids.count)))", ids.map { $0 })
+        let rows = try tx.db.rows("SELECT * FROM ticket WHERE id IN (\(databaseQuestionMarks(count: ids.count)))", ids.map { $0 })
         return Dictionary(uniqueKeysWithValues: try rows.map(record).map { ($0.id, $0) })
     }
 
     /// One page of the tickets `filter` lets through, newest first.
-    public static func list(_ db: Database, _ filter: TicketFilter) throws -> [TicketRecord] {
+    public static func list(_ tx: StoreReader, _ filter: TicketFilter) throws -> [TicketRecord] {
         var conditions: [String] = []
         var arguments: SQLArguments = []
         switch filter.visibility {
@@ -264,7 +264,7 @@ public enum TicketStore {
         let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         arguments += [filter.limit]
         do {
-            return try db.rows("SELECT t.* FROM ticket t \(whereClause) ORDER BY t.id DESC LIMIT ?", arguments)
+            return try tx.db.rows("SELECT t.* FROM ticket t \(whereClause) ORDER BY t.id DESC LIMIT ?", arguments)
                 .map(record)
         } catch let error as DatabaseError where filter.query != nil && error.resultCode == .SQLITE_ERROR {
             // The only plain SQL error this statement can meet is FTS5 refusing the search text.
@@ -303,22 +303,22 @@ public enum TicketStore {
 
     @discardableResult
     public static func addMessage(
-        _ db: Database, ticket: Int64, authorKind: String, authorID: Int64?, body: String, isInternal: Bool, at: Date,
+        _ tx: StoreWriter, ticket: Int64, authorKind: String, authorID: Int64?, body: String, isInternal: Bool, at: Date,
         subject: String? = nil
     ) throws -> Int64 {
-        try db.run(
+        try tx.db.run(
             "INSERT INTO ticket_message(ticket, authorKind, authorID, body, internal, at) VALUES (?, ?, ?, ?, ?, ?)",
             [ticket, authorKind, authorID, body, isInternal, StoreTime.text(at)], cached: true)
-        let id = db.lastInsertedRowID
+        let id = tx.db.lastInsertedRowID
         let text = subject.map { $0 + "\n" + body } ?? body
-        try db.run(
+        try tx.db.run(
             "INSERT INTO ticket_search(text, ticket, internal) VALUES (?, ?, ?)",
             [text, ticket, isInternal], cached: true)
         return id
     }
 
-    public static func messages(_ db: Database, ticket: Int64, includeInternal: Bool) throws -> [MessageRecord] {
-        try db.rows(
+    public static func messages(_ tx: StoreReader, ticket: Int64, includeInternal: Bool) throws -> [MessageRecord] {
+        try tx.db.rows(
             "SELECT * FROM ticket_message WHERE ticket = ?\(includeInternal ? "" : " AND internal = 0") ORDER BY id",
             [ticket]
         ).map { row in
@@ -329,16 +329,16 @@ public enum TicketStore {
     }
 
     public static func addHistory(
-        _ db: Database, ticket: Int64, at: Date, actorKind: String, actorID: Int64?, action: String, changes: String,
+        _ tx: StoreWriter, ticket: Int64, at: Date, actorKind: String, actorID: Int64?, action: String, changes: String,
         events: String
     ) throws {
-        try db.run(
+        try tx.db.run(
             "INSERT INTO ticket_history(ticket, at, actorKind, actorID, action, changes, events) VALUES (?, ?, ?, ?, ?, ?, ?)",
             [ticket, StoreTime.text(at), actorKind, actorID, action, changes, events], cached: true)
     }
 
-    public static func history(_ db: Database, ticket: Int64) throws -> [HistoryRecord] {
-        try db.rows("SELECT * FROM ticket_history WHERE ticket = ? ORDER BY id", [ticket]).map { row in
+    public static func history(_ tx: StoreReader, ticket: Int64) throws -> [HistoryRecord] {
+        try tx.db.rows("SELECT * FROM ticket_history WHERE ticket = ? ORDER BY id", [ticket]).map { row in
             HistoryRecord(
                 id: row["id"], ticket: row["ticket"], at: try time(row["at"]), actorKind: row["actorKind"],
                 actorID: row["actorID"], action: row["action"], changes: row["changes"], events: row["events"])
@@ -347,15 +347,15 @@ public enum TicketStore {
 
     /// The intervals the ticket spent in `waitingCustomer`, from its history (the last one open
     /// while it still waits): what pauses the second SLA clock.
-    public static func waitingIntervals(_ db: Database, ticket: Int64) throws -> [(from: Date, to: Date?)] {
-        try waitingIntervals(db, tickets: [ticket])[ticket] ?? []
+    public static func waitingIntervals(_ tx: StoreReader, ticket: Int64) throws -> [(from: Date, to: Date?)] {
+        try waitingIntervals(tx, tickets: [ticket])[ticket] ?? []
     }
 
     /// The waiting intervals of several tickets at once (a list page).
-    public static func waitingIntervals(_ db: Database, tickets: [Int64]) throws -> [Int64: [(from: Date, to: Date?)]] {
+    public static func waitingIntervals(_ tx: StoreReader, tickets: [Int64]) throws -> [Int64: [(from: Date, to: Date?)]] {
         guard !tickets.isEmpty else { return [:] }
         var intervals: [Int64: [(from: Date, to: Date?)]] = [:]
-        let rows = try db.rows("""
+        let rows = try tx.db.rows("""
                 SELECT ticket, at, json_extract(changes, '$.status[0]') AS before, json_extract(changes, '$.status[1]') AS after
                 FROM ticket_history
                 WHERE ticket IN (\(databaseQuestionMarks(count: tickets.count))) AND json_extract(changes, '$.status') IS NOT NULL
@@ -385,10 +385,10 @@ public enum TicketStore {
         public var staff: [Int64: String] = [:]
     }
 
-    public static func people(_ db: Database, customers: Set<Int64>, contacts: Set<Int64>, staff: Set<Int64>) throws -> People {
+    public static func people(_ tx: StoreReader, customers: Set<Int64>, contacts: Set<Int64>, staff: Set<Int64>) throws -> People {
         var people = People()
         if !customers.isEmpty {
-            for row in try db.rows(
+            for row in try tx.db.rows(
                 "SELECT id, code, name FROM customer WHERE id IN (\(databaseQuestionMarks(count: customers.count)))",
                 customers.map { $0 })
             {
@@ -396,7 +396,7 @@ public enum TicketStore {
             }
         }
         if !contacts.isEmpty {
-            for row in try db.rows(
+            for row in try tx.db.rows(
                 "SELECT id, name, email FROM contact WHERE id IN (\(databaseQuestionMarks(count: contacts.count)))",
                 contacts.map { $0 })
             {
@@ -404,7 +404,7 @@ public enum TicketStore {
             }
         }
         if !staff.isEmpty {
-            for row in try db.rows(
+            for row in try tx.db.rows(
                 "SELECT id, name FROM staff WHERE id IN (\(databaseQuestionMarks(count: staff.count)))",
                 staff.map { $0 })
             {
@@ -415,17 +415,17 @@ public enum TicketStore {
     }
 
     public static func enqueue(
-        _ db: Database, ticket: Int64?, kind: String, language: Language, recipient: String, subject: String, body: String,
+        _ tx: StoreWriter, ticket: Int64?, kind: String, language: Language, recipient: String, subject: String, body: String,
         at: Date
     ) throws {
-        try db.run(
+        try tx.db.run(
             "INSERT INTO outbox(ticket, kind, language, recipient, subject, body, createdAt) VALUES (?, ?, ?, ?, ?, ?, ?)",
             [ticket, kind, language.rawValue, recipient, subject, body, StoreTime.text(at)], cached: true)
     }
 
     /// Outbox rows, newest first; with `assignee`, only those of tickets assigned to that staff member.
     public static func outbox(
-        _ db: Database, ticket: Int64?, kind: String?, assignee: Int64? = nil, before: Int64?, limit: Int
+        _ tx: StoreReader, ticket: Int64?, kind: String?, assignee: Int64? = nil, before: Int64?, limit: Int
     ) throws -> [OutboxRecord] {
         var conditions: [String] = []
         var arguments: SQLArguments = []
@@ -447,7 +447,7 @@ public enum TicketStore {
         }
         arguments += [limit]
         let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-        return try db.rows("SELECT * FROM outbox \(whereClause) ORDER BY id DESC LIMIT ?", arguments).map { row in
+        return try tx.db.rows("SELECT * FROM outbox \(whereClause) ORDER BY id DESC LIMIT ?", arguments).map { row in
             OutboxRecord(
                 id: row["id"], ticket: row["ticket"], kind: row["kind"], language: Language(rawValue: row["language"]) ?? .it,
                 recipient: row["recipient"], subject: row["subject"], body: row["body"], createdAt: try time(row["createdAt"]),
@@ -457,15 +457,15 @@ public enum TicketStore {
 
     // MARK: Idempotency
 
-    public static func idempotentTicket(_ db: Database, principal: String, key: String) throws -> (ticket: Int64, digest: String)? {
-        try db.row(
+    public static func idempotentTicket(_ tx: StoreReader, principal: String, key: String) throws -> (ticket: Int64, digest: String)? {
+        try tx.db.row(
             "SELECT ticket, paramsDigest FROM ticket_idempotency WHERE principal = ? AND key = ?",
             [principal, key]
         ).map { ($0["ticket"], $0["paramsDigest"]) }
     }
 
-    public static func rememberIdempotency(_ db: Database, principal: String, key: String, digest: String, ticket: Int64, at: Date) throws {
-        try db.run(
+    public static func rememberIdempotency(_ tx: StoreWriter, principal: String, key: String, digest: String, ticket: Int64, at: Date) throws {
+        try tx.db.run(
             "INSERT INTO ticket_idempotency(principal, key, paramsDigest, ticket, createdAt) VALUES (?, ?, ?, ?, ?)",
             [principal, key, digest, ticket, StoreTime.text(at)], cached: true)
     }

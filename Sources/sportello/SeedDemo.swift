@@ -161,17 +161,18 @@ struct DemoSeeder {
             }
             let prepared = rows
             try await store.pool.write { db in
+                let tx = StoreWriter(db)
                 for (ticket, body, language) in prepared {
-                    let id = try TicketStore.insert(db, ticket)
+                    let id = try TicketStore.insert(tx, ticket)
                     try TicketStore.addMessage(
-                        db, ticket: id, authorKind: "contact", authorID: ticket.contact, body: body, isInternal: false,
+                        tx, ticket: id, authorKind: "contact", authorID: ticket.contact, body: body, isInternal: false,
                         at: ticket.receivedAt, subject: ticket.subject)
                     try TicketStore.addHistory(
-                        db, ticket: id, at: ticket.receivedAt, actorKind: "contact", actorID: ticket.contact, action: "open",
+                        tx, ticket: id, at: ticket.receivedAt, actorKind: "contact", actorID: ticket.contact, action: "open",
                         changes: #"{"status":[null,"new"]}"#, events: #"["opened","notify:receipt"]"#)
                     let prefix = language == .it ? "Ricevuta la sua richiesta" : "We have received your request"
                     try TicketStore.enqueue(
-                        db, ticket: id, kind: "receipt", language: language, recipient: "demo@example.invalid",
+                        tx, ticket: id, kind: "receipt", language: language, recipient: "demo@example.invalid",
                         subject: "[Sportello #\(id)] \(prefix): \(ticket.subject)", body: body, at: ticket.receivedAt)
                 }
             }

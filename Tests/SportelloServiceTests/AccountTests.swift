@@ -346,9 +346,9 @@ extension JSONValue {
             ("zen-einvoice", "2199-01-01", true, "open-ended"),
             ("preservation-grammelot", "2026-06-01", false, "no subscription"),
         ]
-        let answers = try await harness.pool.read { db in
-            try checks.map { try AccountStore.isEligible(db, customer: 1, product: $0.0, on: $0.1) }
-                + [try AccountStore.isEligible(db, customer: 2, product: "zen-einvoice", on: "2026-06-01")]
+        let answers = try await harness.service.environment.database.read { tx in
+            try checks.map { try AccountStore.isEligible(tx, customer: 1, product: $0.0, on: $0.1) }
+                + [try AccountStore.isEligible(tx, customer: 2, product: "zen-einvoice", on: "2026-06-01")]
         }
         for (check, answer) in zip(checks, answers) { #expect(answer == check.2, "\(check.0) on \(check.1): \(check.3)") }
         #expect(answers.last == false, "another customer")
@@ -408,8 +408,8 @@ extension JSONValue {
 
         let list = try await harness.ok("staff.list", [:], as: system)
         #expect(list == ["items": [staff]])
-        let (contactRecord, staffRecord, customerRecord) = try await harness.pool.read { db in
-            (try AccountStore.contact(db, id: 1), try AccountStore.staff(db, id: 1), try AccountStore.customer(db, code: "acme"))
+        let (contactRecord, staffRecord, customerRecord) = try await harness.service.environment.database.read { tx in
+            (try AccountStore.contact(tx, id: 1), try AccountStore.staff(tx, id: 1), try AccountStore.customer(tx, code: "acme"))
         }
         #expect(contactRecord?.hasPassword == false && contactRecord?.email == "mario@acme.example")
         #expect(staffRecord?.role == .careManager && staffRecord?.active == true)
@@ -559,10 +559,10 @@ extension JSONValue {
         try await harness.ok("staff.create", ["name": "Ada", "email": "ada@interzen.example", "role": "admin", "password": "correct horse battery"], as: system)
         // Nine failures in the last ten minutes (put straight into the table), then a tenth
         // through the method, in another case.
-        try await harness.pool.write { db in
+        try await harness.service.environment.database.write { tx in
             for minute in 1...9 {
-                _ = try AccountStore.insertLoginFailure(db, email: "ada@interzen.example", at: harness.clock.now.addingTimeInterval(Double(-minute * 60)))
-                _ = try AccountStore.insertLoginFailure(db, email: "ghost@interzen.example", at: harness.clock.now.addingTimeInterval(Double(-minute * 60)))
+                _ = try AccountStore.insertLoginFailure(tx, email: "ada@interzen.example", at: harness.clock.now.addingTimeInterval(Double(-minute * 60)))
+                _ = try AccountStore.insertLoginFailure(tx, email: "ghost@interzen.example", at: harness.clock.now.addingTimeInterval(Double(-minute * 60)))
             }
         }
         try await harness.fails("session.login", ["email": "Ada@Interzen.example", "password": "wrong password"], as: anonymous(), code: -32001)
@@ -636,9 +636,9 @@ extension JSONValue {
         try await harness.ok("staff.create", ["name": "Ada", "email": "ada@interzen.example", "role": "admin"], as: system)
         // A session put straight into the table (no hashing needed to test resume).
         let token = SessionPolicy.newToken()
-        try await harness.pool.write { db in
+        try await harness.service.environment.database.write { tx in
             try AccountStore.insertSession(
-                db, tokenHash: SessionPolicy.tokenHash(token), kind: .staff, subject: 1, now: harness.clock.now,
+                tx, tokenHash: SessionPolicy.tokenHash(token), kind: .staff, subject: 1, now: harness.clock.now,
                 expiresAt: harness.clock.now.addingTimeInterval(3600))
         }
         try await harness.ok("session.resume", ["token": .string(token)], as: anonymous())

@@ -1,6 +1,6 @@
 import Foundation
 import GRDB
-import SportelloStore
+@testable import SportelloStore
 import Testing
 
 /// Concurrent changes share a transaction (and its fsync); each keeps its own outcome.
@@ -11,7 +11,7 @@ import Testing
         let directory = NSTemporaryDirectory() + "group-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let database = try SportelloDatabase(path: directory + "/group.db")
-        try await database.write { db in try db.execute(sql: "CREATE TABLE probe (name TEXT NOT NULL UNIQUE)") }
+        try await database.write { tx in try tx.db.execute(sql: "CREATE TABLE probe (name TEXT NOT NULL UNIQUE)") }
         try await body(database)
     }
 
@@ -27,8 +27,8 @@ import Testing
             // one after the other.
             let started = DispatchSemaphore(value: 0)
             let release = DispatchSemaphore(value: 0)
-            async let first: Void = database.write { db in
-                try db.execute(sql: "INSERT INTO probe(name) VALUES ('first')")
+            async let first: Void = database.write { tx in
+                try tx.db.execute(sql: "INSERT INTO probe(name) VALUES ('first')")
                 started.signal()
                 release.wait()
             }
@@ -43,18 +43,18 @@ import Testing
                 while database.writesWaiting < count, Date() < deadline { try await Task.sleep(for: .milliseconds(5)) }
                 try #require(database.writesWaiting == count)
             }
-            async let second: Void = database.write { db in try db.execute(sql: "INSERT INTO probe(name) VALUES ('second')") }
+            async let second: Void = database.write { tx in try tx.db.execute(sql: "INSERT INTO probe(name) VALUES ('second')") }
             try await queued(1)
-            async let failing: Void = database.write { db in
-                try db.execute(sql: "INSERT INTO probe(name) VALUES ('failing')")
+            async let failing: Void = database.write { tx in
+                try tx.db.execute(sql: "INSERT INTO probe(name) VALUES ('failing')")
                 throw Refused()
             }
             try await queued(2)
             // A constraint violation inside the group fails this change only.
-            async let duplicate: Void = database.write { db in try db.execute(sql: "INSERT INTO probe(name) VALUES ('second')") }
+            async let duplicate: Void = database.write { tx in try tx.db.execute(sql: "INSERT INTO probe(name) VALUES ('second')") }
             try await queued(3)
-            async let seesSecond: Int = database.write { db in
-                try Int.fetchOne(db, sql: "SELECT count(*) FROM probe WHERE name IN ('first', 'second')") ?? -1
+            async let seesSecond: Int = database.write { tx in
+                try Int.fetchOne(tx.db, sql: "SELECT count(*) FROM probe WHERE name IN ('first', 'second')") ?? -1
             }
             try await queued(4)
             release.signal()
@@ -70,7 +70,7 @@ import Testing
                 try await duplicate
                 Issue.record("the duplicate was inserted")
             } catch {
-                #expect((error as? DatabaseError)?.resultCode == .SQLITE_CONSTRAINT, "\(error)")
+                #expect((error as? StoreFailure)?.kind == .constraint, "\(error)")
             }
             #expect(try await seesSecond == 2)
             #expect(try Self.names(database) == ["first", "second"])
@@ -86,7 +86,7 @@ import Testing
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 for index in 0..<200 {
                     tasks.addTask {
-                        try await database.write { db in try db.execute(sql: "INSERT INTO probe(name) VALUES (?)", arguments: ["n\(index)"]) }
+                        try await database.write { tx in try tx.db.execute(sql: "INSERT INTO probe(name) VALUES (?)", arguments: ["n\(index)"]) }
                     }
                 }
                 try await tasks.waitForAll()

@@ -71,9 +71,9 @@ import Testing
         var random = SeededGenerator(seed: 0x5_1A)
         let drawn = (0..<400).map { _ in Self.draw(&random, start: start) }
 
-        let stored: [(id: Int64, drawn: Drawn)] = try await database.write { db in
+        let stored: [(id: Int64, drawn: Drawn)] = try await database.write { tx in
             let customer = try AccountStore.insertCustomer(
-                db, code: "SLA", name: "Sla S.p.A.", vatNumber: nil, language: .it, email: nil, now: start)
+                tx, code: "SLA", name: "Sla S.p.A.", vatNumber: nil, language: .it, email: nil, now: start)
             return try drawn.map { item in
                 let facts = item.facts
                 // The index as the service writes it: at the ticket's last change.
@@ -85,15 +85,15 @@ import Testing
                     eligible: true, receivedAt: facts.receivedAt, chargeTakenAt: facts.chargeTakenAt, closedAt: facts.closedAt,
                     createdAt: facts.receivedAt, updatedAt: lastChange)
                 ticket.apply(try TicketSLA.index(facts, pauses: item.pauses, policy: policy, calendar: calendar, now: lastChange))
-                let id = try TicketStore.insert(db, ticket)
+                let id = try TicketStore.insert(tx, ticket)
                 // The pauses live in the history, as status changes.
                 for pause in item.pauses {
                     try TicketStore.addHistory(
-                        db, ticket: id, at: pause.from, actorKind: "system", actorID: nil, action: "requestClarification",
+                        tx, ticket: id, at: pause.from, actorKind: "system", actorID: nil, action: "requestClarification",
                         changes: #"{"status":["assigned","waitingCustomer"]}"#, events: "[]")
                     if let to = pause.to {
                         try TicketStore.addHistory(
-                            db, ticket: id, at: to, actorKind: "system", actorID: nil, action: "addMessage",
+                            tx, ticket: id, at: to, actorKind: "system", actorID: nil, action: "addMessage",
                             changes: #"{"status":["waitingCustomer","assigned"]}"#, events: "[]")
                     }
                 }
@@ -101,7 +101,7 @@ import Testing
             }
         }
 
-        let pauses = try await database.pool.read { db in try TicketStore.waitingIntervals(db, tickets: stored.map(\.id)) }
+        let pauses = try await database.pool.read { db in try TicketStore.waitingIntervals(StoreReader(db), tickets: stored.map(\.id)) }
         for (id, item) in stored {
             let read = (pauses[id] ?? []).map { PauseInterval(from: $0.from, to: $0.to) }
             #expect(read == item.pauses, "ticket \(id): pauses read back from the history")
@@ -120,7 +120,7 @@ import Testing
             let arrivedIDs = Set(arrived.map(\.id))
             for state in SLAClockState.allCases {
                 let listed = try await database.pool.read { db in
-                    try TicketStore.list(db, TicketFilter(visibility: .all, slaState: state, limit: 10_000, now: now)).map(\.id)
+                    try TicketStore.list(StoreReader(db), TicketFilter(visibility: .all, slaState: state, limit: 10_000, now: now)).map(\.id)
                 }
                 #expect(Set(listed).intersection(arrivedIDs) == (expected[state] ?? []),
                         "day \(days), \(state): SQL and domain disagree")

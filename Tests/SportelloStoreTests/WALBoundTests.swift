@@ -17,15 +17,15 @@ import Testing
             customer: customer, contact: contact, product: "zenshare-suite", subject: "Errore \(index) durante l'esportazione",
             channel: .email, language: .it, priority: 3, severity: nil, status: .new, eligible: true, receivedAt: now,
             chargeTakingDue: now, secondDue: now, createdAt: now, updatedAt: now)
-        let id = try TicketStore.insert(db, ticket)
+        let id = try TicketStore.insert(StoreWriter(db), ticket)
         let body = "Buongiorno, l'esportazione delle fatture si interrompe con un errore (\(index)). Potete verificare?"
         try TicketStore.addMessage(
-            db, ticket: id, authorKind: "system", authorID: nil, body: body, isInternal: false, at: now, subject: ticket.subject)
+            StoreWriter(db), ticket: id, authorKind: "system", authorID: nil, body: body, isInternal: false, at: now, subject: ticket.subject)
         try TicketStore.addHistory(
-            db, ticket: id, at: now, actorKind: "system", actorID: nil, action: "open",
+            StoreWriter(db), ticket: id, at: now, actorKind: "system", actorID: nil, action: "open",
             changes: #"{"status":[null,"new"]}"#, events: #"["opened","notify:receipt"]"#)
         try TicketStore.enqueue(
-            db, ticket: id, kind: "receipt", language: .it, recipient: "cliente@example.invalid",
+            StoreWriter(db), ticket: id, kind: "receipt", language: .it, recipient: "cliente@example.invalid",
             subject: "[Sportello #\(id)] Ricevuta la sua richiesta", body: body, at: now)
     }
 
@@ -42,9 +42,9 @@ import Testing
         defer { checkpointer.stop() }
         let (customer, contact) = try database.pool.write { db in
             let customer = try AccountStore.insertCustomer(
-                db, code: "WAL", name: "Wal S.p.A.", vatNumber: nil, language: .it, email: nil, now: Date())
+                StoreWriter(db), code: "WAL", name: "Wal S.p.A.", vatNumber: nil, language: .it, email: nil, now: Date())
             let contact = try AccountStore.insertContact(
-                db, customer: customer.id, name: "Walter", email: "walter@wal.example", language: nil, passwordHash: nil, now: Date())
+                StoreWriter(db), customer: customer.id, name: "Walter", email: "walter@wal.example", language: nil, passwordHash: nil, now: Date())
             return (customer.id, contact.id)
         }
 

@@ -39,9 +39,9 @@ import Testing
         try withDatabase { database in
             try database.pool.read { db in
                 #expect(throws: SearchQueryError.self) {
-                    try TicketStore.list(db, TicketFilter(visibility: .all, query: "\u{0}", now: Date()))
+                    try TicketStore.list(StoreReader(db), TicketFilter(visibility: .all, query: "\u{0}", now: Date()))
                 }
-                let ordinary = try TicketStore.list(db, TicketFilter(visibility: .all, query: "ordinary words", now: Date()))
+                let ordinary = try TicketStore.list(StoreReader(db), TicketFilter(visibility: .all, query: "ordinary words", now: Date()))
                 #expect(ordinary.isEmpty)
             }
         }
