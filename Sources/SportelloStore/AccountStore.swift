@@ -71,64 +71,6 @@ public enum SubscriptionMode: String, CaseIterable, Sendable, Codable {
     public var givesSupport: Bool { self != .perpetual }
 }
 
-public struct CustomerRecord: Sendable, Hashable {
-    public var id: Int64
-    public var code: String
-    public var name: String
-    public var vatNumber: String?
-    public var language: Language
-    public var email: String?
-    public var createdAt: Date
-}
-
-public struct SubscriptionRecord: Sendable, Hashable {
-    public var id: Int64
-    public var customer: Int64
-    public var product: String
-    public var mode: SubscriptionMode
-    /// First covered date, `YYYY-MM-DD`; nil = since always.
-    public var from: String?
-    /// Last covered date (included), `YYYY-MM-DD`; nil = open-ended.
-    public var to: String?
-    public var createdAt: Date
-
-    /// Whether the subscription gives support on `date` (`YYYY-MM-DD`).
-    public func covers(_ date: String) -> Bool {
-        mode.givesSupport && (from.map { $0 <= date } ?? true) && (to.map { date <= $0 } ?? true)
-    }
-}
-
-public struct ContactRecord: Sendable, Hashable {
-    public var id: Int64
-    public var customer: Int64
-    public var name: String
-    public var email: String
-    /// The contact's own language; nil = the customer's.
-    public var language: Language?
-    public var hasPassword: Bool
-    public var createdAt: Date
-}
-
-public struct StaffRecord: Sendable, Hashable {
-    public var id: Int64
-    public var name: String
-    public var email: String
-    public var role: StaffRole
-    public var active: Bool
-    public var createdAt: Date
-}
-
-/// A login session, found by the SHA-256 (hex) of its token.
-public struct SessionRecord: Sendable, Hashable {
-    public enum Kind: String, Sendable { case staff, contact }
-    public var tokenHash: String
-    public var kind: Kind
-    public var subject: Int64
-    public var createdAt: Date
-    public var lastSeenAt: Date
-    public var expiresAt: Date
-}
-
 /// Whoever an email logs in as, with the stored password hash (nil: no password set).
 public struct Credential: Sendable {
     public enum Account: Sendable {
@@ -161,17 +103,17 @@ public enum AccountStore {
     // MARK: Customers
 
     public static func customer(_ tx: StoreReader, id: Int64) throws -> CustomerRecord? {
-        try tx.db.row("SELECT * FROM customer WHERE id = ?", [id]).map(customer)
+        try tx.db.record(CustomerRecord.self, "SELECT * FROM customer WHERE id = ?", [id])
     }
 
     /// By code, ignoring ASCII case.
     public static func customer(_ tx: StoreReader, code: String) throws -> CustomerRecord? {
-        try tx.db.row("SELECT * FROM customer WHERE code = ?", [code]).map(customer)
+        try tx.db.record(CustomerRecord.self, "SELECT * FROM customer WHERE code = ?", [code])
     }
 
     /// By the normalised VAT number (as `insertCustomer` stores it).
     public static func customer(_ tx: StoreReader, vatNumber: String) throws -> CustomerRecord? {
-        try tx.db.row("SELECT * FROM customer WHERE vatNumber = ?", [vatNumber]).map(customer)
+        try tx.db.record(CustomerRecord.self, "SELECT * FROM customer WHERE vatNumber = ?", [vatNumber])
     }
 
     /// Inserts a customer; `.duplicate(field: "code" | "vatNumber")` when taken.
@@ -182,13 +124,10 @@ public enum AccountStore {
         if let vatNumber, try customer(tx, vatNumber: vatNumber) != nil {
             throw AccountStoreError.duplicate(field: "vatNumber", value: vatNumber)
         }
-        let createdAt = StoreTime.text(now)
-        try tx.db.run(
-            "INSERT INTO customer(code, name, vatNumber, language, email, createdAt) VALUES (?, ?, ?, ?, ?, ?)",
-            [code, name, vatNumber, language.rawValue, email, createdAt])
-        return CustomerRecord(
-            id: tx.db.lastInsertedRowID, code: code, name: name, vatNumber: vatNumber, language: language, email: email,
-            createdAt: StoreTime.date(createdAt) ?? now)
+        var customer = CustomerRecord(
+            id: 0, code: code, name: name, vatNumber: vatNumber, language: language, email: email, createdAt: StoreTime.rounded(now))
+        customer.id = try tx.db.insert(customer)
+        return customer
     }
 
     /// One page of customers in id order, after the customer `after` (keyset pagination: a page
@@ -207,7 +146,7 @@ public enum AccountStore {
         }
         sql += " ORDER BY id LIMIT ?"
         arguments += [limit + 1]
-        let rows = try tx.db.rows(sql, arguments).map(customer)
+        let rows = try tx.db.records(CustomerRecord.self, sql, arguments)
         return (Array(rows.prefix(limit)), rows.count > limit)
     }
 
@@ -224,30 +163,25 @@ public enum AccountStore {
     // MARK: Subscriptions
 
     public static func subscriptions(_ tx: StoreReader, customer: Int64) throws -> [SubscriptionRecord] {
-        try tx.db.rows("SELECT * FROM subscription WHERE customer = ? ORDER BY id", [customer])
-            .map(subscription)
+        try tx.db.records(SubscriptionRecord.self, "SELECT * FROM subscription WHERE customer = ? ORDER BY id", [customer])
     }
 
     /// The subscriptions of several customers at once (a list page), by customer.
     public static func subscriptions(_ tx: StoreReader, customers: [Int64]) throws -> [Int64: [SubscriptionRecord]] {
         guard !customers.isEmpty else { return [:] }
         let marks = Array(repeating: "?", count: customers.count).joined(separator: ",")
-        let rows = try tx.db.rows(
-            "SELECT * FROM subscription WHERE customer IN (\(marks)) ORDER BY id",
-            customers.map { $0 })
-        return Dictionary(grouping: try rows.map(subscription), by: \.customer)
+        let rows = try tx.db.records(
+            SubscriptionRecord.self, "SELECT * FROM subscription WHERE customer IN (\(marks)) ORDER BY id", customers.map { $0 })
+        return Dictionary(grouping: rows, by: \.customer)
     }
 
     public static func insertSubscription(
         _ tx: StoreWriter, customer: Int64, product: String, mode: SubscriptionMode, from: String?, to: String?, now: Date
     ) throws -> SubscriptionRecord {
-        let createdAt = StoreTime.text(now)
-        try tx.db.run(
-            #"INSERT INTO subscription(customer, product, mode, "from", "to", createdAt) VALUES (?, ?, ?, ?, ?, ?)"#,
-            [customer, product, mode.rawValue, from, to, createdAt])
-        return SubscriptionRecord(
-            id: tx.db.lastInsertedRowID, customer: customer, product: product, mode: mode, from: from, to: to,
-            createdAt: StoreTime.date(createdAt) ?? now)
+        var subscription = SubscriptionRecord(
+            id: 0, customer: customer, product: product, mode: mode, from: from, to: to, createdAt: StoreTime.rounded(now))
+        subscription.id = try tx.db.insert(subscription)
+        return subscription
     }
 
     public static func productExists(_ tx: StoreReader, code: String) throws -> Bool {
@@ -269,30 +203,30 @@ public enum AccountStore {
     // MARK: Contacts and staff
 
     public static func contact(_ tx: StoreReader, id: Int64) throws -> ContactRecord? {
-        try tx.db.row("SELECT * FROM contact WHERE id = ?", [id]).map(contact)
+        try tx.db.record(ContactRecord.self, "SELECT * FROM contact WHERE id = ?", [id])
     }
 
     public static func contacts(_ tx: StoreReader, customer: Int64) throws -> [ContactRecord] {
-        try tx.db.rows("SELECT * FROM contact WHERE customer = ? ORDER BY id", [customer]).map(contact)
+        try tx.db.records(ContactRecord.self, "SELECT * FROM contact WHERE customer = ? ORDER BY id", [customer])
     }
 
     /// By email, ignoring ASCII case.
     public static func contact(_ tx: StoreReader, email: String) throws -> ContactRecord? {
-        try tx.db.row("SELECT * FROM contact WHERE email = ?", [email]).map(contact)
+        try tx.db.record(ContactRecord.self, "SELECT * FROM contact WHERE email = ?", [email])
     }
 
     public static func staff(_ tx: StoreReader, id: Int64) throws -> StaffRecord? {
-        try tx.db.row("SELECT * FROM staff WHERE id = ?", [id]).map(staff)
+        try tx.db.record(StaffRecord.self, "SELECT * FROM staff WHERE id = ?", [id])
     }
 
     /// By email, ignoring ASCII case.
     public static func staff(_ tx: StoreReader, email: String) throws -> StaffRecord? {
-        try tx.db.row("SELECT * FROM staff WHERE email = ?", [email]).map(staff)
+        try tx.db.record(StaffRecord.self, "SELECT * FROM staff WHERE email = ?", [email])
     }
 
     /// Every staff account, in id order.
     public static func allStaff(_ tx: StoreReader) throws -> [StaffRecord] {
-        try tx.db.rows("SELECT * FROM staff ORDER BY id").map(staff)
+        try tx.db.records(StaffRecord.self, "SELECT * FROM staff ORDER BY id")
     }
 
     /// Whether a staff account or a contact already logs in with `email` (ignoring ASCII case).
@@ -333,10 +267,10 @@ public enum AccountStore {
     /// Who logs in with `email`, staff first, and their password hash.
     public static func credential(_ tx: StoreReader, email: String) throws -> Credential? {
         if let row = try tx.db.row("SELECT * FROM staff WHERE email = ?", [email]) {
-            return Credential(account: .staff(try staff(row)), passwordHash: row["passwordHash"])
+            return Credential(account: .staff(try StaffRecord(row: row)), passwordHash: row["passwordHash"])
         }
         if let row = try tx.db.row("SELECT * FROM contact WHERE email = ?", [email]) {
-            return Credential(account: .contact(try contact(row)), passwordHash: row["passwordHash"])
+            return Credential(account: .contact(try ContactRecord(row: row)), passwordHash: row["passwordHash"])
         }
         return nil
     }
@@ -346,25 +280,14 @@ public enum AccountStore {
     public static func insertSession(
         _ tx: StoreWriter, tokenHash: String, kind: SessionRecord.Kind, subject: Int64, now: Date, expiresAt: Date
     ) throws {
-        let nowText = StoreTime.text(now)
-        try tx.db.run(
-            "INSERT INTO auth_session(tokenHash, kind, subject, createdAt, lastSeenAt, expiresAt) VALUES (?, ?, ?, ?, ?, ?)",
-            [tokenHash, kind.rawValue, subject, nowText, nowText, StoreTime.text(expiresAt)])
+        try tx.db.insert(
+            SessionRecord(tokenHash: tokenHash, kind: kind, subject: subject, createdAt: now, lastSeenAt: now, expiresAt: expiresAt),
+            omitting: [])
     }
 
     /// The session with this token hash, expired or not.
     public static func session(_ tx: StoreReader, tokenHash: String) throws -> SessionRecord? {
-        guard let row = try tx.db.row("SELECT * FROM auth_session WHERE tokenHash = ?", [tokenHash])
-        else { return nil }
-        func corrupt(_ reason: String) -> CorruptAccountRecord {
-            CorruptAccountRecord(table: "auth_session", key: String(tokenHash.prefix(8)), reason: reason)
-        }
-        guard let kind = SessionRecord.Kind(rawValue: row["kind"]) else { throw corrupt("bad kind") }
-        guard let created = StoreTime.date(row["createdAt"]), let seen = StoreTime.date(row["lastSeenAt"]),
-            let expires = StoreTime.date(row["expiresAt"])
-        else { throw corrupt("bad time") }
-        return SessionRecord(
-            tokenHash: tokenHash, kind: kind, subject: row["subject"], createdAt: created, lastSeenAt: seen, expiresAt: expires)
+        try tx.db.record(SessionRecord.self, "SELECT * FROM auth_session WHERE tokenHash = ?", [tokenHash])
     }
 
     /// Slides an idle session's expiry: seen at `now`, expiring at `expiresAt`.
@@ -410,49 +333,5 @@ public enum AccountStore {
     /// Forgets failed logins older than `before` (every email).
     public static func pruneLoginFailures(_ tx: StoreWriter, before: Date) throws {
         try tx.db.run("DELETE FROM login_failure WHERE at < ?", [StoreTime.text(before)])
-    }
-
-    // MARK: Row decoding
-
-    private static func customer(_ row: Row) throws -> CustomerRecord {
-        let id: Int64 = row["id"]
-        guard let language = Language(rawValue: row["language"]), let createdAt = StoreTime.date(row["createdAt"]) else {
-            throw CorruptAccountRecord(table: "customer", key: String(id), reason: "bad language or createdAt")
-        }
-        return CustomerRecord(
-            id: id, code: row["code"], name: row["name"], vatNumber: row["vatNumber"], language: language,
-            email: row["email"], createdAt: createdAt)
-    }
-
-    private static func subscription(_ row: Row) throws -> SubscriptionRecord {
-        let id: Int64 = row["id"]
-        guard let mode = SubscriptionMode(rawValue: row["mode"]), let createdAt = StoreTime.date(row["createdAt"]) else {
-            throw CorruptAccountRecord(table: "subscription", key: String(id), reason: "bad mode or createdAt")
-        }
-        return SubscriptionRecord(
-            id: id, customer: row["customer"], product: row["product"], mode: mode, from: row["from"], to: row["to"],
-            createdAt: createdAt)
-    }
-
-    private static func contact(_ row: Row) throws -> ContactRecord {
-        let id: Int64 = row["id"]
-        let languageText: String? = row["language"]
-        let language = languageText.flatMap(Language.init(rawValue:))
-        guard languageText == nil || language != nil, let createdAt = StoreTime.date(row["createdAt"]) else {
-            throw CorruptAccountRecord(table: "contact", key: String(id), reason: "bad language or createdAt")
-        }
-        let hash: String? = row["passwordHash"]
-        return ContactRecord(
-            id: id, customer: row["customer"], name: row["name"], email: row["email"], language: language,
-            hasPassword: hash != nil, createdAt: createdAt)
-    }
-
-    private static func staff(_ row: Row) throws -> StaffRecord {
-        let id: Int64 = row["id"]
-        guard let role = StaffRole(rawValue: row["role"]), let createdAt = StoreTime.date(row["createdAt"]) else {
-            throw CorruptAccountRecord(table: "staff", key: String(id), reason: "bad role or createdAt")
-        }
-        return StaffRecord(
-            id: id, name: row["name"], email: row["email"], role: role, active: row["active"], createdAt: createdAt)
     }
 }

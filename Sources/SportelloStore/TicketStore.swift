@@ -2,122 +2,6 @@ import Foundation
 import GRDB
 import SportelloDomain
 
-/// A ticket row: its workflow state, its facts and the SLA index.
-public struct TicketRecord: Sendable, Hashable {
-    public var id: Int64
-    public var customer: Int64
-    public var contact: Int64?
-    public var product: String
-    public var subject: String
-    public var channel: Channel
-    public var language: Language
-    public var classification: Classification?
-    public var priority: Int
-    public var severity: Int?
-    public var status: TicketStatus
-    public var assignee: Int64?
-    public var eligible: Bool
-    public var followUpOf: Int64?
-    /// See `TicketState.restrictedToReporter`.
-    public var restrictedToReporter: Bool
-    public var receivedAt: Date
-    public var chargeTakenAt: Date?
-    public var closedAt: Date?
-    public var version: Int
-    public var slaApplicable: Bool
-    public var chargeTakingDue: Date?
-    public var secondDue: Date?
-    public var pausedSince: Date?
-    public var createdAt: Date
-    public var updatedAt: Date
-
-    public init(
-        id: Int64 = 0, customer: Int64, contact: Int64?, product: String, subject: String, channel: Channel,
-        language: Language, classification: Classification? = nil, priority: Int, severity: Int?,
-        status: TicketStatus, assignee: Int64? = nil, eligible: Bool, followUpOf: Int64? = nil,
-        restrictedToReporter: Bool = false, receivedAt: Date,
-        chargeTakenAt: Date? = nil, closedAt: Date? = nil, version: Int = 1, slaApplicable: Bool = true,
-        chargeTakingDue: Date? = nil, secondDue: Date? = nil, pausedSince: Date? = nil, createdAt: Date, updatedAt: Date
-    ) {
-        self.id = id
-        self.customer = customer
-        self.contact = contact
-        self.product = product
-        self.subject = subject
-        self.channel = channel
-        self.language = language
-        self.classification = classification
-        self.priority = priority
-        self.severity = severity
-        self.status = status
-        self.assignee = assignee
-        self.eligible = eligible
-        self.followUpOf = followUpOf
-        self.restrictedToReporter = restrictedToReporter
-        self.receivedAt = receivedAt
-        self.chargeTakenAt = chargeTakenAt
-        self.closedAt = closedAt
-        self.version = version
-        self.slaApplicable = slaApplicable
-        self.chargeTakingDue = chargeTakingDue
-        self.secondDue = secondDue
-        self.pausedSince = pausedSince
-        self.createdAt = createdAt
-        self.updatedAt = updatedAt
-    }
-
-    /// The part the workflow decides on.
-    public var state: TicketState {
-        get {
-            TicketState(
-                status: status, classification: classification, priority: priority, assignee: assignee,
-                reporterContact: contact, customer: customer, restrictedToReporter: restrictedToReporter)
-        }
-        set {
-            status = newValue.status
-            classification = newValue.classification
-            priority = newValue.priority
-            assignee = newValue.assignee
-            restrictedToReporter = newValue.restrictedToReporter
-        }
-    }
-}
-
-public struct MessageRecord: Sendable, Hashable {
-    public var id: Int64
-    public var ticket: Int64
-    public var authorKind: String
-    public var authorID: Int64?
-    public var body: String
-    public var isInternal: Bool
-    public var at: Date
-}
-
-public struct HistoryRecord: Sendable, Hashable {
-    public var id: Int64
-    public var ticket: Int64
-    public var at: Date
-    public var actorKind: String
-    public var actorID: Int64?
-    public var action: String
-    /// JSON text: `{"field": [before, after], …}`.
-    public var changes: String
-    /// JSON text: the workflow's events.
-    public var events: String
-}
-
-public struct OutboxRecord: Sendable, Hashable {
-    public var id: Int64
-    public var ticket: Int64?
-    public var kind: String
-    public var language: Language
-    public var recipient: String
-    public var subject: String
-    public var body: String
-    public var createdAt: Date
-    public var status: String
-}
-
 /// The filters of `ticket.list`, already checked and resolved by the service.
 public struct TicketFilter: Sendable {
     public enum Visibility: Sendable {
@@ -173,50 +57,32 @@ public enum TicketStore {
     // MARK: Tickets
 
     public static func insert(_ tx: StoreWriter, _ ticket: TicketRecord) throws -> Int64 {
-        try tx.db.run("""
-                INSERT INTO ticket(customer, contact, product, subject, channel, language, classification, priority,
-                    severity, status, assignee, eligible, followUpOf, restricted, receivedAt, chargeTakenAt, closedAt,
-                    version, slaApplicable, chargeTakingDue, secondDue, pausedSince, createdAt, updatedAt)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, [
-                ticket.customer, ticket.contact, ticket.product, ticket.subject, ticket.channel.rawValue,
-                ticket.language.rawValue, ticket.classification?.rawValue, ticket.priority, ticket.severity,
-                ticket.status.rawValue, ticket.assignee, ticket.eligible, ticket.followUpOf, ticket.restrictedToReporter,
-                StoreTime.text(ticket.receivedAt),
-                ticket.chargeTakenAt.map(StoreTime.text), ticket.closedAt.map(StoreTime.text), ticket.version,
-                ticket.slaApplicable, ticket.chargeTakingDue.map(StoreTime.text), ticket.secondDue.map(StoreTime.text),
-                ticket.pausedSince.map(StoreTime.text), StoreTime.text(ticket.createdAt), StoreTime.text(ticket.updatedAt),
-            ], cached: true)
-        return tx.db.lastInsertedRowID
+        try tx.db.insert(ticket)
     }
 
     /// Writes the changed ticket if its version is still `expectedVersion`; false when another
     /// change got there first.
     public static func update(_ tx: StoreWriter, _ ticket: TicketRecord, expectedVersion: Int) throws -> Bool {
-        try tx.db.run("""
-                UPDATE ticket SET classification = ?, priority = ?, status = ?, assignee = ?, restricted = ?,
-                    chargeTakenAt = ?, closedAt = ?, version = ?, slaApplicable = ?, chargeTakingDue = ?, secondDue = ?,
-                    pausedSince = ?, updatedAt = ?
-                WHERE id = ? AND version = ?
-                """, [
-                ticket.classification?.rawValue, ticket.priority, ticket.status.rawValue, ticket.assignee,
-                ticket.restrictedToReporter,
-                ticket.chargeTakenAt.map(StoreTime.text), ticket.closedAt.map(StoreTime.text), ticket.version,
-                ticket.slaApplicable, ticket.chargeTakingDue.map(StoreTime.text), ticket.secondDue.map(StoreTime.text),
-                ticket.pausedSince.map(StoreTime.text), StoreTime.text(ticket.updatedAt), ticket.id, expectedVersion,
-            ], cached: true)
-        return tx.db.changesCount == 1
+        try tx.db.update(ticket, columns: changingColumns, where: "id = ? AND version = ?", [ticket.id, expectedVersion]) == 1
     }
 
+    /// What a change may write: the workflow's state, the clocks' instants and the SLA index
+    /// (who the ticket is for, what it is about and when it arrived never change).
+    static let changingColumns = [
+        "classification", "priority", "status", "assignee", "restricted", "chargeTakenAt", "closedAt", "version",
+        "slaApplicable", "chargeTakingDue", "secondDue", "pausedSince", "updatedAt",
+    ]
+
     public static func ticket(_ tx: StoreReader, id: Int64) throws -> TicketRecord? {
-        try tx.db.row("SELECT * FROM ticket WHERE id = ?", [id], cached: true).map(record)
+        try tx.db.record(TicketRecord.self, "SELECT * FROM ticket WHERE id = ?", [id], cached: true)
     }
 
     /// Several tickets at once, by id (the origins of a page's follow-ups).
     public static func tickets(_ tx: StoreReader, ids: Set<Int64>) throws -> [Int64: TicketRecord] {
         guard !ids.isEmpty else { return [:] }
-        let rows = try tx.db.rows("SELECT * FROM ticket WHERE id IN (\(databaseQuestionMarks(count: ids.count)))", ids.map { $0 })
-        return Dictionary(uniqueKeysWithValues: try rows.map(record).map { ($0.id, $0) })
+        let tickets = try tx.db.records(
+            TicketRecord.self, "SELECT * FROM ticket WHERE id IN (\(databaseQuestionMarks(count: ids.count)))", ids.map { $0 })
+        return Dictionary(uniqueKeysWithValues: tickets.map { ($0.id, $0) })
     }
 
     /// One page of the tickets `filter` lets through, newest first.
@@ -264,8 +130,7 @@ public enum TicketStore {
         let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         arguments += [filter.limit]
         do {
-            return try tx.db.rows("SELECT t.* FROM ticket t \(whereClause) ORDER BY t.id DESC LIMIT ?", arguments)
-                .map(record)
+            return try tx.db.records(TicketRecord.self, "SELECT t.* FROM ticket t \(whereClause) ORDER BY t.id DESC LIMIT ?", arguments)
         } catch let error as DatabaseError where filter.query != nil && error.resultCode == .SQLITE_ERROR {
             // The only plain SQL error this statement can meet is FTS5 refusing the search text.
             throw SearchQueryError(reason: error.message ?? "the full-text index refused it")
@@ -306,10 +171,8 @@ public enum TicketStore {
         _ tx: StoreWriter, ticket: Int64, authorKind: String, authorID: Int64?, body: String, isInternal: Bool, at: Date,
         subject: String? = nil
     ) throws -> Int64 {
-        try tx.db.run(
-            "INSERT INTO ticket_message(ticket, authorKind, authorID, body, internal, at) VALUES (?, ?, ?, ?, ?, ?)",
-            [ticket, authorKind, authorID, body, isInternal, StoreTime.text(at)], cached: true)
-        let id = tx.db.lastInsertedRowID
+        let id = try tx.db.insert(
+            MessageRecord(id: 0, ticket: ticket, authorKind: authorKind, authorID: authorID, body: body, isInternal: isInternal, at: at))
         let text = subject.map { $0 + "\n" + body } ?? body
         try tx.db.run(
             "INSERT INTO ticket_search(text, ticket, internal) VALUES (?, ?, ?)",
@@ -318,31 +181,21 @@ public enum TicketStore {
     }
 
     public static func messages(_ tx: StoreReader, ticket: Int64, includeInternal: Bool) throws -> [MessageRecord] {
-        try tx.db.rows(
-            "SELECT * FROM ticket_message WHERE ticket = ?\(includeInternal ? "" : " AND internal = 0") ORDER BY id",
-            [ticket]
-        ).map { row in
-            MessageRecord(
-                id: row["id"], ticket: row["ticket"], authorKind: row["authorKind"], authorID: row["authorID"],
-                body: row["body"], isInternal: row["internal"], at: try time(row["at"]))
-        }
+        try tx.db.records(
+            MessageRecord.self,
+            "SELECT * FROM ticket_message WHERE ticket = ?\(includeInternal ? "" : " AND internal = 0") ORDER BY id", [ticket])
     }
 
     public static func addHistory(
         _ tx: StoreWriter, ticket: Int64, at: Date, actorKind: String, actorID: Int64?, action: String, changes: String,
         events: String
     ) throws {
-        try tx.db.run(
-            "INSERT INTO ticket_history(ticket, at, actorKind, actorID, action, changes, events) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [ticket, StoreTime.text(at), actorKind, actorID, action, changes, events], cached: true)
+        try tx.db.insert(HistoryRecord(
+            id: 0, ticket: ticket, at: at, actorKind: actorKind, actorID: actorID, action: action, changes: changes, events: events))
     }
 
     public static func history(_ tx: StoreReader, ticket: Int64) throws -> [HistoryRecord] {
-        try tx.db.rows("SELECT * FROM ticket_history WHERE ticket = ? ORDER BY id", [ticket]).map { row in
-            HistoryRecord(
-                id: row["id"], ticket: row["ticket"], at: try time(row["at"]), actorKind: row["actorKind"],
-                actorID: row["actorID"], action: row["action"], changes: row["changes"], events: row["events"])
-        }
+        try tx.db.records(HistoryRecord.self, "SELECT * FROM ticket_history WHERE ticket = ? ORDER BY id", [ticket])
     }
 
     /// The intervals the ticket spent in `waitingCustomer`, from its history (the last one open
@@ -418,9 +271,9 @@ public enum TicketStore {
         _ tx: StoreWriter, ticket: Int64?, kind: String, language: Language, recipient: String, subject: String, body: String,
         at: Date
     ) throws {
-        try tx.db.run(
-            "INSERT INTO outbox(ticket, kind, language, recipient, subject, body, createdAt) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [ticket, kind, language.rawValue, recipient, subject, body, StoreTime.text(at)], cached: true)
+        try tx.db.insert(OutboxRecord(
+            id: 0, ticket: ticket, kind: kind, language: language, recipient: recipient, subject: subject, body: body,
+            createdAt: at, status: "pending"))
     }
 
     /// Outbox rows, newest first; with `assignee`, only those of tickets assigned to that staff member.
@@ -447,12 +300,7 @@ public enum TicketStore {
         }
         arguments += [limit]
         let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-        return try tx.db.rows("SELECT * FROM outbox \(whereClause) ORDER BY id DESC LIMIT ?", arguments).map { row in
-            OutboxRecord(
-                id: row["id"], ticket: row["ticket"], kind: row["kind"], language: Language(rawValue: row["language"]) ?? .it,
-                recipient: row["recipient"], subject: row["subject"], body: row["body"], createdAt: try time(row["createdAt"]),
-                status: row["status"])
-        }
+        return try tx.db.records(OutboxRecord.self, "SELECT * FROM outbox \(whereClause) ORDER BY id DESC LIMIT ?", arguments)
     }
 
     // MARK: Idempotency
@@ -472,37 +320,11 @@ public enum TicketStore {
 
     // MARK: Rows
 
-    static func record(_ row: Row) throws -> TicketRecord {
-        func corrupt(_ what: String) -> CorruptRecord {
-            CorruptRecord(table: "ticket", key: String(row["id"] as Int64), reason: "bad \(what)")
-        }
-        guard let channel = Channel(rawValue: row["channel"]) else { throw corrupt("channel") }
-        guard let language = Language(rawValue: row["language"]) else { throw corrupt("language") }
-        guard let status = TicketStatus(rawValue: row["status"]) else { throw corrupt("status") }
-        let classificationText: String? = row["classification"]
-        let classification = try classificationText.map { text in
-            guard let value = Classification(rawValue: text) else { throw corrupt("classification") }
-            return value
-        }
-        return TicketRecord(
-            id: row["id"], customer: row["customer"], contact: row["contact"], product: row["product"], subject: row["subject"],
-            channel: channel, language: language, classification: classification, priority: row["priority"],
-            severity: row["severity"], status: status, assignee: row["assignee"], eligible: row["eligible"],
-            followUpOf: row["followUpOf"], restrictedToReporter: row["restricted"], receivedAt: try time(row["receivedAt"]),
-            chargeTakenAt: try optionalTime(row["chargeTakenAt"]), closedAt: try optionalTime(row["closedAt"]),
-            version: row["version"], slaApplicable: row["slaApplicable"], chargeTakingDue: try optionalTime(row["chargeTakingDue"]),
-            secondDue: try optionalTime(row["secondDue"]), pausedSince: try optionalTime(row["pausedSince"]),
-            createdAt: try time(row["createdAt"]), updatedAt: try time(row["updatedAt"]))
-    }
-
     static func time(_ text: String) throws -> Date {
         guard let date = StoreTime.date(text) else { throw CorruptRecord(table: "ticket", key: text, reason: "bad time") }
         return date
     }
 
-    static func optionalTime(_ text: String?) throws -> Date? {
-        try text.map(time)
-    }
 }
 
 extension TicketRecord {
