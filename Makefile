@@ -13,7 +13,7 @@ SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEBUG_BIN     = $(CURDIR)/.build/debug/sportello
 RELEASE_BIN   = $(CURDIR)/.build/release/sportello
 
-.PHONY: all deps build release run test test-swift test-contract bench install clean
+.PHONY: all deps build release run test test-swift test-contract test-replies bench install clean
 
 all: build
 
@@ -44,9 +44,14 @@ run: release
 	$(RELEASE_BIN) serve --socket $(SOCKET) --database $(DATABASE)
 
 ## Every suite; swift test prints its summary, the Python suites theirs.
+## The end-to-end and client suites log every result they receive to REPLY_LOG; test-replies
+## then checks each against its method's result schema.
+REPLY_LOG := $(CURDIR)/.build/reply-log.jsonl
 test: deps
 	$(SWIFT) build --build-tests
-	$(MAKE) --no-print-directory test-swift test-contract test-clients test-systemd SPORTELLO_BIN=$(DEBUG_BIN)
+	rm -f $(REPLY_LOG)
+	$(MAKE) --no-print-directory test-swift test-contract test-clients test-systemd test-replies \
+		SPORTELLO_BIN=$(DEBUG_BIN) SPORTELLO_REPLY_LOG=$(REPLY_LOG)
 
 ## Every Swift suite is written with Swift Testing; XCTest's runner would only print "Executed 0 tests".
 ## The suites that load the machine on purpose (a client that never reads its replies, 100,000
@@ -58,7 +63,10 @@ test-swift:
 	$(SWIFT) test --skip-build --disable-xctest --no-parallel --filter '$(HEAVY_SUITES)'
 
 test-contract:
-	SPORTELLO_BIN=$(DEBUG_BIN) python3 -m unittest discover -s Tests/Contract -v
+	SPORTELLO_BIN=$(DEBUG_BIN) python3 -m unittest discover -s Tests/Contract -p 'test_openrpc.py' -v
+
+test-replies:
+	SPORTELLO_REPLY_LOG=$(SPORTELLO_REPLY_LOG) python3 -m unittest discover -s Tests/Contract -p 'test_replies.py' -v
 
 bench: deps
 	$(SWIFT) build -c release --product sportello

@@ -234,18 +234,14 @@ struct TicketOperations: Sendable {
                 customer: customer.id, contact: contact?.id, product: params.product, subject: subject, channel: channel,
                 language: language, priority: decision.state.priority, severity: params.severity, status: decision.state.status,
                 eligible: eligible, receivedAt: received, createdAt: now, updatedAt: now)
-            try TicketSLA.index(&ticket, pauses: [], policy: policy, calendar: calendar, now: now)
-            ticket.id = try TicketStore.insert(tx, ticket)
-            try TicketStore.addMessage(
-                tx, ticket: ticket.id, authorKind: contact != nil ? "contact" : principal.kind,
-                authorID: contact?.id ?? principal.id, body: body, isInternal: false, at: received, subject: subject)
-            var changes = JSONObject()
-            changes["status"] = [.null, .string(ticket.status.rawValue)]
-            changes["priority"] = [.null, .int(Int64(ticket.priority))]
-            changes["language"] = [.null, .string(language.rawValue)]
-            changes["eligible"] = [.null, .bool(eligible)]
-            try Self.record(tx, ticket: ticket, principal: principal, action: "open", changes: changes, events: decision.events, at: now)
-            try Self.notify(tx, ticket: ticket, customer: customer, contact: contact, kinds: decision.notifications, message: nil, at: now)
+            try persistOpening(
+                tx, &ticket, decision: decision, body: body, at: received,
+                author: contact.map { ("contact", $0.id) } ?? (principal.kind, principal.id),
+                changes: [
+                    "status": [.null, .string(ticket.status.rawValue)], "priority": [.null, .int(Int64(ticket.priority))],
+                    "language": [.null, .string(language.rawValue)], "eligible": [.null, .bool(eligible)],
+                ],
+                customer: customer, contact: contact, principal: principal, policy: policy, calendar: calendar, now: now)
             if let key = params.idempotencyKey, let digest {
                 try TicketStore.rememberIdempotency(tx, principal: principal.key, key: key, digest: digest, ticket: ticket.id, at: now)
             }
@@ -513,18 +509,30 @@ struct TicketOperations: Sendable {
             eligible: try AccountStore.isEligible(tx, customer: customer.id, product: closed.product, on: String(StoreTime.text(now).prefix(10))),
             followUpOf: closed.id, restrictedToReporter: decision.state.restrictedToReporter, receivedAt: now, createdAt: now,
             updatedAt: now)
+        try persistOpening(
+            tx, &ticket, decision: decision, body: text, at: now, author: ("contact", contact?.id),
+            changes: ["status": [.null, .string(ticket.status.rawValue)], "followUpOf": [.null, .int(closed.id)]],
+            customer: customer, contact: contact, principal: principal, policy: policy, calendar: calendar, now: now)
+        try Self.record(tx, ticket: closed, principal: principal, action: "followUp",
+                        changes: ["followUp": [.null, .int(ticket.id)]], events: [], at: now)
+        return ticket
+    }
+
+    /// Persists an opening decision, as `apply` persists the others: the new ticket with its SLA
+    /// index, its first message (searchable with the subject), the history row and the outbox
+    /// rows, in the caller's transaction. Sets `ticket.id`.
+    private func persistOpening(
+        _ tx: StoreWriter, _ ticket: inout TicketRecord, decision: TicketDecision, body: String, at received: Date,
+        author: (kind: String, id: Int64?), changes: JSONObject, customer: CustomerRecord, contact: ContactRecord?,
+        principal: Principal, policy: SLAPolicy, calendar: BusinessCalendar, now: Date
+    ) throws {
         try TicketSLA.index(&ticket, pauses: [], policy: policy, calendar: calendar, now: now)
         ticket.id = try TicketStore.insert(tx, ticket)
         try TicketStore.addMessage(
-            tx, ticket: ticket.id, authorKind: "contact", authorID: contact?.id, body: text, isInternal: false, at: now,
+            tx, ticket: ticket.id, authorKind: author.kind, authorID: author.id, body: body, isInternal: false, at: received,
             subject: ticket.subject)
-        try Self.record(tx, ticket: ticket, principal: principal, action: "open",
-                        changes: ["status": [.null, .string(ticket.status.rawValue)], "followUpOf": [.null, .int(closed.id)]],
-                        events: decision.events, at: now)
-        try Self.record(tx, ticket: closed, principal: principal, action: "followUp",
-                        changes: ["followUp": [.null, .int(ticket.id)]], events: [], at: now)
+        try Self.record(tx, ticket: ticket, principal: principal, action: "open", changes: changes, events: decision.events, at: now)
         try Self.notify(tx, ticket: ticket, customer: customer, contact: contact, kinds: decision.notifications, message: nil, at: now)
-        return ticket
     }
 
     // MARK: Pieces

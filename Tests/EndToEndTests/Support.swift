@@ -397,6 +397,8 @@ class Stream: @unchecked Sendable {
     private(set) var sawEOF = false
     private var closed = false
     private var writeClosed = false
+    /// `id → method` of the requests sent, for `ReplyLog`.
+    private var sentMethods: [String: String] = [:]
 
     init(readFD: Int32, writeFD: Int32, isSocket: Bool) {
         self.readFD = readFD
@@ -421,6 +423,7 @@ class Stream: @unchecked Sendable {
     /// Writes every byte, reading (and buffering) whatever arrives meanwhile so that neither side
     /// can stall on a full buffer. Throws on timeout or when the peer has gone.
     func sendSync(_ bytes: [UInt8], timeout: Double = 20) throws {
+        if ReplyLog.shared.isOn { sentMethods.merge(ReplyLog.shared.requests(in: bytes)) { $1 } }
         let deadline = monotonicNow() + timeout
         var offset = 0
         while offset < bytes.count {
@@ -578,13 +581,19 @@ class Stream: @unchecked Sendable {
     func sendLine(_ text: String) async throws { try await send(Array((text + "\n").utf8)) }
 
     func readLine(timeout: Double = 10) async throws -> [UInt8] { try await offload { try self.readLineSync(timeout: timeout) } }
-    func readReply(timeout: Double = 10) async throws -> Reply { try Reply(raw: try await readLine(timeout: timeout)) }
+    func readReply(timeout: Double = 10) async throws -> Reply { try noted(Reply(raw: try await readLine(timeout: timeout))) }
     func readReplies(_ count: Int, timeout: Double = 20) async throws -> [Reply] {
-        try await offload { try self.readLinesSync(count, timeout: timeout) }.map { try Reply(raw: $0) }
+        try await offload { try self.readLinesSync(count, timeout: timeout) }.map { try noted(Reply(raw: $0)) }
     }
     func readFramed(timeout: Double = 10) async throws -> (headers: [String: String], reply: Reply) {
         let (headers, body) = try await offload { try self.readFramedSync(timeout: timeout) }
-        return (headers, try Reply(raw: body))
+        return (headers, try noted(Reply(raw: body)))
+    }
+
+    /// Hands `reply` to the `ReplyLog`, with the requests it may answer.
+    private func noted(_ reply: Reply) -> Reply {
+        ReplyLog.shared.note(reply.json, methods: sentMethods)
+        return reply
     }
     func readToEnd(timeout: Double = 10) async throws -> [UInt8] { try await offload { try self.readToEndSync(timeout: timeout) } }
     func closedByPeer(timeout: Double) async throws -> Bool { try await offload { try self.closedByPeerSync(timeout: timeout) } }

@@ -249,6 +249,7 @@ final class RPCClient: @unchecked Sendable {
             try connection.sendSync(bytes)
             return try Reply(raw: try connection.readLineSync(timeout: timeout))
         }
+        ReplyLog.shared.note(reply.json, methods: ["\(id)": method])
         guard reply.rawID == "\(id)" else { throw HarnessError("\(who) \(method): reply for another id: \(reply)") }
         return reply
     }

@@ -37,6 +37,20 @@ SHELL = shutil.which("dash") or "/bin/sh"
 STARTUP_TIMEOUT = float(os.environ.get("SPORTELLO_TEST_STARTUP_TIMEOUT", "30"))
 METHOD_NOT_FOUND = -32601
 
+REPLY_LOG = os.environ.get("SPORTELLO_REPLY_LOG")
+if REPLY_LOG:
+    # Every result the client tests receive goes to the log that Tests/Contract/test_replies.py
+    # checks against each method's result schema (`make test` sets the path).
+    _client_call = Client.call
+
+    def _recording_call(self, method, params=None, /, **kwargs):
+        result = _client_call(self, method, params, **kwargs)
+        with open(REPLY_LOG, "a", encoding="utf-8") as log:
+            log.write(json.dumps({"method": method, "result": result}) + "\n")
+        return result
+
+    Client.call = _recording_call
+
 if not (os.path.isfile(BIN) and os.access(BIN, os.X_OK)):
     raise unittest.SkipTest(
         "server binary %s not found: build it (swift build) or set SPORTELLO_BIN" % BIN)
