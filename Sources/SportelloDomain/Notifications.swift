@@ -54,6 +54,9 @@ public struct NotificationContext: Sendable, Hashable {
     public var dueAt: String?
     /// Kind-specific values, keyed by `NotificationContext.Key`.
     public var extra: [String: String]
+    /// A list the kind shows one per line: the support packages the offer form proposes.
+    /// Each item is folded to one line; blank items are dropped.
+    public var items: [String]
 
     public init(
         ticketID: Int64,
@@ -63,7 +66,8 @@ public struct NotificationContext: Sendable, Hashable {
         message: String? = nil,
         priority: Int? = nil,
         dueAt: String? = nil,
-        extra: [String: String] = [:]
+        extra: [String: String] = [:],
+        items: [String] = []
     ) {
         self.ticketID = ticketID
         self.subject = subject
@@ -73,26 +77,30 @@ public struct NotificationContext: Sendable, Hashable {
         self.priority = priority
         self.dueAt = dueAt
         self.extra = extra
+        self.items = items
     }
 
     /// Keys of `extra` the templates read.
     public enum Key {
         /// Quote: its reference, e.g. "Q-2026-0042".
         public static let quoteReference = "quoteReference"
-        /// Quote / offer form: estimated hours, e.g. "6".
+        /// Quote / offer form: the estimated work, in words, e.g. "6 ore e 30 minuti".
         public static let estimatedHours = "estimatedHours"
-        /// Quote: hourly rate, formatted, without currency, e.g. "80,00".
+        /// Quote: hourly rate with its currency, e.g. "80,00 €" / "€80.00" (VAT excluded,
+        /// which the template says).
         public static let hourlyRate = "hourlyRate"
-        /// Quote: hours × rate, formatted, without currency.
+        /// Quote: hours × rate with its currency, e.g. "1.275,00 €" / "€1,275.00".
         public static let amount = "amount"
-        /// Quote: currency code; "EUR" when absent (docs/product.md "Planned").
-        public static let currency = "currency"
-        /// Quote: last day of validity, formatted.
+        /// Quote: last day of validity in words, e.g. "15 gennaio 2027".
         public static let validUntil = "validUntil"
         /// Offer form: where to read and fill in the form.
         public static let offerURL = "offerURL"
         /// Offer form: hours left in the customer's current package, if any.
         public static let packageBalance = "packageBalance"
+        /// Offer form: what is missing, e.g. "servono 6 ore, ne restano 2".
+        public static let shortfall = "shortfall"
+        /// Closure: the work logged on the ticket's task, e.g. "6 ore e 30 minuti".
+        public static let hoursWorked = "hoursWorked"
         /// Escalation: `warning` (75 %), `breach` (100 %) or `critical` (150 %), docs/product.md §6.
         public static let level = "level"
         /// Escalation: `chargeTaking`, `resolution` or `firstAid`.
@@ -146,6 +154,7 @@ private struct Page {
     let priority: Priority?
     let dueAt: String?
     let extra: [String: String]
+    let items: [String]
 
     init(context: NotificationContext, language: Language) {
         self.language = language
@@ -161,6 +170,7 @@ private struct Page {
         priority = context.priority.flatMap(Priority.init(rawValue:))
         dueAt = context.dueAt.map(Page.oneLine).flatMap { $0.isEmpty ? nil : $0 }
         extra = context.extra.mapValues(Page.oneLine).filter { !$0.value.isEmpty }
+        items = context.items.map(Page.oneLine).filter { !$0.isEmpty }
     }
 
     private var it: Bool { language == .it }
@@ -216,6 +226,9 @@ private struct Page {
         lines.append(it
             ? "la informiamo che la sua richiesta #\(id) («\(subject)») è stata chiusa."
             : "We would like to inform you that your request #\(id) (“\(subject)”) has been closed.")
+        if let worked = extra[NotificationContext.Key.hoursWorked] {
+            lines += ["", it ? "Ore di lavoro impiegate: \(worked)" : "Hours worked: \(worked)"]
+        }
         if let message {
             lines += ["", it ? "Note di chiusura:" : "Closing notes:"] + quoted(message)
         }
@@ -231,27 +244,32 @@ private struct Page {
     }
 
     func quote() -> NotificationText {
-        let currency = extra[NotificationContext.Key.currency] ?? "EUR"
-        let money: (String) -> String? = { key in extra[key].map { "\($0) \(currency)" } }
+        let vat: (String) -> String? = { key in
+            extra[key].map { value in it ? "\(value) (IVA esclusa)" : "\(value) (VAT excluded)" }
+        }
         var lines = [greeting, ""]
         lines.append(it
             ? "a seguito dell'analisi della sua richiesta #\(id) («\(subject)») le inviamo il preventivo dei servizi professionali necessari per eseguirla."
             : "Following our analysis of your request #\(id) (“\(subject)”), please find below our quotation for the professional services needed to carry it out.")
         let facts = facts([
             (it ? "Preventivo" : "Quotation", extra[NotificationContext.Key.quoteReference]),
-            (it ? "Ore stimate" : "Estimated hours", extra[NotificationContext.Key.estimatedHours]),
-            (it ? "Tariffa oraria" : "Hourly rate", money(NotificationContext.Key.hourlyRate)),
-            (it ? "Importo" : "Amount", money(NotificationContext.Key.amount)),
-            (it ? "Valido fino al" : "Valid until", extra[NotificationContext.Key.validUntil] ?? dueAt),
+            (it ? "Impegno stimato" : "Estimated effort", extra[NotificationContext.Key.estimatedHours]),
+            (it ? "Tariffa oraria" : "Hourly rate", vat(NotificationContext.Key.hourlyRate)),
+            (it ? "Importo" : "Amount", vat(NotificationContext.Key.amount)),
         ])
         if !facts.isEmpty { lines += [""] + facts }
+        if let validUntil = extra[NotificationContext.Key.validUntil] ?? dueAt {
+            lines += ["", it
+                ? "Il preventivo è valido fino al \(validUntil) compreso."
+                : "This quotation is valid until \(validUntil) inclusive."]
+        }
         if let message {
             lines += ["", it ? "Descrizione dell'intervento:" : "Description of the work:"] + quoted(message)
         }
         lines.append("")
         lines.append(it
-            ? "Per procedere ci comunichi se accetta il preventivo rispondendo a questa email, lasciando invariato nell'oggetto il riferimento \(tag), oppure dal portale del Servizio Clienti Interzen. Dopo l'accettazione assegneremo la richiesta al personale competente e le ore saranno scalate dal suo pacchetto di assistenza; se non dispone di un pacchetto con ore sufficienti, le invieremo il modulo d'offerta per sottoscriverlo."
-            : "To proceed, please let us know whether you accept this quotation by replying to this email, keeping the reference \(tag) in the subject line, or through the Interzen Customer Service portal. Once you accept, we will assign your request to the relevant staff and the hours will be drawn from your support package; if you do not have a package with enough hours, we will send you the offer form to order one.")
+            ? "Per accettare il preventivo, o per rifiutarlo, risponda a questa email scrivendo «Accetto» oppure «Rifiuto» (con il motivo, se lo desidera) e lasciando invariato nell'oggetto il riferimento \(tag); può anche dare la sua risposta dal portale del Servizio Clienti Interzen. Dopo l'accettazione assegneremo la richiesta al personale competente e le ore saranno scalate dal suo pacchetto di assistenza; se non dispone di un pacchetto con ore sufficienti, le invieremo il modulo d'offerta per sottoscriverlo. Se rifiuta, l'intervento non sarà eseguito e chiuderemo la richiesta."
+            : "To accept this quotation, or to refuse it, reply to this email with “I accept” or “I refuse” (and your reason, if you wish), keeping the reference \(tag) in the subject line; you can also give your answer through the Interzen Customer Service portal. Once you accept, we will assign your request to the relevant staff and the hours will be drawn from your support package; if you do not have a package with enough hours, we will send you the offer form to order one. If you refuse, the work will not be carried out and we will close your request.")
         return text(it ? "Preventivo per la sua richiesta" : "Quotation for your request", lines)
     }
 
@@ -270,12 +288,21 @@ private struct Page {
         lines.append(it
             ? "la ringraziamo per aver accettato il preventivo relativo alla sua richiesta #\(id) («\(subject)»). Per eseguire l'intervento è necessario un pacchetto di assistenza con ore sufficienti, ma \(shortfall)"
             : "Thank you for accepting the quotation for your request #\(id) (“\(subject)”). Carrying out the work requires a support package with enough hours, but \(shortfall)")
-        let facts = facts([
-            (it ? "Ore necessarie" : "Hours required", extra[NotificationContext.Key.estimatedHours]),
-            (it ? "Ore residue nel pacchetto attuale" : "Hours left in your current package",
-             extra[NotificationContext.Key.packageBalance]),
-        ])
-        if !facts.isEmpty { lines += [""] + facts }
+        if let shortfall = extra[NotificationContext.Key.shortfall] {
+            lines += ["", it ? "In sintesi: \(shortfall)." : "In short: \(shortfall)."]
+        } else {
+            let facts = facts([
+                (it ? "Ore necessarie" : "Hours required", extra[NotificationContext.Key.estimatedHours]),
+                (it ? "Ore residue nel pacchetto attuale" : "Hours left in your current package",
+                 extra[NotificationContext.Key.packageBalance]),
+            ])
+            if !facts.isEmpty { lines += [""] + facts }
+        }
+        if !items.isEmpty {
+            lines += ["", it ? "I pacchetti di assistenza che le proponiamo (prezzi IVA esclusa):"
+                             : "The support packages we offer (prices VAT excluded):"]
+            lines += items.map { "- \($0)" }
+        }
         if let message { lines += [""] + quoted(message) }
         lines.append("")
         if let url = extra[NotificationContext.Key.offerURL] {

@@ -19,8 +19,8 @@ private func context(
 private let fullExtra: [String: String] = [
     NotificationContext.Key.quoteReference: "Q-2026-0042",
     NotificationContext.Key.estimatedHours: "6",
-    NotificationContext.Key.hourlyRate: "80,00",
-    NotificationContext.Key.amount: "480,00",
+    NotificationContext.Key.hourlyRate: "80,00 €",
+    NotificationContext.Key.amount: "480,00 €",
     NotificationContext.Key.validUntil: "2027-01-03",
     NotificationContext.Key.offerURL: "https://offers.example.com/pkg/77",
     NotificationContext.Key.packageBalance: "2",
@@ -28,6 +28,7 @@ private let fullExtra: [String: String] = [
     NotificationContext.Key.clock: "resolution",
     NotificationContext.Key.percent: "100",
     NotificationContext.Key.assigneeName: "Luca Bruni",
+    NotificationContext.Key.hoursWorked: "6",
 ]
 
 /// Phrases that give away the other language's template.
@@ -144,21 +145,20 @@ struct NotificationTests {
         #expect(NotificationTemplates.render(.receipt, language: .en, context: long).subject.count < 220)
     }
 
-    @Test("a quote lists hours, rate, amount and validity in EUR by default")
+    @Test("a quote lists hours, rate and amount VAT excluded, and its validity")
     func quoteFigures() {
         let it = NotificationTemplates.render(.quote, language: .it, context: context(extra: fullExtra)).body
-        for line in ["Preventivo: Q-2026-0042", "Ore stimate: 6", "Tariffa oraria: 80,00 EUR", "Importo: 480,00 EUR",
-                     "Valido fino al: 2027-01-03"] {
+        for line in ["Preventivo: Q-2026-0042", "Impegno stimato: 6", "Tariffa oraria: 80,00 € (IVA esclusa)",
+                     "Importo: 480,00 € (IVA esclusa)", "Il preventivo è valido fino al 2027-01-03 compreso."] {
             #expect(it.contains(line), "\(line)")
         }
-        var dollars = fullExtra
-        dollars[NotificationContext.Key.currency] = "CHF"
-        dollars[NotificationContext.Key.validUntil] = nil
-        let en = NotificationTemplates.render(.quote, language: .en, context: context(extra: dollars)).body
-        #expect(en.contains("Amount: 480,00 CHF"))
-        #expect(en.contains("Valid until: 2026-12-04T17:00:00Z"))  // falls back to dueAt
+        var undated = fullExtra
+        undated[NotificationContext.Key.validUntil] = nil
+        let en = NotificationTemplates.render(.quote, language: .en, context: context(extra: undated)).body
+        #expect(en.contains("Amount: 480,00 € (VAT excluded)"))
+        #expect(en.contains("This quotation is valid until 2026-12-04T17:00:00Z inclusive."))  // falls back to dueAt
         let bare = NotificationTemplates.render(.quote, language: .en, context: context(dueAt: nil)).body
-        #expect(!bare.contains("Amount:") && !bare.contains("Valid until:"))
+        #expect(!bare.contains("Amount:") && !bare.contains("valid until"))
     }
 
     @Test("the offer form links the form when there is one, else asks for a reply")
