@@ -91,7 +91,7 @@ class OpenRPCDocumentTests(unittest.TestCase):
 
     def test_method_names_are_noun_verb(self):
         for method in self.document["methods"]:
-            self.assertRegex(method["name"], r"^[a-z]+\.[a-zA-Z]+$")
+            self.assertRegex(method["name"], r"^[a-z][a-zA-Z]*\.[a-zA-Z]+$")
 
 
 @unittest.skipUnless(os.path.exists(BIN), f"server binary not built at {BIN}")
