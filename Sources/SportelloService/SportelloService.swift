@@ -17,6 +17,7 @@ public struct SportelloService: Sendable {
         registerCalendarMethods(into: &registry)
         registerAccountMethods(into: &registry)
         registerTicketMethods(into: &registry)
+        registerPaidWorkMethods(into: &registry)
         return registry
     }
 

@@ -450,25 +450,47 @@ struct TicketOperations: Sendable {
         }
     }
 
-    /// Persists one decision: the new state with its clocks' instants, the history row, the SLA
-    /// index, the message and the outbox rows, in the caller's transaction.
+    /// Runs one workflow command on the ticket and persists its decision.
     private func apply(
         _ tx: StoreWriter, _ ticket: inout TicketRecord, expectedVersion: Int?, principal: Principal, command: TicketCommand, now: Date
     ) throws {
-        if let expectedVersion, expectedVersion != ticket.version {
+        try Self.checkVersion(ticket, expected: expectedVersion)
+        let decision = try Self.decided(TicketWorkflow.decide(command, state: ticket.state, actor: principal))
+        try persist(tx, &ticket, decision: decision, action: command.action.rawValue, principal: principal, now: now)
+    }
+
+    /// -32004 when the caller saw another version than the ticket's.
+    static func checkVersion(_ ticket: TicketRecord, expected: Int?) throws {
+        if let expected, expected != ticket.version {
             throw RPCError(code: RPCErrorCode.versionConflict, message: "Version conflict", data: [
-                "field": "params.expectedVersion", "expected": .int(Int64(expectedVersion)), "current": .int(Int64(ticket.version)),
+                "field": "params.expectedVersion", "expected": .int(Int64(expected)), "current": .int(Int64(ticket.version)),
                 "reason": "the ticket changed since you read it; read it again",
             ])
         }
-        let decision = try Self.decided(TicketWorkflow.decide(command, state: ticket.state, actor: principal))
-        let action = command.action.rawValue
+    }
+
+    /// Persists one decision, for every command: the new state with its clocks' instants, the
+    /// history row (with `extraChanges`, the changes of the quote, task or package the command
+    /// touched), the SLA index, the message and the outbox rows, in the caller's transaction.
+    /// Closing a ticket also closes its open tasks, releasing what they still reserve, and tells
+    /// the hours worked in the closure notification. `notification` adds what a paid-work
+    /// notification says (the quote, the offer form) to the texts' context.
+    func persist(
+        _ tx: StoreWriter, _ ticket: inout TicketRecord, decision: TicketDecision, action: String, principal: Principal,
+        now: Date, extraChanges: JSONObject = [:],
+        notification: (NotificationContext) -> NotificationContext = { $0 }
+    ) throws {
         let message = decision.message
         let before = ticket
         ticket.apply(decision, at: now)
-        let changes = Self.changes(from: before, to: ticket)
+        var changes = Self.changes(from: before, to: ticket)
+        for (key, value) in extraChanges { changes[key] = value }
         if changes.isEmpty, message == nil {
             return  // Nothing to do (the same assignee again, the same priority): no new version.
+        }
+        var minutesWorked: Int?
+        if decision.closes {
+            minutesWorked = try PaidWorkOperations.closeTasks(tx, ticket: ticket.id, principal: principal, now: now, changes: &changes)
         }
         ticket.version += 1
         ticket.updatedAt = now
@@ -490,8 +512,12 @@ struct TicketOperations: Sendable {
         if !decision.notifications.isEmpty {
             guard let customer = try AccountStore.customer(tx, id: ticket.customer) else { return }
             let contact = try ticket.contact.flatMap { try AccountStore.contact(tx, id: $0) }
+            let language = ticket.language
             try Self.notify(tx, ticket: ticket, customer: customer, contact: contact, kinds: decision.notifications,
-                            message: message?.text, at: now)
+                            message: message?.text, at: now) { context in
+                let context = notification(context)
+                return minutesWorked.map { context.withHoursWorked(minutes: $0, language: language) } ?? context
+            }
         }
     }
 
@@ -637,13 +663,13 @@ struct TicketOperations: Sendable {
     /// nothing is queued.
     static func notify(
         _ tx: StoreWriter, ticket: TicketRecord, customer: CustomerRecord, contact: ContactRecord?, kinds: [NotificationKind],
-        message: String?, at: Date
+        message: String?, at: Date, context extend: (NotificationContext) -> NotificationContext = { $0 }
     ) throws {
         guard let recipient = contact?.email ?? customer.email, !kinds.isEmpty else { return }
         for kind in kinds {
-            let text = NotificationTemplates.render(kind, language: ticket.language, context: NotificationContext(
+            let text = NotificationTemplates.render(kind, language: ticket.language, context: extend(NotificationContext(
                 ticketID: ticket.id, subject: ticket.subject, customerName: customer.name, contactName: contact?.name,
-                message: message, priority: ticket.priority))
+                message: message, priority: ticket.priority)))
             try TicketStore.enqueue(
                 tx, ticket: ticket.id, kind: kind.rawValue, language: ticket.language, recipient: recipient,
                 subject: text.subject, body: text.body, at: at)

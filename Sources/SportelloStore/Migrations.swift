@@ -11,6 +11,7 @@ enum Migrations {
         v4Tickets,
         v5RestrictedFollowUps,
         v6CursorKey,
+        v7PaidWork,
     ]
 
     /// Installation facts: when the database was created.
