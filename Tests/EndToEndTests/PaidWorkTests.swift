@@ -183,7 +183,7 @@ func actorKey(_ row: JSON) -> String {
 }
 
 @Suite("Paid work: quotes, packages, tasks and worklogs end to end",
-       .ticketWorld([.admin, .careManager, .careManager2, .operatorA, .operatorB]))
+       .ticketWorld([.admin, .careManager, .operatorA, .operatorB]))
 struct PaidWorkTests {
     @Test("price list → open → take charge → package → quote → send → accept → task → log work → close → statement",
           arguments: PaidScenario.all)
@@ -389,7 +389,7 @@ struct PaidWorkTests {
         #expect(untouched.reserved == 0 && untouched.available == 120, "the small package is not touched: \(untouched)")
         let forms = try await world.notifications(id, kind: "offerForm")
         #expect(forms.count == 1)
-        // What is missing, as the issue words it, and the two offers with their prices.
+        // What is missing ("servono 6 ore, ne restano 2"), and the two offers with their prices.
         expectPaidNotification(
             forms.first, kind: "offerForm", ticket: id, language: language, to: customer.contactEmail, ticketSubject: subject,
             contains: [
