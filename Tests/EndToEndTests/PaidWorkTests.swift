@@ -583,7 +583,8 @@ struct PaidWorkTests {
         try await mine.contact.fails("task.list", ["ticket": id], code: -32002)
         try await mine.contact.fails("task.worklogs", ["task": taskID], code: -32002)
         try await mine.contact.fails("task.logWork", ["task": taskID, "duration": minutes(30), "note": "x"], code: -32002)
-        try await operatorB.fails("task.logWork", ["task": taskID, "duration": minutes(30), "note": "x"], code: -32002)
+        // An operator not assigned to the ticket does not see it, nor its task: -32003, as ticket.get answers.
+        try await operatorB.fails("task.logWork", ["task": taskID, "duration": minutes(30), "note": "x"], code: -32003)
         #expect(try await world.task(of: id).minutesAt("logged") == 0, "nothing logged")
         _ = try await careManager.ok("task.logWork", ["task": taskID, "duration": minutes(30), "note": "Analisi con il cliente."])
         // Their own things the contact does see.
