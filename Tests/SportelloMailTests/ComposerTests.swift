@@ -1,0 +1,65 @@
+import Foundation
+import Testing
+import SportelloMail
+
+@Suite struct ComposerTests {
+    let date = Date(timeIntervalSince1970: 1_796_548_693) // 2026-12-06 09:18:13 UTC
+
+    func mail(subject: String, body: String) -> OutgoingMail {
+        OutgoingMail(from: MailAddress(name: "Supporto Sportello", address: "support@example.it"),
+                     to: [MailAddress(name: "Nicolò Fabbri", address: "nicolo@cliente.example")],
+                     subject: subject, body: body, ticket: 123,
+                     inReplyTo: "abc@cliente.example", references: ["first@sportello.example.it"],
+                     uniqueToken: "notif-77 retry", messageIDDomain: "sportello.example.it", date: date,
+                     utcOffsetSeconds: 3600, extraHeaders: [HeaderField(name: "X-Loop", value: "support@example.it")])
+    }
+
+    @Test func roundTripItalianWithEuroAndEmoji() {
+        let subject = "Abbiamo ricevuto la sua richiesta: perché la fattura da 1.250 € non è più visibile? 😀 — grazie per la pazienza"
+        let body = "Gentile cliente,\nla richiesta è stata presa in carico: costo 0 €, tempo previsto già comunicato 🙂.\n\nFrom the team\nRiga con spazio finale \n.\n"
+        let bytes = MailComposer.compose(mail(subject: subject, body: body))
+        let parsed = MailMessage(bytes: bytes)
+        #expect(parsed.subject == "[Sportello #123] " + subject)
+        #expect(parsed.text == body)
+        #expect(parsed.from == [MailAddress(name: "Supporto Sportello", address: "support@example.it")])
+        #expect(parsed.to == [MailAddress(name: "Nicolò Fabbri", address: "nicolo@cliente.example")])
+        #expect(parsed.threadKeys.ticketNumber == 123)
+        #expect(parsed.threadKeys.messageID == "notif-77-retry@sportello.example.it")
+        #expect(parsed.threadKeys.inReplyTo == ["abc@cliente.example"])
+        #expect(parsed.threadKeys.references == ["first@sportello.example.it", "abc@cliente.example"])
+        // Our own notifications read as robots, so they never open tickets.
+        #expect(parsed.autoReplyReason == .autoSubmitted)
+        #expect(parsed.headers["X-Loop"] == "support@example.it")
+    }
+
+    @Test func wireFormat() {
+        let bytes = MailComposer.compose(mail(subject: "Perché è così? " + String(repeating: "àèìòù ", count: 20), body: "x"))
+        let text = String(decoding: bytes, as: UTF8.self)
+        // CRLF only, no bare LF or CR.
+        #expect(!text.replacingOccurrences(of: "\r\n", with: "").contains("\n"))
+        #expect(!text.replacingOccurrences(of: "\r\n", with: "").contains("\r"))
+        #expect(bytes.allSatisfy { $0 < 128 })
+        let headerLines = text.components(separatedBy: "\r\n\r\n")[0].components(separatedBy: "\r\n")
+        #expect(headerLines.allSatisfy { $0.count <= 78 }, "\(headerLines.filter { $0.count > 78 })")
+        #expect(headerLines.contains("Date: Sun, 06 Dec 2026 10:18:13 +0100"))
+        #expect(headerLines.contains("Message-ID: <notif-77-retry@sportello.example.it>"))
+        #expect(headerLines.contains("MIME-Version: 1.0"))
+        #expect(headerLines.contains("Content-Type: text/plain; charset=utf-8"))
+        #expect(headerLines.contains("Content-Transfer-Encoding: quoted-printable"))
+        #expect(headerLines.contains("Auto-Submitted: auto-generated"))
+        #expect(headerLines.contains { $0.hasPrefix("Subject: [Sportello #123] =?utf-8?B?") })
+        #expect(headerLines.contains("To: =?utf-8?B?Tmljb2zDsiBGYWJicmk=?= <nicolo@cliente.example>"))
+    }
+
+    @Test func asciiSubjectStaysReadableAndTagIsNotDoubled() {
+        let bytes = MailComposer.compose(mail(subject: "Re: [Sportello #123] Login problem", body: "ok"))
+        let text = String(decoding: bytes, as: UTF8.self)
+        #expect(text.contains("\r\nSubject: Re: [Sportello #123] Login problem\r\n"))
+    }
+
+    @Test func datesAcrossYearsAndOffsets() {
+        #expect(MailComposer.rfc5322Date(Date(timeIntervalSince1970: 0)) == "Thu, 01 Jan 1970 00:00:00 +0000")
+        #expect(MailComposer.rfc5322Date(Date(timeIntervalSince1970: 951_782_400)) == "Tue, 29 Feb 2000 00:00:00 +0000")
+        #expect(MailComposer.rfc5322Date(Date(timeIntervalSince1970: 1_798_761_599), utcOffsetSeconds: -18_000) == "Thu, 31 Dec 2026 18:59:59 -0500")
+    }
+}
