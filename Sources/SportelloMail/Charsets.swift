@@ -49,7 +49,8 @@ public enum MailCharset {
     }
 
     /// Decodes `bytes` declared as `charset` (nil: none declared). An unknown label, or
-    /// declared UTF-8/ASCII bytes that are not valid UTF-8, fall back to `bestEffort`.
+    /// declared UTF-8/ASCII bytes that are not valid UTF-8, fall back to `bestEffort`; a Latin
+    /// label on bytes that are well-formed UTF-8 is read as UTF-8 (`looksLikeUTF8`).
     public static func decode<C: Collection>(_ bytes: C, charset: String?) -> String where C.Element == UInt8 {
         let array = Array(bytes)
         guard let label = charset, let known = known(label) else { return bestEffort(array) }
@@ -57,8 +58,8 @@ public enum MailCharset {
         case .utf8, .ascii:
             // A declared ASCII or UTF-8 part with 8-bit bytes: trust UTF-8 when it is valid.
             return bestEffort(array)
-        case .windows1252: return windows1252(array)
-        case .latin9: return latin9(array)
+        case .windows1252: return looksLikeUTF8(array) ? String(decoding: array, as: UTF8.self) : windows1252(array)
+        case .latin9: return looksLikeUTF8(array) ? String(decoding: array, as: UTF8.self) : latin9(array)
         case .utf16BE: return utf16(array, bigEndian: true)
         case .utf16LE: return utf16(array, bigEndian: false)
         case .utf16:
@@ -78,6 +79,15 @@ public enum MailCharset {
         if invalid == 0 { return String(decoding: bytes, as: UTF8.self) }
         if valid > invalid * 2 { return String(decoding: bytes, as: UTF8.self) }
         return windows1252(bytes)
+    }
+
+    /// The opposite lie, as common: UTF-8 bytes under a Latin label. Well-formed multi-byte UTF-8
+    /// with no stray 8-bit byte is practically never real Latin-1 text (it would need pairs
+    /// like "Ã©" throughout), so it is read as UTF-8.
+    static func looksLikeUTF8(_ bytes: [UInt8]) -> Bool {
+        guard bytes.contains(where: { $0 >= 0x80 }) else { return false }
+        let (valid, invalid) = utf8Census(bytes)
+        return valid > 0 && invalid == 0
     }
 
     /// Counts well-formed multi-byte UTF-8 sequences and bytes that belong to none.

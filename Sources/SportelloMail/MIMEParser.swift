@@ -84,7 +84,8 @@ public struct MailAttachment: Sendable, Hashable {
 }
 
 /// A parsed message: header values decoded for display, the readable text, the attachments
-/// and the whole MIME tree.
+/// and the whole MIME tree. The display values are computed from the tree on each access:
+/// read each once where it matters.
 public struct MailMessage: Sendable, Hashable {
     public var headers: MailHeaders { root.headers }
     /// The root entity of the MIME tree.

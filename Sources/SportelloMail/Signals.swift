@@ -129,6 +129,14 @@ public enum MailSignals {
         return nil
     }
 
+    /// Whether the message carries our own loop marker: an `X-Loop` field (any of them) equal,
+    /// ignoring case and blanks, to `marker` — the value our outbound mail sets (e.g. the support
+    /// address). Mail that comes back with it must never be answered.
+    public static func hasLoopMarker(_ headers: MailHeaders, marker: String) -> Bool {
+        let wanted = marker.trimmingCharacters(in: .whitespaces).lowercased()
+        return !wanted.isEmpty && headers.values("X-Loop").contains { $0.trimmingCharacters(in: .whitespaces).lowercased() == wanted }
+    }
+
     /// `List-Id` (RFC 2919) without the phrase: `<support.lists.example.it>` → `support.lists.example.it`;
     /// nil when the message is not from a mailing list.
     public static func listID(_ headers: MailHeaders) -> String? {

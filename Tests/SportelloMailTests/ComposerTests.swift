@@ -29,7 +29,8 @@ import SportelloMail
         #expect(parsed.threadKeys.references == ["first@sportello.example.it", "abc@cliente.example"])
         // Our own notifications read as robots, so they never open tickets.
         #expect(parsed.autoReplyReason == .autoSubmitted)
-        #expect(parsed.headers["X-Loop"] == "support@example.it")
+        #expect(MailSignals.hasLoopMarker(parsed.headers, marker: "Support@Example.it"))
+        #expect(!MailSignals.hasLoopMarker(parsed.headers, marker: "other@example.it"))
     }
 
     @Test func wireFormat() {
@@ -55,6 +56,20 @@ import SportelloMail
         let bytes = MailComposer.compose(mail(subject: "Re: [Sportello #123] Login problem", body: "ok"))
         let text = String(decoding: bytes, as: UTF8.self)
         #expect(text.contains("\r\nSubject: Re: [Sportello #123] Login problem\r\n"))
+    }
+
+    @Test func namesWithSpecialsAndManyRecipientsRoundTrip() {
+        let recipients = (1...8).map { MailAddress(name: "Rossi, Mario \"\($0)\"", address: "mario\($0)@cliente.example") }
+        var outgoing = mail(subject: "Prova", body: "x")
+        outgoing.to = recipients
+        outgoing.cc = [MailAddress(address: "care@example.it")]
+        let bytes = MailComposer.compose(outgoing)
+        let text = String(decoding: bytes, as: UTF8.self)
+        #expect(text.components(separatedBy: "\r\n").allSatisfy { $0.count <= 78 })
+        let parsed = MailMessage(bytes: bytes)
+        #expect(parsed.to == recipients)
+        #expect(parsed.cc == [MailAddress(address: "care@example.it")])
+        #expect(parsed.subject == "[Sportello #123] Prova")
     }
 
     @Test func datesAcrossYearsAndOffsets() {

@@ -125,6 +125,9 @@ import SportelloMail
         #expect(MailCharset.decode(Array("perché più è".utf8) + [0xFF], charset: "utf-8") == "perché più è\u{FFFD}")
         #expect(MailCharset.decode(Array("caffè".utf8), charset: "x-klingon") == "caffè")
         #expect(MailCharset.decode([0x63, 0xE8], charset: nil) == "cè")
+        // UTF-8 sent under a Latin-1 label reads as UTF-8, not as "perchÃ©".
+        #expect(MailCharset.decode(Array("perché".utf8), charset: "iso-8859-1") == "perché")
+        #expect(MailCharset.decode(Array("1 €".utf8), charset: "iso-8859-15") == "1 €")
         // 8-bit bytes under a US-ASCII label.
         #expect(MailCharset.decode([0x63, 0xE8], charset: "us-ascii") == "cè")
     }

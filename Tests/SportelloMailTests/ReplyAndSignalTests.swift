@@ -22,6 +22,19 @@ import SportelloMail
         #expect(parts.quoted == "On Mon, Nov 30, 2026, Support wrote:\n> Which version?\n> Thanks")
     }
 
+    @Test func italianAttributionWrappedOverTwoLines() {
+        let parts = ReplySeparator.split("Fatto, grazie.\n\nIl giorno lun 30 nov 2026 alle ore 17:02 Supporto Sportello <\nsupport@example.it> ha scritto:\n\n> Provi ora.")
+        #expect(parts.newText == "Fatto, grazie.")
+        #expect(parts.quoted.hasSuffix("support@example.it> ha scritto:\n\n> Provi ora."))
+    }
+
+    @Test func outlookQuoteAfterSignature() {
+        let parts = ReplySeparator.split("Va bene.\n-- \nLuca Ferri\nStudio Ferri\n\nDa: Supporto <s@x.it>\nInviato: lunedì 30 novembre 2026 17:02\nA: Luca\nOggetto: x\n\nTesto vecchio")
+        #expect(parts.newText == "Va bene.")
+        #expect(parts.signature == "Luca Ferri\nStudio Ferri")
+        #expect(parts.quoted.hasSuffix("Testo vecchio"))
+    }
+
     @Test func interleavedAnswersAreNewText() {
         let parts = ReplySeparator.split("> Which version?\n4.2\n> Which OS?\nWindows 11")
         #expect(parts.newText == "4.2\nWindows 11")

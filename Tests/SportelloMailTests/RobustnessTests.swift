@@ -82,6 +82,20 @@ import SportelloTestSupport
         #expect(m.defects.contains { $0.contains("longer than 1000 bytes") })
     }
 
+    @Test func largeAttachmentIsDecodedWhole() {
+        let payload = (0..<3_000_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        let encoded = Data(payload).base64EncodedString(options: [.lineLength76Characters, .endLineWithCarriageReturn, .endLineWithLineFeed])
+        let text = "Subject: log\r\nContent-Type: multipart/mixed; boundary=z\r\n\r\n--z\r\n\r\nvedi allegato\r\n--z\r\n"
+            + "Content-Type: application/gzip\r\nContent-Disposition: attachment; filename=big.gz\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+            + encoded + "\r\n--z--\r\n"
+        let start = Date()
+        let m = MailMessage(bytes: text.bytes)
+        #expect(m.text == "vedi allegato")
+        #expect(m.attachments.first?.filename == "big.gz")
+        #expect(m.attachments.first?.bytes == payload)
+        #expect(Date().timeIntervalSince(start) < 30)
+    }
+
     @Test func pathologicalHeadersAndHTML() {
         let words = String(repeating: "=?utf-8?Q?", count: 20_000)
         let m = MailMessage(bytes: ("Subject: " + words + "\r\nFrom: " + String(repeating: "(", count: 50_000) + "\r\n\r\nx").bytes)
