@@ -55,11 +55,54 @@ public struct MailPart: Sendable, Hashable {
         return trimmed.isEmpty ? nil : trimmed
     }
 
-    /// The body as text in its declared charset, line breaks normalized to `\n`.
+    /// The body as text in its declared charset, line breaks normalized to `\n`;
+    /// `format=flowed` text/plain is unwrapped (RFC 3676).
     public var text: String {
-        let decoded = MailCharset.decode(body, charset: contentType["charset"])
-        return normalizeNewlines(decoded)
+        let decoded = normalizeNewlines(MailCharset.decode(body, charset: contentType["charset"]))
+        if mimeType == "text/plain", contentType["format"]?.lowercased() == "flowed" {
+            return unflow(decoded, deleteSpace: contentType["delsp"]?.lowercased() == "yes")
+        }
+        return decoded
     }
+}
+
+/// Joins the lines of `format=flowed` text (RFC 3676 §4.2: a line ending in a space continues
+/// on the next line with the same quote depth, §4.5), removes space-stuffing (§4.4) and, with
+/// `DelSp=yes`, the space that marked the join (§4.2). The signature line `-- ` is never joined.
+func unflow(_ text: String, deleteSpace: Bool) -> String {
+    var out: [String] = []
+    var current: String? = nil
+    var currentDepth = 0
+    func emit(_ content: String, depth: Int) {
+        let marks = String(repeating: ">", count: depth)
+        out.append(depth == 0 ? content : (content.isEmpty ? marks : marks + " " + content))
+    }
+    for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        var body = Substring(line)
+        var depth = 0
+        while body.hasPrefix(">") { depth += 1; body = body.dropFirst() }
+        if body.hasPrefix(" ") { body = body.dropFirst() }
+        let flowed = body.hasSuffix(" ") && body != "-- "
+        var content = String(body)
+        if flowed && deleteSpace { content.removeLast() }
+        if let previous = current {
+            if depth == currentDepth {
+                current = previous + content
+            } else {
+                emit(previous, depth: currentDepth)
+                current = content
+            }
+        } else {
+            current = content
+        }
+        currentDepth = depth
+        if !flowed {
+            emit(current!, depth: depth)
+            current = nil
+        }
+    }
+    if let rest = current { emit(rest, depth: currentDepth) }
+    return out.joined(separator: "\n")
 }
 
 func normalizeNewlines(_ text: String) -> String {

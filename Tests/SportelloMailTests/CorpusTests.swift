@@ -5,7 +5,7 @@ import SportelloMail
 /// One test per mail in Fixtures/: what a support agent would see of it.
 @Suite struct CorpusTests {
     @Test func corpusIsComplete() {
-        #expect(Corpus.names.count == 16)
+        #expect(Corpus.names.count == 22)
         // CRLF fixtures keep their CRLF (the .gitattributes `-text` rule).
         #expect(Corpus.bytes("outlook_it_reply.eml").starts(with: Array("Received: from mail.cliente.example (mail.cliente.example [192.0.2.10])\r\n".utf8)))
     }
@@ -213,5 +213,62 @@ import SportelloMail
         #expect(m.attachments.first?.isInline == true)
         #expect(m.attachments.first?.contentID == "part1.abc@conti.example")
         #expect(m.attachments.first?.size == 208)
+    }
+    @Test func outlookHTMLOnlyReplySeparatesTheDaInviatoBlock() {
+        let m = Corpus.message("outlook_html_only_it_reply.eml")
+        #expect(m.textIsFromHTML)
+        #expect(m.reply.newText == "Buongiorno,\n\nil problema si ripresenta anche oggi alle 9:30.\n\nCordiali saluti\nFrancesca Moretti")
+        #expect(m.reply.quoted.hasPrefix("Da: Supporto Sportello <support@example.it>\nInviato: lunedì 30 novembre 2026 17:02"))
+        #expect(m.reply.quoted.hasSuffix("Gentile cliente, il problema è stato risolto."))
+        #expect(!m.text.contains("MsoNormal"))
+        #expect(m.threadKeys.ticketNumber == 301)
+    }
+
+    @Test func appleMailRepliesQuotingEarlierReplies() {
+        let m = Corpus.message("apple_mail_en_nested_quotes.eml")
+        #expect(m.reply.newText == "Hello again,\n\nthe export now works, but the totals are still wrong by 0,01 €.\n\nBest regards,\nSarah")
+        #expect(m.reply.quoted.hasPrefix("> On 30 Nov 2026, at 17:02, Sportello Support <support@example.it> wrote:"))
+        #expect(m.reply.quoted.hasSuffix(">> The export fails with error 500."))
+        #expect(m.threadKeys.ancestors == ["notif-310-1@sportello.example.it", "notif-310-0@sportello.example.it"])
+    }
+
+    @Test func outlookEnglishOriginalMessageUnderLatin1LabelWith1252Quotes() {
+        let m = Corpus.message("outlook_en_original_message.eml")
+        #expect(m.from == [MailAddress(name: "Baker, Tom", address: "tom@baker.example")])
+        #expect(m.to.first?.name == "'Sportello Support'")
+        #expect(m.reply.newText == "Thank you – that fixed it.\nRegards, Tom")
+        #expect(m.reply.quoted.hasPrefix("-----Original Message-----\nFrom: Sportello Support"))
+        #expect(m.reply.quoted.contains("restart the “print spooler” service."))
+    }
+
+    @Test func unknownCharsetLabelStillReadsUTF8() {
+        let m = Corpus.message("android_unknown_charset.eml")
+        #expect(m.subject == "Non riesco ad accedere all’app")
+        #expect(m.from.first?.name == "Davide Palmieri")
+        #expect(m.text.hasPrefix("L'app si chiude subito dopo il login, non so perché."))
+        #expect(m.reply.newText.hasSuffix("Inviato dal mio smartphone"))
+    }
+
+    @Test func gmailInlineImageAndPDFAttachment() {
+        let m = Corpus.message("gmail_inline_and_attachment.eml")
+        #expect(m.text == "Quando stampo il DDT compare questo errore:\n[image: errore.jpg]\nAllego anche il PDF generato.")
+        #expect(m.attachments.map(\.filename) == ["errore.jpg", "DDT 2026-118.pdf"])
+        #expect(m.attachments.map(\.isInline) == [true, false])
+        #expect(m.attachments.map(\.size) == [66, 12])
+        #expect(m.html?.contains("cid:ii_abc123") == true)
+    }
+
+    @Test func thunderbirdFlowedTextIsUnwrappedAndSignatureSplit() {
+        let m = Corpus.message("thunderbird_en_new_request.eml")
+        #expect(m.reply.newText == """
+            Hello,
+
+            after renewing our subscription the new licence key is rejected with "invalid signature". \
+            The old key still works until Friday, so there is no hurry.
+            """)
+        #expect(m.reply.signature == "Mark Evans\nIT Manager, Evans Ltd")
+        #expect(m.reply.quoted.isEmpty)
+        #expect(m.cc.map(\.address) == ["it-team@evans.example", "lucy@evans.example"])
+        #expect(m.autoReplyReason == nil && !m.isBounce && m.listID == nil)
     }
 }

@@ -108,6 +108,14 @@ import SportelloMail
     }
 }
 
+@Suite struct FlowedTextTests {
+    @Test func flowedLinesJoinPerQuoteDepth() {
+        let raw = "Content-Type: text/plain; charset=utf-8; format=flowed; delsp=yes\r\n\r\n"
+            + "Una riga che conti \r\nnua.\r\n> citazione \r\n> lunga\r\n>> altra\r\n>\r\n From stuffed\r\n-- \r\nfirma\r\n"
+        #expect(MailMessage(bytes: raw.bytes).text == "Una riga che continua.\n> citazionelunga\n>> altra\n>\nFrom stuffed\n-- \nfirma\n")
+    }
+}
+
 @Suite struct CharsetTests {
     @Test func declaredCharsets() {
         #expect(MailCharset.decode([0x80, 0x93, 0x94], charset: "windows-1252") == "€“”")
