@@ -148,7 +148,7 @@ public enum MailComposer {
         let seconds = Int(date.timeIntervalSince1970.rounded(.down)) + utcOffsetSeconds
         let days = Int((Double(seconds) / 86_400).rounded(.down))
         let secondOfDay = seconds - days * 86_400
-        // Civil date from days since 1970-01-01 (H. Hinnant's days_from_civil inverse).
+        // Civil date from days since 1970-01-01 (the proleptic Gregorian era arithmetic: 400-year eras of 146,097 days).
         let z = days + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097
         let doe = z - era * 146_097

@@ -23,12 +23,12 @@ public struct MailHeaders: Sendable, Hashable, Sequence {
 
     /// The first field with this name, raw (unfolded, not decoded).
     public subscript(_ name: String) -> String? {
-        fields.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
+        fields.first { sameFieldName($0.name, name) }?.value
     }
 
     /// Every field with this name, in order (`Received`, `References` repeated…).
     public func values(_ name: String) -> [String] {
-        fields.filter { $0.name.caseInsensitiveCompare(name) == .orderedSame }.map(\.value)
+        fields.filter { sameFieldName($0.name, name) }.map(\.value)
     }
 
     /// Whether a field with this name is present.
@@ -85,5 +85,21 @@ public struct MailHeaders: Sendable, Hashable, Sequence {
         }
         flush()
         return headers
+    }
+}
+
+/// Field names are ASCII (RFC 5322 §2.2) and compared ignoring ASCII case.
+func sameFieldName(_ a: String, _ b: String) -> Bool {
+    var left = a.utf8.makeIterator(), right = b.utf8.makeIterator()
+    while true {
+        switch (left.next(), right.next()) {
+        case (nil, nil): return true
+        case let (x?, y?):
+            if x == y { continue }
+            let lx = x >= 65 && x <= 90 ? x | 0x20 : x
+            let ly = y >= 65 && y <= 90 ? y | 0x20 : y
+            if lx != ly { return false }
+        default: return false
+        }
     }
 }
