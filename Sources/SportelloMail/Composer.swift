@@ -73,17 +73,19 @@ public enum MailComposer {
     public static func compose(_ mail: OutgoingMail) -> [UInt8] {
         var lines: [String] = []
         lines.append("Date: " + rfc5322Date(mail.date, utcOffsetSeconds: mail.utcOffsetSeconds))
-        lines += foldList(name: "From", items: [mail.from.formatted])
-        lines += foldList(name: "To", items: mail.to.map(\.formatted))
-        if !mail.cc.isEmpty { lines += foldList(name: "Cc", items: mail.cc.map(\.formatted)) }
+        lines += foldList(name: "From", items: [mailboxTokens(mail.from)])
+        lines += foldList(name: "To", items: mail.to.map(mailboxTokens))
+        if !mail.cc.isEmpty { lines += foldList(name: "Cc", items: mail.cc.map(mailboxTokens)) }
         lines += encodeUnstructured(name: "Subject", value: mail.taggedSubject)
         lines.append("Message-ID: <\(mail.messageID)>")
         if let parent = mail.inReplyTo { lines.append("In-Reply-To: <\(parent)>") }
         var references = mail.references
         if let parent = mail.inReplyTo, references.last != parent { references.append(parent) }
-        if !references.isEmpty { lines += foldList(name: "References", items: references.map { "<\($0)>" }, separator: " ") }
+        if !references.isEmpty { lines += foldList(name: "References", items: references.map { ["<\($0)>"] }, separator: "") }
         lines.append("Auto-Submitted: " + mail.autoSubmitted)
-        for field in mail.extraHeaders { lines += foldList(name: field.name, items: [field.value]) }
+        for field in mail.extraHeaders {
+            lines += foldList(name: field.name, items: [field.value.split(separator: " ").map(String.init)], separator: "")
+        }
         lines.append("MIME-Version: 1.0")
         lines.append("Content-Type: text/plain; charset=utf-8")
         lines.append("Content-Transfer-Encoding: quoted-printable")
@@ -93,18 +95,37 @@ public enum MailComposer {
         return bytes
     }
 
-    /// A header of items (addresses, ids) folded between items so no line passes 78 characters
-    /// (RFC 5322 §2.2.3); an item longer than a line stays whole.
-    static func foldList(name: String, items: [String], separator: String = ", ") -> [String] {
+    /// A mailbox as tokens separated by single blanks, where the header may fold (RFC 5322
+    /// §3.2.2 FWS, also inside a quoted string, §3.2.4). A name that is not ASCII, or too long
+    /// to fit a line, becomes RFC 2047 encoded words (§5: allowed in a phrase), sized so each
+    /// fits a folded line. Blank runs in names are collapsed.
+    static func mailboxTokens(_ mailbox: MailAddress) -> [String] {
+        let address = "<\(mailbox.address)>"
+        let name = (mailbox.name ?? "").split(whereSeparator: { $0 == " " || $0 == "\t" }).joined(separator: " ")
+        guard !name.isEmpty else { return [address] }
+        let phrase = MailAddress.encodePhrase(name)
+        let tokens = phrase.split(separator: " ").map(String.init)
+        if tokens.contains(where: { $0.count > 70 }) {
+            return EncodedWords.encode(name, firstRoom: 70, room: 70) + [address]
+        }
+        return tokens + [address]
+    }
+
+    /// A header of items (each a list of tokens: a mailbox, an id) folded between tokens so no
+    /// line passes 78 characters (RFC 5322 §2.1.1, §2.2.3); items are joined with `separator`
+    /// after each but the last.
+    static func foldList(name: String, items: [[String]], separator: String = ",") -> [String] {
         var lines: [String] = []
         var current = name + ":"
         for (index, item) in items.enumerated() {
-            let piece = (index < items.count - 1 && separator == ", ") ? item + "," : item
-            if current.count + 1 + piece.count > 78, current.count > name.count + 1 {
-                lines.append(current)
-                current = " " + piece
-            } else {
-                current += " " + piece
+            for (position, token) in item.enumerated() {
+                let piece = (position == item.count - 1 && index < items.count - 1) ? token + separator : token
+                if current.count + 1 + piece.count > 78, current.count > name.count + 1 {
+                    lines.append(current)
+                    current = " " + piece
+                } else {
+                    current += " " + piece
+                }
             }
         }
         lines.append(current)
@@ -116,8 +137,9 @@ public enum MailComposer {
     /// words, one per line after the first. Leading ASCII words (the ticket tag) stay readable.
     static func encodeUnstructured(name: String, value: String) -> [String] {
         let words = value.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
+        // A word too long for a line is encoded too: encoded words can be split (RFC 2047 §2).
         let plainCount = words.firstIndex(where: { word in
-            !word.unicodeScalars.allSatisfy { $0.value >= 32 && $0.value < 127 } || word.contains("=?")
+            !word.unicodeScalars.allSatisfy { $0.value >= 32 && $0.value < 127 } || word.contains("=?") || word.count > 70
         }) ?? words.count
         var lines: [String] = []
         var current = name + ":"

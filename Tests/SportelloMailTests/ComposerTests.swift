@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import SportelloMail
+import SportelloTestSupport
 
 @Suite struct ComposerTests {
     let date = Date(timeIntervalSince1970: 1_796_548_693) // 2026-12-06 09:18:13 UTC
@@ -76,5 +77,37 @@ import SportelloMail
         #expect(MailComposer.rfc5322Date(Date(timeIntervalSince1970: 0)) == "Thu, 01 Jan 1970 00:00:00 +0000")
         #expect(MailComposer.rfc5322Date(Date(timeIntervalSince1970: 951_782_400)) == "Tue, 29 Feb 2000 00:00:00 +0000")
         #expect(MailComposer.rfc5322Date(Date(timeIntervalSince1970: 1_798_761_599), utcOffsetSeconds: -18_000) == "Thu, 31 Dec 2026 18:59:59 -0500")
+    }
+    /// Seeded random subjects, names and bodies (accents, €, emoji, `=?`, quotes, long words,
+    /// trailing blanks, `From ` and `.` lines): what goes out comes back.
+    @Test func randomRoundTrips() {
+        var rng = SeededGenerator(seed: 2026)
+        let pieces = ["a", "perché", "€", "😀", "=?", "?=", "[", "]", "\"", "\\", ",", "<", ">", "(", ")", ";", ":",
+                      "Z", "1", "àèìòù", "ß", "日本", "👨‍👩‍👧", "_", "=", "  ", " ", "\t",
+                      String(repeating: "x", count: 90), String(repeating: "é", count: 50)]
+        func random(_ count: Int) -> String {
+            (0..<count).map { _ in pieces.randomElement(using: &rng)! }.joined()
+        }
+        for _ in 0..<300 {
+            let subject = random(Int.random(in: 0..<25, using: &rng)).trimmingCharacters(in: .whitespaces)
+            let name = random(Int.random(in: 1..<8, using: &rng))
+                .split(whereSeparator: { $0 == " " || $0 == "\t" }).joined(separator: " ")
+            var body = ""
+            for _ in 0..<Int.random(in: 0..<6, using: &rng) {
+                let lead = ["", "From ", ".", "> ", " "].randomElement(using: &rng)!
+                body += lead + random(Int.random(in: 0..<20, using: &rng)) + ["\n", "\r\n", " \n", "\t\n"].randomElement(using: &rng)!
+            }
+            var outgoing = mail(subject: subject, body: body)
+            outgoing.to = [MailAddress(name: name.isEmpty ? nil : name, address: "x@cliente.example")]
+            let bytes = MailComposer.compose(outgoing)
+            let lines = String(decoding: bytes, as: UTF8.self).components(separatedBy: "\r\n")
+            #expect(lines.allSatisfy { $0.count <= 78 }, "\(lines.filter { $0.count > 78 })")
+            #expect(bytes.allSatisfy { $0 < 128 })
+            let parsed = MailMessage(bytes: bytes)
+            #expect(parsed.subject == outgoing.taggedSubject.trimmingCharacters(in: .whitespaces), "\(subject)")
+            #expect(parsed.to.first?.name == (name.isEmpty ? nil : name), "\(name)")
+            let expectedBody = body.replacingOccurrences(of: "\r\n", with: "\n")
+            #expect(parsed.text == expectedBody, "\(body.debugDescription)")
+        }
     }
 }
