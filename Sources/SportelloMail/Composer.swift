@@ -2,8 +2,11 @@ import Foundation
 
 /// An outbound notification, everything it needs injected: no clock, no random source.
 public struct OutgoingMail: Sendable, Hashable {
+    /// The sender: the support address and its display name.
     public var from: MailAddress
+    /// The recipients (RFC 5322 §3.6.3).
     public var to: [MailAddress]
+    /// Copy recipients; no `Cc` field when empty.
     public var cc: [MailAddress]
     /// Subject in Unicode; the ticket tag is put in front when `ticket` is set and the subject
     /// does not carry it already.
@@ -20,6 +23,7 @@ public struct OutgoingMail: Sendable, Hashable {
     public var uniqueToken: String
     /// The domain of the Message-ID (RFC 5322 §3.6.4 `id-right`).
     public var messageIDDomain: String
+    /// The `Date` field's instant (injected: the library reads no clock).
     public var date: Date
     /// The offset from UTC the Date header is written in, in seconds.
     public var utcOffsetSeconds: Int

@@ -17,6 +17,7 @@ public struct HeaderField: Sendable, Hashable {
 /// The header section of a message or body part: fields in their order, repeated fields kept,
 /// looked up by name ignoring ASCII case (RFC 5322 §1.2.2: field names are case-insensitive).
 public struct MailHeaders: Sendable, Hashable, Sequence {
+    /// Every field in the order it arrived.
     public private(set) var fields: [HeaderField]
 
     public init(_ fields: [HeaderField] = []) { self.fields = fields }
@@ -37,8 +38,10 @@ public struct MailHeaders: Sendable, Hashable, Sequence {
     /// The first field with this name with RFC 2047 encoded words decoded.
     public func decoded(_ name: String) -> String? { self[name].map(EncodedWords.decode) }
 
+    /// Adds a field at the end (raw value: encode it first if it is not ASCII).
     public mutating func append(_ name: String, _ value: String) { fields.append(HeaderField(name: name, value: value)) }
 
+    /// Iterates the fields in order.
     public func makeIterator() -> IndexingIterator<[HeaderField]> { fields.makeIterator() }
 
     /// Parses a header section. Lines end with CRLF or a bare LF; a line that is neither a field

@@ -18,12 +18,14 @@ public struct MailLimits: Sendable, Hashable {
         self.maxParts = maxParts
     }
 
+    /// 25 MiB, depth 50, 2,000 parts.
     public static let standard = MailLimits()
 }
 
 /// One entity of the MIME tree (RFC 2045 §2.4): its headers, content type, and either its
 /// children (multipart, or the one embedded message of message/rfc822) or its decoded body.
 public struct MailPart: Sendable, Hashable {
+    /// The entity's own header fields.
     public var headers: MailHeaders
     /// Content-Type with parameters; defaults to `text/plain; charset=us-ascii` (RFC 2045 §5.2)
     /// or `message/rfc822` inside multipart/digest (RFC 2046 §5.1.5).
@@ -43,7 +45,9 @@ public struct MailPart: Sendable, Hashable {
 
     /// `type/subtype`, lowercased.
     public var mimeType: String { contentType.value.isEmpty ? "text/plain" : contentType.value }
+    /// Whether the entity is `multipart/*` (its parts are `children`).
     public var isMultipart: Bool { mimeType.hasPrefix("multipart/") }
+    /// Whether the entity is an attached message (message/rfc822 or message/global, RFC 6532).
     public var isEmbeddedMessage: Bool { mimeType == "message/rfc822" || mimeType == "message/global" }
 
     /// The filename from Content-Disposition `filename`, else Content-Type `name` (RFC 2183 §2.3,
@@ -123,6 +127,7 @@ public struct MailAttachment: Sendable, Hashable {
     /// Whether the sender marked it inline (or it is a multipart/related resource).
     public var isInline: Bool
 
+    /// The decoded size in bytes.
     public var size: Int { bytes.count }
 }
 
@@ -130,6 +135,7 @@ public struct MailAttachment: Sendable, Hashable {
 /// and the whole MIME tree. The display values are computed from the tree on each access:
 /// read each once where it matters.
 public struct MailMessage: Sendable, Hashable {
+    /// The message's header fields (the root entity's).
     public var headers: MailHeaders { root.headers }
     /// The root entity of the MIME tree.
     public var root: MailPart
@@ -142,10 +148,15 @@ public struct MailMessage: Sendable, Hashable {
         return decoded.split(whereSeparator: { $0 == "\r" || $0 == "\n" || $0 == "\r\n" }).joined(separator: " ")
             .trimmingCharacters(in: .whitespaces)
     }
+    /// `From` mailboxes (usually one), names decoded.
     public var from: [MailAddress] { headers.values("From").flatMap(MailAddress.parseList) }
+    /// `Sender`, when the mail was sent on behalf of `from`.
     public var sender: MailAddress? { headers["Sender"].flatMap { MailAddress.parseList($0).first } }
+    /// `Reply-To` mailboxes.
     public var replyTo: [MailAddress] { headers.values("Reply-To").flatMap(MailAddress.parseList) }
+    /// `To` mailboxes, groups flattened (each keeps its `group`).
     public var to: [MailAddress] { headers.values("To").flatMap(MailAddress.parseList) }
+    /// `Cc` mailboxes, groups flattened.
     public var cc: [MailAddress] { headers.values("Cc").flatMap(MailAddress.parseList) }
     /// The raw `Date` header.
     public var date: String? { headers["Date"] }
@@ -171,6 +182,7 @@ public struct MailMessage: Sendable, Hashable {
         return found
     }
 
+    /// A message over an already parsed tree (e.g. an embedded message's root entity).
     public init(root: MailPart, defects: [String]) {
         self.root = root
         self.defects = defects
@@ -189,6 +201,7 @@ public struct MailMessage: Sendable, Hashable {
         self.init(root: root, defects: parser.defects)
     }
 
+    /// Parses a message held in `Data`; see `init(bytes:limits:)`.
     public init(data: Data, limits: MailLimits = .standard) { self.init(bytes: [UInt8](data), limits: limits) }
 }
 

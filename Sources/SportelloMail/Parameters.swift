@@ -14,6 +14,7 @@ public struct HeaderParameters: Sendable, Hashable {
         self.parameters = parameters
     }
 
+    /// A parameter by name, ignoring case.
     public subscript(_ name: String) -> String? { parameters[name.lowercased()] }
 
     /// Parses `value; name=token; name="quoted"; name*=utf-8''perch%C3%A9.pdf; name*0*=…; name*1=…`.

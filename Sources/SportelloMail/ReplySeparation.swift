@@ -31,6 +31,7 @@ public struct ReplyParts: Sendable, Hashable {
 /// everything to the end is quoted. After a `>` block, unquoted lines are new text again
 /// (bottom-posting and interleaved answers).
 public enum ReplySeparator {
+    /// Splits a text body (any line breaks) into new text, quoted part and signature.
     public static func split(_ text: String) -> ReplyParts {
         let lines = normalizeNewlines(text).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         var newLines: [String] = []

@@ -111,3 +111,26 @@ import SportelloTestSupport
         }
     }
 }
+
+@Suite struct MailDateTests {
+    @Test func modernAndObsoleteForms() {
+        let expected = Date(timeIntervalSince1970: 1_764_579_605) // 2025-12-01 09:00:05 UTC
+        #expect(MailDate.parse("Mon, 1 Dec 2025 10:00:05 +0100") == expected)
+        #expect(MailDate.parse("Mon,  1 Dec 2025 10:00:05 +0100 (CET)") == expected)
+        #expect(MailDate.parse("1 Dec 25 04:00:05 EST") == expected)
+        #expect(MailDate.parse("Mon, 01 DEC 2025 09:00:05 GMT") == expected)
+        #expect(MailDate.parse("Mon, 1 Dec 2025 09:00 +0000") == Date(timeIntervalSince1970: 1_764_579_600))
+        #expect(MailDate.parse("1 Dec 125 09:00:05 Z") == expected)
+        #expect(MailDate.parse("ieri pomeriggio") == nil)
+        #expect(MailDate.parse("Mon, 32 Dec 2025 10:00:05 +0100") == nil)
+    }
+
+    @Test func composedDatesReadBack() {
+        for seconds in stride(from: 0, to: 4_102_444_800, by: 86_399 * 37) {
+            let date = Date(timeIntervalSince1970: TimeInterval(seconds))
+            for offset in [-18_000, 0, 3_600, 19_800] {
+                #expect(MailDate.parse(MailComposer.rfc5322Date(date, utcOffsetSeconds: offset)) == date)
+            }
+        }
+    }
+}

@@ -29,6 +29,7 @@ import SportelloMail
         #expect(keys.inReplyTo == ["notif-1@sportello.example.it"])
         #expect(keys.normalizedSubject == "Errore nella fattura elettronica")
         #expect(m.html?.contains("in elaborazione") == true)
+        #expect(m.sentAt == Date(timeIntervalSince1970: 1_796_112_842)) // Tue, 1 Dec 2026 08:14:02 +0000
     }
 
     @Test func thunderbirdLatin9WithQuoteAndSignature() {
