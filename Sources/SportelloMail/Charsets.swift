@@ -29,7 +29,8 @@ public enum MailCharset {
     /// RFC 2231 `*language` suffix) to a decoder, or `nil` when it is unknown.
     public static func known(_ label: String) -> Known? {
         var name = label.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
-        if let star = name.firstIndex(of: "*") { name = String(name[..<star]) }
+        // Labels have no blanks: cut a trailing comment (`us-ascii (Plain text)`) or language.
+        if let cut = name.firstIndex(where: { $0 == "*" || $0 == " " || $0 == "(" || $0 == "\t" }) { name = String(name[..<cut]) }
         name = name.trimmingCharacters(in: CharacterSet(charactersIn: "\"'"))
         switch name {
         case "utf-8", "utf8", "unicode-1-1-utf-8", "x-unicode20utf8": return .utf8

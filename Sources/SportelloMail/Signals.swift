@@ -83,15 +83,19 @@ public enum MailSignals {
     }
 
     /// Whether the message is a delivery failure report: `multipart/report` with
-    /// `report-type=delivery-status` (RFC 6522, RFC 3464), or from the mailer daemon / with an
-    /// empty `Return-Path` (RFC 5321 §4.5.5: bounces use the null reverse path).
+    /// `report-type=delivery-status` (RFC 6522, RFC 3464), or from the mailer daemon, or with an
+    /// empty `Return-Path` (RFC 5321 §4.5.5: bounces use the null reverse path) unless it is an
+    /// auto-reply — RFC 3834 §3.3 has vacation notices use the null path too. A DSN is usually
+    /// also `Auto-Submitted`: check for a bounce before treating a message as an auto-reply.
     public static func isBounce(_ message: MailMessage) -> Bool {
         let type = message.root.contentType
         if type.value == "multipart/report", type["report-type"]?.lowercased() == "delivery-status" { return true }
-        if let returnPath = message.headers["Return-Path"], returnPath.replacingOccurrences(of: " ", with: "") == "<>" { return true }
         if let from = message.from.first {
             let local = from.address.split(separator: "@").first.map { $0.lowercased() } ?? ""
             if local == "mailer-daemon" || local == "postmaster" && message.subject.lowercased().contains("deliver") { return true }
+        }
+        if let returnPath = message.headers["Return-Path"], returnPath.replacingOccurrences(of: " ", with: "") == "<>" {
+            return autoReplyReason(headers: message.headers, subject: message.subject) == nil
         }
         return false
     }

@@ -123,6 +123,7 @@ import SportelloMail
         #expect(MailCharset.decode([0xA4, 0xE8], charset: "iso-8859-1") == "¤è")
         #expect(MailCharset.decode(Array("più".utf8), charset: "UTF-8") == "più")
         #expect(MailCharset.decode(Array("plain".utf8), charset: "us-ascii") == "plain")
+        #expect(MailCharset.decode([0xA4], charset: "\"ISO-8859-15\" (Latin 9)") == "€")
         #expect(MailCharset.decode([0xFF, 0xFE, 0x41, 0x00, 0xE8, 0x00], charset: "utf-16") == "Aè")
     }
 

@@ -83,6 +83,10 @@ import SportelloMail
         #expect(MailMessage(bytes: "From: Mail Delivery Subsystem <mailer-daemon@googlemail.com>\r\nSubject: Delivery Status Notification (Failure)\r\n\r\nx".bytes).isBounce)
         #expect(MailMessage(bytes: "Return-Path: <>\r\nFrom: a@b.it\r\n\r\nx".bytes).isBounce)
         #expect(!MailMessage(bytes: "Return-Path: <a@b.it>\r\nFrom: a@b.it\r\n\r\nx".bytes).isBounce)
+        // A vacation notice sent with the null path (RFC 3834 §3.3) is an auto-reply, not a bounce.
+        let vacation = MailMessage(bytes: "Return-Path: <>\r\nFrom: a@b.it\r\nAuto-Submitted: auto-replied\r\nSubject: Fuori sede\r\n\r\nx".bytes)
+        #expect(!vacation.isBounce)
+        #expect(vacation.autoReplyReason == .autoSubmitted)
     }
 
     @Test func messageIDLists() {
