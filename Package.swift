@@ -47,6 +47,10 @@ let package = Package(
         .executableTarget(name: "embed-resource"),
         .executableTarget(name: "openrpc-generate"),
         .plugin(name: "EmbedSchema", capability: .buildTool(), dependencies: ["embed-resource", "openrpc-generate"]),
+        // Mail as bytes: RFC 5322/MIME parsing, reply separation, robot/bounce/thread signals and
+        // composing outbound notifications. Pure (no I/O, clock and unique tokens injected),
+        // Foundation only.
+        .target(name: "SportelloMail"),
         // Transports: framing, stdio, Unix socket, socket activation, drain.
         .target(name: "SportelloServer", dependencies: [
             "JSONRPC", "CSystemd",
@@ -82,6 +86,8 @@ let package = Package(
         .testTarget(name: "SportelloServiceTests", dependencies: [
             "SportelloService", "SportelloStore", "JSONRPC", .product(name: "Logging", package: "swift-log"),
         ]),
+        .testTarget(name: "SportelloMailTests", dependencies: ["SportelloMail", "SportelloTestSupport"],
+                    resources: [.copy("Fixtures")]),
         .testTarget(name: "EndToEndTests", dependencies: ["SportelloTestSupport"]),
     ]
 )
