@@ -23,7 +23,7 @@ struct Bench {
             case "--echo": try EchoServer.run(path: arguments.popFirst() ?? "echo.sock")
             case "--bounded-echo": try EchoServer.run(path: arguments.popFirst() ?? "echo.sock", bounded: true)
             default:
-                FileHandle.standardError.write(Data("usage: sportello-bench [--server PATH] [--only server|tickets|durability|calendar]\n".utf8))
+                FileHandle.standardError.write(Data("usage: sportello-bench [--server PATH] [--only server|tickets|durability|calendar|paidwork]\n".utf8))
                 exit(2)
             }
         }
@@ -36,6 +36,9 @@ struct Bench {
         }
         if only == nil || only == "durability" {
             results += try DurabilityBenchmarks(serverBinary: server).run()
+        }
+        if only == nil || only == "paidwork" {
+            results += try PaidWorkBenchmarks(serverBinary: server).run()
         }
         if only == nil || only == "calendar" {
             results += runCalendarBenchmarks()

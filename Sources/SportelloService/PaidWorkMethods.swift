@@ -448,10 +448,10 @@ struct PaidWorkOperations: Sendable {
                 throw RPCError.notFound(field: "params.customer", "no such customer")
             }
             let packages = try PaidWorkStore.packages(tx, customer: customer.id).map(\.package)
-            let tasks = try PaidWorkStore.tasks(tx, customer: customer.id).map(\.task)
-            let work = try PaidWorkStore.workPerTaskAndDay(tx, customer: customer.id)
-            let amounts = try PaidWorkStore.quoteAmounts(tx, ids: tasks.map(\.quote))
-            let statement = BillingStatement.make(month: month, packages: packages, tasks: tasks, worklogs: work, quoteAmounts: amounts)
+            let statement = BillingStatement.make(
+                month: month, packages: packages,
+                consumption: try PaidWorkStore.consumption(tx, customer: customer.id, from: month.firstDay, through: month.lastDay),
+                closedTasks: try PaidWorkStore.closedTasks(tx, customer: customer.id, from: month.firstDay, through: month.lastDay))
             return BillingStatementView(
                 customer: Int(customer.id), month: month.iso,
                 packages: statement.packages.map { line in
