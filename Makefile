@@ -40,8 +40,9 @@ run: release
 	@echo "Sportello is serving on $(SOCKET) (database $(DATABASE)). From another shell:"
 	@echo "  clients/sh/sportello-rpc --socket $(SOCKET) server.ping"
 	@echo "  python3 clients/python/sportello_client.py --socket $(SOCKET) server.info"
+	@echo "Notifications are delivered into the Maildir $(VAR)/mail (read it with any mail client, or mutt -f $(VAR)/mail)."
 	@echo "Stop it with Ctrl-C."
-	$(RELEASE_BIN) serve --socket $(SOCKET) --database $(DATABASE)
+	$(RELEASE_BIN) serve --socket $(SOCKET) --database $(DATABASE) --maildir $(VAR)/mail
 
 ## Every suite; swift test prints its summary, the Python suites theirs.
 ## The end-to-end and client suites log every result they receive to REPLY_LOG; test-replies

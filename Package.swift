@@ -37,7 +37,7 @@ let package = Package(
         .target(name: "JSONRPC", swiftSettings: crossModuleOptimization),
         // The operations: decode params, authorise, transact, answer.
         .target(name: "SportelloService", dependencies: [
-            "SportelloDomain", "SportelloStore", "JSONRPC", "CArgon2",
+            "SportelloDomain", "SportelloStore", "SportelloMail", "JSONRPC", "CArgon2",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Crypto", package: "swift-crypto"),
         ], swiftSettings: crossModuleOptimization, plugins: ["EmbedSchema"]),

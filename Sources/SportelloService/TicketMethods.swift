@@ -770,7 +770,9 @@ extension Notification {
         }
         self.init(
             id: Int(row.id), ticket: row.ticket.map(Int.init), kind: kind, language: row.language, to: row.recipient,
-            subject: row.subject, body: row.body, createdAt: Instant(row.createdAt), status: status)
+            subject: row.subject, body: row.body, createdAt: Instant(row.createdAt), status: status, attempts: row.attempts,
+            lastError: row.lastError, nextAttemptAt: row.nextAttemptAt.map(Instant.init), sentAt: row.sentAt.map(Instant.init),
+            messageID: row.messageID)
     }
 }
 

@@ -128,6 +128,15 @@ public struct OutboxRecord: Sendable, Hashable, Codable {
     public var body: String
     public var createdAt: Date
     public var status: String
+    /// Delivery attempts made.
+    public var attempts: Int = 0
+    /// Why the last attempt failed.
+    public var lastError: String? = nil
+    /// When a pending notification is tried again (nil: due now).
+    public var nextAttemptAt: Date? = nil
+    public var sentAt: Date? = nil
+    /// Given at the first attempt, kept for retries.
+    public var messageID: String? = nil
 }
 
 // MARK: Accounts

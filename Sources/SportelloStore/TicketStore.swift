@@ -276,6 +276,11 @@ public enum TicketStore {
             createdAt: at, status: "pending"))
     }
 
+    /// One outbox row.
+    public static func notification(_ tx: StoreReader, id: Int64) throws -> OutboxRecord? {
+        try tx.db.record(OutboxRecord.self, "SELECT * FROM outbox WHERE id = ?", [id])
+    }
+
     /// Outbox rows, newest first; with `assignee`, only those of tickets assigned to that staff member.
     public static func outbox(
         _ tx: StoreReader, ticket: Int64?, kind: String?, assignee: Int64? = nil, before: Int64?, limit: Int

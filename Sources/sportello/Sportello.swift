@@ -14,7 +14,7 @@ struct Sportello: AsyncParsableCommand {
         commandName: "sportello",
         abstract: "Sportello: the support desk's ticket system, as a JSON-RPC 2.0 server.",
         version: SportelloVersion.current,
-        subcommands: [Serve.self, Migrate.self, Backup.self, Restore.self, SeedDemo.self]
+        subcommands: [Serve.self, Migrate.self, Backup.self, Restore.self, Deliver.self, SeedDemo.self]
     )
 
     /// ArgumentParser's `main`, after making every file this process creates private to its
@@ -116,6 +116,11 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "The most entries a batch may have.")
     var maxBatchSize = 100
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Deliver notifications into this Maildir instead of the configured transport (default: $SPORTELLO_MAILDIR, if set).",
+        valueName: "directory"))
+    var maildir: String?
+
     func validate() throws {
         if stdio, socket != nil { throw ValidationError("--stdio and --socket exclude each other") }
         if let exitIdleTime, exitIdleTime <= 0 || !exitIdleTime.isFinite {
@@ -154,8 +159,13 @@ struct Serve: AsyncParsableCommand {
                 dispatcher: dispatcher,
                 context: CallContext.forConnection(transport: transport, peerUID: info.peerUID))
         }
+        let delivery = DeliveryLoop(
+            delivery: MailDelivery(environment: service.environment, maildirOverride: maildirOverride(maildir)), logger: logger)
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: server, successTerminationBehavior: .gracefullyShutdownGroup)],
+            services: [
+                .init(service: server, successTerminationBehavior: .gracefullyShutdownGroup),
+                .init(service: delivery),
+            ],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         defer { checkpointer.stop() }

@@ -90,8 +90,9 @@ class OpenRPCDocumentTests(unittest.TestCase):
                 self.assertTrue(method.get("examples"), "no example pairing")
 
     def test_method_names_are_noun_verb(self):
+        # family.verb, or family.part.verb (mail.settings.get): camelCase words, dot-separated.
         for method in self.document["methods"]:
-            self.assertRegex(method["name"], r"^[a-z][a-zA-Z]*\.[a-zA-Z]+$")
+            self.assertRegex(method["name"], r"^[a-z][a-zA-Z]*(\.[a-z][a-zA-Z]*)?\.[a-zA-Z]+$")
 
 
 @unittest.skipUnless(os.path.exists(BIN), f"server binary not built at {BIN}")
@@ -106,7 +107,8 @@ class ExamplePairingTests(unittest.TestCase):
         cls.tmp = tempfile.TemporaryDirectory()
         cls.socket_path = os.path.join(cls.tmp.name, "sportello.sock")
         cls.server = subprocess.Popen(
-            [BIN, "serve", "--socket", cls.socket_path, "--database", os.path.join(cls.tmp.name, "db.sqlite")],
+            [BIN, "serve", "--socket", cls.socket_path, "--database", os.path.join(cls.tmp.name, "db.sqlite"),
+             "--maildir", os.path.join(cls.tmp.name, "mail")],
             stderr=subprocess.DEVNULL)
         deadline = time.time() + 20
         while not os.path.exists(cls.socket_path):

@@ -63,6 +63,8 @@ def server_env():
     for k in ("SPORTELLO_DATABASE", "STATE_DIRECTORY", "LISTEN_FDS", "LISTEN_PID",
               "LISTEN_FDNAMES", "NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"):
         env.pop(k, None)
+    # Notifications go to a Maildir of the tests', never to the machine's mail system.
+    env.setdefault("SPORTELLO_MAILDIR", os.path.join(tempfile.gettempdir(), "sportello-test-mail"))
     return env
 
 
