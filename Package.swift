@@ -88,6 +88,6 @@ let package = Package(
         ]),
         .testTarget(name: "SportelloMailTests", dependencies: ["SportelloMail", "SportelloTestSupport"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "EndToEndTests", dependencies: ["SportelloTestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["SportelloTestSupport", "SportelloMail"]),
     ]
 )
