@@ -8,12 +8,12 @@ PREFIX       ?= /usr/local
 VAR          ?= $(CURDIR)/var
 SOCKET       ?= $(VAR)/sportello.sock
 DATABASE     ?= $(VAR)/sportello.db
-DEB_PACKAGES := libsqlite3-dev libsystemd-dev libargon2-dev pkg-config socat python3 systemd strace
+DEB_PACKAGES := libsqlite3-dev libsystemd-dev libargon2-dev pkg-config socat python3 systemd strace postfix
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEBUG_BIN     = $(CURDIR)/.build/debug/sportello
 RELEASE_BIN   = $(CURDIR)/.build/release/sportello
 
-.PHONY: all deps build release run test test-swift test-contract test-replies bench install clean
+.PHONY: all deps build release run test test-swift test-contract test-mail test-replies bench install clean
 
 all: build
 
@@ -23,6 +23,8 @@ deps:
 	@missing=""; for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
+		printf '%s\n' "postfix postfix/main_mailer_type select Local only" \
+			"postfix postfix/mailname string sportello.test" | $(SUDO) debconf-set-selections; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
 	@python3 -c 'import jsonschema' 2>/dev/null || { \
@@ -51,7 +53,7 @@ REPLY_LOG := $(CURDIR)/.build/reply-log.jsonl
 test: deps
 	$(SWIFT) build --build-tests
 	rm -f $(REPLY_LOG)
-	$(MAKE) --no-print-directory test-swift test-contract test-clients test-systemd test-replies \
+	$(MAKE) --no-print-directory test-swift test-contract test-clients test-systemd test-mail test-replies \
 		SPORTELLO_BIN=$(DEBUG_BIN) SPORTELLO_REPLY_LOG=$(REPLY_LOG)
 
 ## Every Swift suite is written with Swift Testing; XCTest's runner would only print "Executed 0 tests".
@@ -65,6 +67,10 @@ test-swift:
 
 test-contract:
 	SPORTELLO_BIN=$(DEBUG_BIN) python3 -m unittest discover -s Tests/Contract -p 'test_openrpc.py' -v
+
+## Notifications through a real Postfix (local only, installed by deps) into a local mailbox.
+test-mail:
+	SPORTELLO_BIN=$(DEBUG_BIN) python3 -m unittest discover -s Tests/Mail -v
 
 test-replies:
 	SPORTELLO_REPLY_LOG=$(SPORTELLO_REPLY_LOG) python3 -m unittest discover -s Tests/Contract -p 'test_replies.py' -v
