@@ -19,7 +19,7 @@ PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 UNITDIR ?= /etc/systemd/system
 # Units installed by install-units.
-SPORTELLO_UNITS ?= sportello.socket sportello.service
+SPORTELLO_UNITS ?= sportello.socket sportello.service sportello-deliver.service sportello-deliver.timer
 PYTHON ?= python3
 
 .PHONY: test-clients test-systemd install-units
@@ -48,6 +48,13 @@ install-units:
 	for u in $(SPORTELLO_UNITS); do \
 		install -m 0644 "deploy/systemd/$$u" "$(DESTDIR)$(UNITDIR)/$$u" || exit 1; \
 	done
+	@# With Postfix, the services may hand mail to postdrop (see sportello-mail.conf).
+	@if getent group postdrop >/dev/null; then \
+		for u in sportello.service sportello-deliver.service; do \
+			install -d -m 0755 "$(DESTDIR)$(UNITDIR)/$$u.d" && \
+			install -m 0644 deploy/systemd/sportello-mail.conf "$(DESTDIR)$(UNITDIR)/$$u.d/sportello-mail.conf" || exit 1; \
+		done; \
+	fi
 	@# Reload only when systemd is the running init (sd_booted(): /run/systemd/system exists);
 	@# not in containers, chroots or package builds.
 	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then \
@@ -55,4 +62,4 @@ install-units:
 	else \
 		echo "systemd is not running (or DESTDIR is set): skipping systemctl daemon-reload"; \
 	fi
-	@echo "Installed. Start with: systemctl enable --now sportello.socket"
+	@echo "Installed. Start with: systemctl enable --now sportello.socket sportello-deliver.timer"
