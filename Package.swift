@@ -26,6 +26,8 @@ let package = Package(
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         .systemLibrary(name: "CArgon2", pkgConfig: "libargon2", providers: [.apt(["libargon2-dev"])]),
 
+        // Linux calls Swift's Glibc module lacks (syncfs for batched Maildir delivery).
+        .target(name: "CSyscalls"),
         // Pure rules: no I/O, clock injected.
         .target(name: "SportelloDomain"),
         // SQLite through GRDB: migrations, records, queries.
@@ -37,7 +39,7 @@ let package = Package(
         .target(name: "JSONRPC", swiftSettings: crossModuleOptimization),
         // The operations: decode params, authorise, transact, answer.
         .target(name: "SportelloService", dependencies: [
-            "SportelloDomain", "SportelloStore", "SportelloMail", "JSONRPC", "CArgon2",
+            "SportelloDomain", "SportelloStore", "SportelloMail", "JSONRPC", "CArgon2", "CSyscalls",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Crypto", package: "swift-crypto"),
         ], swiftSettings: crossModuleOptimization, plugins: ["EmbedSchema"]),

@@ -66,34 +66,37 @@ public struct MailDelivery: Sendable {
             case .maildir: MaildirTransport(path: settings.maildirPath ?? "")
             }
         }
-        for (item, thread) in claimed {
-            let message = MailComposer.compose(Self.mail(item, thread: thread, settings: settings, at: environment.now()))
-            let failure: String?
-            do {
-                try await transport.send(message)
-                failure = nil
-            } catch {
-                failure = "\(error)"
-            }
-            let at = environment.now()
-            try await environment.database.write { tx in
-                guard let failure else { return try MailStore.markSent(tx, id: item.id, at: at) }
+        // Sent one after the other; the outcomes are recorded together, in one transaction at
+        // the end of the pass (a crash before it sends this pass's messages again, with the
+        // same Message-IDs).
+        let messages = claimed.map { item, thread in
+            MailComposer.compose(Self.mail(item, thread: thread, settings: settings, at: environment.now()))
+        }
+        let failures = await transport.send(batch: messages)
+        let at = environment.now()
+        let outcomes = zip(claimed, failures).map { (item: $0.0.0, at: at, failure: $0.1) }
+        try await environment.database.write { tx in
+            for (item, at, failure) in outcomes {
+                guard let failure else {
+                    try MailStore.markSent(tx, id: item.id, at: at)
+                    continue
+                }
                 switch DeliverySchedule.next(afterAttempt: item.attempts + 1, at: at, queuedAt: item.createdAt) {
-                case .retry(let next):
-                    try MailStore.markFailedAttempt(tx, id: item.id, at: at, error: failure, retryAt: next)
-                case .fail:
-                    try MailStore.markFailedAttempt(tx, id: item.id, at: at, error: failure, retryAt: nil)
+                case .retry(let next): try MailStore.markFailedAttempt(tx, id: item.id, at: at, error: failure, retryAt: next)
+                case .fail: try MailStore.markFailedAttempt(tx, id: item.id, at: at, error: failure, retryAt: nil)
                 }
             }
-            if failure == nil {
+        }
+        for (item, at, failure) in outcomes {
+            guard let failure else {
                 pass.sent += 1
+                continue
+            }
+            environment.logger.warning("notification \(item.id) to \(item.recipient) not sent: \(failure)")
+            if case .fail = DeliverySchedule.next(afterAttempt: item.attempts + 1, at: at, queuedAt: item.createdAt) {
+                pass.failed += 1
             } else {
-                environment.logger.warning("notification \(item.id) to \(item.recipient) not sent: \(failure!)")
-                if case .fail = DeliverySchedule.next(afterAttempt: item.attempts + 1, at: at, queuedAt: item.createdAt) {
-                    pass.failed += 1
-                } else {
-                    pass.retried += 1
-                }
+                pass.retried += 1
             }
         }
         return pass

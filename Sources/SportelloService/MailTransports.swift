@@ -1,3 +1,4 @@
+import CSyscalls
 import Foundation
 import SportelloMail
 
@@ -7,6 +8,24 @@ protocol MailTransport: Sendable {
     /// Hands `message` (RFC 5322 bytes, CRLF line ends) over; throws `MailTransportError`
     /// saying why it was not taken.
     func send(_ message: [UInt8]) async throws
+
+    /// Hands several messages over; for each, nil when it was taken, else why not.
+    func send(batch messages: [[UInt8]]) async -> [String?]
+}
+
+extension MailTransport {
+    func send(batch messages: [[UInt8]]) async -> [String?] {
+        var outcomes: [String?] = []
+        for message in messages {
+            do {
+                try await send(message)
+                outcomes.append(nil)
+            } catch {
+                outcomes.append("\(error)")
+            }
+        }
+        return outcomes
+    }
 }
 
 struct MailTransportError: Error, CustomStringConvertible {
@@ -114,42 +133,78 @@ struct MaildirTransport: MailTransport {
     let path: String
 
     func send(_ message: [UInt8]) async throws {
+        if let failure = await send(batch: [message]).first, let failure {
+            throw MailTransportError(description: failure)
+        }
+    }
+
+    /// The messages of a batch are written into tmp/ first, then made durable together by one
+    /// syncfs(2) of the file system, then renamed into new/, and new/ itself is synced: every
+    /// message in new/ is whole on disk, for two syncs per batch rather than one per message
+    /// (measured: an fsync per message on ext4 costs a journal commit each, ~3 ms here).
+    func send(batch messages: [[UInt8]]) async -> [String?] {
         let path = self.path
-        try await offPool {
+        return (try? await offPool { () -> [String?] in
             for folder in ["", "/tmp", "/new", "/cur"] {
                 let directory = path + folder
                 if mkdir(directory, 0o700) != 0, errno != EEXIST {
-                    throw MailTransportError(description: "cannot create \(directory): \(String(cString: strerror(errno)))")
+                    let reason = "cannot create \(directory): \(String(cString: strerror(errno)))"
+                    return messages.map { _ in reason }
                 }
             }
-            let name = Self.uniqueName()
-            let temporary = path + "/tmp/" + name
-            let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-            guard descriptor >= 0 else {
-                throw MailTransportError(description: "cannot write \(temporary): \(String(cString: strerror(errno)))")
-            }
-            var written = 0
-            let failure: String? = message.withUnsafeBytes { raw in
-                while written < raw.count {
-                    let count = write(descriptor, raw.baseAddress! + written, raw.count - written)
-                    if count < 0 {
-                        if errno == EINTR { continue }
-                        return String(cString: strerror(errno))
-                    }
-                    written += count
+            var outcomes: [String?] = Array(repeating: nil, count: messages.count)
+            var written: [(index: Int, name: String, descriptor: Int32)] = []
+            for (index, message) in messages.enumerated() {
+                let name = Self.uniqueName()
+                let temporary = path + "/tmp/" + name
+                let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+                guard descriptor >= 0 else {
+                    outcomes[index] = "cannot write \(temporary): \(String(cString: strerror(errno)))"
+                    continue
                 }
-                return fsync(descriptor) == 0 ? nil : String(cString: strerror(errno))
+                if let failure = Self.writeAll(message, to: descriptor) {
+                    close(descriptor)
+                    unlink(temporary)
+                    outcomes[index] = "cannot write \(temporary): \(failure)"
+                    continue
+                }
+                written.append((index, name, descriptor))
             }
-            close(descriptor)
-            if let failure {
-                unlink(temporary)
-                throw MailTransportError(description: "cannot write \(temporary): \(failure)")
+            let tmp = open(path + "/tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            let synced = tmp >= 0 && sportello_syncfs(tmp) == 0
+            let reason = String(cString: strerror(errno))
+            if tmp >= 0 { close(tmp) }
+            for file in written {
+                close(file.descriptor)
+                if !synced {
+                    unlink(path + "/tmp/" + file.name)
+                    outcomes[file.index] = "cannot write \(path)/tmp/\(file.name): \(reason)"
+                } else if rename(path + "/tmp/" + file.name, path + "/new/" + file.name) != 0 {
+                    outcomes[file.index] = "cannot move the message into \(path)/new: \(String(cString: strerror(errno)))"
+                    unlink(path + "/tmp/" + file.name)
+                }
             }
-            guard rename(temporary, path + "/new/" + name) == 0 else {
-                let reason = String(cString: strerror(errno))
-                unlink(temporary)
-                throw MailTransportError(description: "cannot move the message into \(path)/new: \(reason)")
+            let directory = open(path + "/new", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            if directory >= 0 {
+                fsync(directory)
+                close(directory)
             }
+            return outcomes
+        }) ?? messages.map { _ in "the delivery thread failed" }
+    }
+
+    private static func writeAll(_ message: [UInt8], to descriptor: Int32) -> String? {
+        var written = 0
+        return message.withUnsafeBytes { raw in
+            while written < raw.count {
+                let count = write(descriptor, raw.baseAddress! + written, raw.count - written)
+                if count < 0 {
+                    if errno == EINTR { continue }
+                    return String(cString: strerror(errno))
+                }
+                written += count
+            }
+            return nil
         }
     }
 
