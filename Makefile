@@ -48,13 +48,15 @@ run: release
 
 ## Every suite; swift test prints its summary, the Python suites theirs.
 ## The end-to-end and client suites log every result they receive to REPLY_LOG; test-replies
-## then checks each against its method's result schema.
+## then checks each against its method's result schema. Servers started by the suites deliver
+## their notifications into a Maildir under .build/ (SPORTELLO_MAILDIR), except the mail suite's,
+## which goes through Postfix.
 REPLY_LOG := $(CURDIR)/.build/reply-log.jsonl
 test: deps
 	$(SWIFT) build --build-tests
 	rm -f $(REPLY_LOG)
 	$(MAKE) --no-print-directory test-swift test-contract test-clients test-systemd test-mail test-replies \
-		SPORTELLO_BIN=$(DEBUG_BIN) SPORTELLO_REPLY_LOG=$(REPLY_LOG)
+		SPORTELLO_BIN=$(DEBUG_BIN) SPORTELLO_REPLY_LOG=$(REPLY_LOG) SPORTELLO_MAILDIR=$(CURDIR)/.build/test-mail
 
 ## Every Swift suite is written with Swift Testing; XCTest's runner would only print "Executed 0 tests".
 ## The suites that load the machine on purpose (a client that never reads its replies, 100,000
