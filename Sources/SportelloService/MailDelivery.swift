@@ -102,11 +102,12 @@ public struct MailDelivery: Sendable {
         return pass
     }
 
-    /// Every pass until nothing is due now (what `sportello deliver` runs).
+    /// Every pass until nothing is due now (what `sportello deliver` runs, in passes of 500:
+    /// one claim, one sync of the Maildir and one record per pass).
     public func deliverAllDue() async throws -> DeliveryPass {
         var total = DeliveryPass()
         while true {
-            let pass = try await deliverDue()
+            let pass = try await deliverDue(limit: 500)
             total.sent += pass.sent
             total.retried += pass.retried
             total.failed += pass.failed
@@ -125,7 +126,8 @@ public struct MailDelivery: Sendable {
         let domain = at.map { String(item.messageID[item.messageID.index(after: $0)...]) } ?? settings.messageIDDomain
         return OutgoingMail(
             from: MailAddress(name: settings.displayName, address: settings.supportAddress),
-            to: [MailAddress(address: item.recipient)], subject: item.subject, body: item.body, ticket: item.ticket,
+            to: item.recipient.split(separator: ",").map { MailAddress(address: $0.trimmingCharacters(in: .whitespaces)) },
+            subject: item.subject, body: item.body, ticket: item.ticket,
             inReplyTo: thread.last, references: thread, uniqueToken: token, messageIDDomain: domain, date: now,
             utcOffsetSeconds: TimeZone(identifier: "Europe/Rome")?.secondsFromGMT(for: now) ?? 0,
             autoSubmitted: item.kind == NotificationKind.receipt.rawValue ? "auto-replied" : "auto-generated",
