@@ -170,6 +170,22 @@ public enum MaintenanceText {
         }
     }
 
+    /// A closure of the support desk, with how support is reached during it: "Chiusura del
+    /// servizio di assistenza dal 24 dicembre 2026 al 6 gennaio 2027".
+    public static func closure(from: LocalDate, to: LocalDate, note: String, in language: Language) -> (subject: String, message: String) {
+        let first = PaidWorkText.date(from, in: language), last = PaidWorkText.date(to, in: language)
+        switch language {
+        case .it:
+            let span = from == to ? "il \(first)" : "dal \(first) al \(last) compresi"
+            return ("Chiusura del servizio di assistenza " + (from == to ? "il \(first)" : "dal \(first) al \(last)"),
+                    "la informiamo che il servizio di assistenza resterà chiuso \(span).\n\nDurante la chiusura: \(note)")
+        case .en:
+            let span = from == to ? "on \(first)" : "from \(first) to \(last) inclusive"
+            return ("Support desk closed " + (from == to ? "on \(first)" : "from \(first) to \(last)"),
+                    "Please note that our support desk will be closed \(span).\n\nDuring the closure: \(note)")
+        }
+    }
+
     /// "HH:MM" of `instant` in the calendar's zone.
     public static func wallClock(_ instant: Date, calendar: BusinessCalendar) -> String {
         var gregorian = Calendar(identifier: .gregorian)

@@ -172,11 +172,40 @@ struct MaintenanceOperations: Sendable {
     }
 
     private func enqueue(_ tx: StoreWriter, _ kind: NotificationKind, customer: AnnouncementAudience, text: (subject: String, message: String), now: Date) throws {
+        try Self.enqueueNotice(tx, kind, customer: customer, text: text, now: now)
+    }
+
+    private static func enqueueNotice(_ tx: StoreWriter, _ kind: NotificationKind, customer: AnnouncementAudience, text: (subject: String, message: String), now: Date) throws {
         let rendered = NotificationTemplates.render(kind, language: customer.language, context: NotificationContext(
             ticketID: 0, subject: text.subject, customerName: customer.name, message: text.message))
         try TicketStore.enqueue(
             tx, ticket: nil, kind: kind.rawValue, language: customer.language, recipient: customer.recipients.joined(separator: ", "),
             subject: rendered.subject, body: rendered.body, at: now)
+    }
+
+    // MARK: Closures
+
+    /// The note of an announced closure; nil when the closure is not announced.
+    static func closureNote(announce: Bool?, note: LocalizedText?) throws -> (it: String, en: String)? {
+        guard announce == true else {
+            if note != nil { throw RPCError.invalidParams(field: "params.availabilityNote", reason: "only with announce: true") }
+            return nil
+        }
+        guard let note else { throw RPCError.invalidParams(field: "params.availabilityNote", reason: "is required with announce: true: say how support is reached during the closure") }
+        return try localized(note, field: "params.availabilityNote")
+    }
+
+    /// Announces a closure of a support calendar to every customer holding, on its first day, an
+    /// active subscription to a product whose SLA policy runs on that calendar.
+    static func announceClosure(_ tx: StoreWriter, calendar: String, from: LocalDate, to: LocalDate, note: (it: String, en: String), now: Date) throws {
+        let products = try MaintenanceStore.products(tx, servedBy: calendar)
+        guard !products.isEmpty else {
+            throw RPCError.invalidParams(field: "params.announce", reason: "\(calendar) is not a support calendar: only the closures of a calendar an SLA policy uses are announced")
+        }
+        for customer in try MaintenanceStore.audience(tx, products: products, on: from) where !customer.recipients.isEmpty {
+            let text = MaintenanceText.closure(from: from, to: to, note: customer.language == .it ? note.it : note.en, in: customer.language)
+            try enqueueNotice(tx, .closureNotice, customer: customer, text: text, now: now)
+        }
     }
 
     // MARK: Outages
@@ -345,7 +374,7 @@ struct MaintenanceOperations: Sendable {
         return seen.sorted()
     }
 
-    private static func localized(_ text: LocalizedText, field: String) throws -> (it: String, en: String) {
+    static func localized(_ text: LocalizedText, field: String) throws -> (it: String, en: String) {
         (try Self.text(text.it, field: field + ".it", limit: 2000), try Self.text(text.en, field: field + ".en", limit: 2000))
     }
 

@@ -179,6 +179,13 @@ public enum MaintenanceStore {
             """, [customer, day.iso, day.iso])
     }
 
+    /// The products whose SLA policy runs on `calendar` (the customers a support calendar serves).
+    public static func products(_ tx: StoreReader, servedBy calendar: String) throws -> [String] {
+        try tx.db.values(String.self, """
+            SELECT p.code FROM product p JOIN sla_policy s ON s.name = p.policy WHERE s.calendar = ? ORDER BY p.code
+            """, [calendar])
+    }
+
     public static func productExists(_ tx: StoreReader, _ code: String) throws -> Bool {
         try tx.db.value(Int64.self, "SELECT count(*) FROM product WHERE code = ?", [code]) ?? 0 > 0
     }

@@ -210,4 +210,34 @@ private func window(_ from: String, _ to: String, products: [JSONValue] = ["zens
         try await harness.fails("availability.report", ["month": "2026-13"], as: system, code: -32602)
         try await harness.fails("availability.outages", [:], as: gina, code: -32002)
     }
+
+    @Test("an announced closure of the support desk reaches every customer it serves, in their language, with the note")
+    func closureAnnouncement() async throws {
+        let harness = try AccountHarness()
+        defer { harness.cleanUp() }
+        try await world(harness)
+        let note: JSONValue = ["it": "Per i blocchi scrivete a support@interzen.it: un tecnico è reperibile.", "en": "For blocking issues write to support@interzen.it: an engineer is on call."]
+        // Bad input first: a note without announce, announce without a note, a calendar no policy uses.
+        try await harness.fails("calendar.addClosure", ["calendar": "interzen-support", "from": "2026-12-24", "to": "2027-01-06", "reason": "Natale", "availabilityNote": note], as: system, code: -32602)
+        try await harness.fails("calendar.addClosure", ["calendar": "interzen-support", "from": "2026-12-24", "to": "2027-01-06", "reason": "Natale", "announce": true], as: system, code: -32602)
+        try await harness.fails("calendar.addClosure", ["calendar": "interzen-office", "from": "2026-12-24", "to": "2027-01-06", "reason": "Natale", "announce": true, "availabilityNote": note], as: system, code: -32602)
+        #expect(try await harness.ok("calendar.get", ["calendar": "interzen-office"], as: system)["closures"] == [])
+
+        let calendar = try await harness.ok("calendar.addClosure", [
+            "calendar": "interzen-support", "from": "2026-12-24", "to": "2027-01-06", "reason": "Chiusura natalizia",
+            "announce": true, "availabilityNote": note], as: system)
+        #expect(calendar["closures"] == [["from": "2026-12-24", "to": "2027-01-06", "reason": "Chiusura natalizia"]])
+        // ACME, NORDWIND (zenshare-suite) and GAMMA (zen-einvoice) are served by interzen-support; BETA's licence is perpetual.
+        let notices = try await harness.ok("notification.list", ["kind": "closureNotice"], as: system).items
+        #expect(notices.count == 3)
+        #expect(notices.contains { $0["subject"] == "Chiusura del servizio di assistenza dal 24 dicembre 2026 al 6 gennaio 2027" && $0["to"] == "it@acme.example, mario@acme.example, anna@acme.example" })
+        #expect(notices.filter { $0["subject"] == "Support desk closed from 24 December 2026 to 6 January 2027" }.count == 2)
+        if case .string(let body) = notices.first(where: { $0["language"] == "en" })?["body"] {
+            #expect(body.contains("an engineer is on call"))
+        } else { Issue.record("no English notice") }
+
+        // Not announced: no notice.
+        _ = try await harness.ok("calendar.addClosure", ["calendar": "interzen-support", "from": "2027-08-09", "to": "2027-08-20", "reason": "Ferie"], as: system)
+        #expect(try await harness.ok("notification.list", ["kind": "closureNotice"], as: system).items.count == 3)
+    }
 }
