@@ -275,7 +275,9 @@ struct MaintenanceOperations: Sendable {
         guard let month = YearMonth(iso: params.month), (1900...2199).contains(month.year) else {
             throw RPCError.invalidParams(field: "params.month", reason: "must be a month YYYY-MM, such as 2027-03")
         }
-        let at = StoreTime.rounded(params.at?.date ?? environment.now())
+        // As of `at`, never later than now: what happens after it (an ongoing outage's future) is not counted.
+        let now = storedNow()
+        let at = min(StoreTime.rounded(params.at?.date ?? now), now)
         return try await database.read { tx in
             let calendar = try calendars.calendar(named: Self.officeCalendar, in: tx)
             var products = CalendarSeed.products.map(\.code)
@@ -297,9 +299,8 @@ struct MaintenanceOperations: Sendable {
             let to = Date(timeIntervalSinceReferenceDate: Double(bounds.end) * 60)
             let items = try products.map { product -> AvailabilityFigures in
                 let outages = try MaintenanceStore.outageSpans(tx, product: product, from: from, to: to).compactMap { start, end -> MinuteSpan? in
-                    let stop = min(end ?? at, max(at, start))
-                    guard start < (end ?? at) else { return nil }
-                    return MinuteSpan(from: start, to: end == nil ? stop : end!)
+                    let stop = min(end ?? at, at)
+                    return start < stop ? MinuteSpan(from: start, to: stop) : nil
                 }
                 let windows = try MaintenanceStore.excludedWindows(tx, product: product, from: from, to: to).map { MinuteSpan(from: $0.0, to: $0.1) }
                 let f = Availability.figures(month: bounds, outages: outages, maintenance: windows)
