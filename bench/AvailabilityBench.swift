@@ -61,13 +61,13 @@ struct AvailabilityBenchmarks {
         }
         reportSamples.sort()
         let reportP99 = percentile(reportSamples, 0.99) * 1000
-        let sumP99 = percentile(sumSamples, 0.99) * 1000
+        let sumP99 = percentile(sumSamples, 0.99) * 1000   // noisy on a busy machine: the ratio uses the medians
         return [
             BenchResult(name: "availability.report, one product, \(rows) outage rows: p50", value: percentile(reportSamples, 0.5) * 1000, unit: "ms", note: "March 2025, 8,916 rows of the product"),
             BenchResult(name: "availability.report, one product, \(rows) outage rows: p99", value: reportP99, unit: "ms", note: "target < 50 ms"),
             BenchResult(name: "plain SQL sum of the same rows (baseline): p50", value: percentile(sumSamples, 0.5) * 1000, unit: "ms", note: "GRDB, in process"),
             BenchResult(name: "plain SQL sum of the same rows (baseline): p99", value: sumP99, unit: "ms", note: ""),
-            BenchResult(name: "availability.report / plain sum, p99", value: reportP99 / sumP99, unit: "x", note: "socket round trip, union, exclusion included"),
+            BenchResult(name: "availability.report / plain sum, p50", value: percentile(reportSamples, 0.5) / percentile(sumSamples, 0.5), unit: "x", note: "socket round trip, parsing, union, exclusion included"),
             BenchResult(name: "seeding \(rows) outage rows", value: seedSeconds, unit: "s", note: "one transaction"),
         ]
     }

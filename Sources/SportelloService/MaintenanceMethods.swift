@@ -114,7 +114,7 @@ struct MaintenanceOperations: Sendable {
         let now = storedNow()
         let reason = try Self.text(params.reason, field: "params.reason", limit: 500)
         return try await database.write { tx in
-            var record = try Self.scheduledWindow(tx, Int64(params.window), now: nil)
+            var record = try Self.scheduledWindow(tx, Int64(params.window), now: now)
             record.status = "cancelled"
             record.cancelReason = reason
             record.updatedAt = now
@@ -358,6 +358,11 @@ struct MaintenanceOperations: Sendable {
         guard record.status == "scheduled" else {
             throw RPCError(code: RPCErrorCode.transitionNotAllowed, message: "Transition not allowed", data: [
                 "field": "params.window", "status": .string(record.status), "reason": "the window was cancelled",
+            ])
+        }
+        if let now, record.startsAt <= now {
+            throw RPCError(code: RPCErrorCode.transitionNotAllowed, message: "Transition not allowed", data: [
+                "field": "params.window", "status": .string(record.status), "reason": "the window has already started: it can no longer be moved or cancelled",
             ])
         }
         return record

@@ -260,7 +260,8 @@ public enum MaintenanceStore {
             SELECT startsAt, endsAt FROM outage_product
             WHERE product = ? AND startsAt >= ? AND startsAt < ? AND endsAt IS NOT NULL AND endsAt > ?
             UNION ALL
-            SELECT startsAt, endsAt FROM outage_product WHERE product = ? AND endsAt IS NULL AND startsAt < ?
+            SELECT startsAt, endsAt FROM outage_product INDEXED BY outage_product_ongoing
+            WHERE product = ? AND endsAt IS NULL AND startsAt < ?
             """, [product, StoreTime.text(lower), StoreTime.text(to), StoreTime.text(from), product, StoreTime.text(to)], cached: true)
         return rows.compactMap { row in
             guard let start = StoreTime.date(row[0]) else { return nil }

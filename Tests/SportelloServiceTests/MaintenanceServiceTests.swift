@@ -136,12 +136,15 @@ private func window(_ from: String, _ to: String, products: [JSONValue] = ["zens
         #expect(try await harness.ok("notification.list", [:], as: system).items.isEmpty)
         #expect(try await harness.ok("maintenance.list", [:], as: system).items.isEmpty)
 
-        // Urgent with a reason: accepted, announced, but not in time.
+        // Urgent with a reason: accepted, announced, but not in time; once started it can no longer be cancelled.
         let urgent = try await harness.ok("maintenance.schedule", window(
             "2026-12-02T14:30:00+01:00", "2026-12-02T15:30:00+01:00", extra: ["urgent": true, "urgentReason": "Patch di sicurezza"]), as: system)
         #expect(urgent["inTime"] == false)
         #expect(urgent["urgentReason"] == "Patch di sicurezza")
         #expect(urgent["notified"] == 2)
+        harness.clock.advance(28 * 3600 + 45 * 60)   // Wednesday 2 Dec 14:45 Rome: it has started
+        try await harness.fails("maintenance.cancel", ["window": 1, "reason": "troppo tardi"], as: system, code: -32005)
+        harness.clock.advance(-(28 * 3600 + 45 * 60))
         // One working day of notice asked for: Wednesday 2 Dec 12:00–13:00 (ends at the break) has 660 ≥ 480.
         let oneDay = try await harness.ok("maintenance.schedule", window(
             "2026-12-02T12:00:00+01:00", "2026-12-02T13:00:00+01:00", extra: ["noticeWorkingDays": 1, "announce": false]), as: system)
