@@ -23,7 +23,7 @@ struct Bench {
             case "--echo": try EchoServer.run(path: arguments.popFirst() ?? "echo.sock")
             case "--bounded-echo": try EchoServer.run(path: arguments.popFirst() ?? "echo.sock", bounded: true)
             default:
-                FileHandle.standardError.write(Data("usage: sportello-bench [--server PATH] [--only server|tickets|durability|calendar|paidwork|delivery]\n".utf8))
+                FileHandle.standardError.write(Data("usage: sportello-bench [--server PATH] [--only server|tickets|durability|calendar|paidwork|delivery|availability]\n".utf8))
                 exit(2)
             }
         }
@@ -45,6 +45,9 @@ struct Bench {
         }
         if only == nil || only == "calendar" {
             results += runCalendarBenchmarks()
+        }
+        if only == nil || only == "availability" {
+            results += try AvailabilityBenchmarks(serverBinary: server).run()
         }
         print("")
         print(String(repeating: "-", count: 100))

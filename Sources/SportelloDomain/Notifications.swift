@@ -20,6 +20,23 @@ public enum NotificationKind: String, CaseIterable, Codable, Sendable {
     case offerForm
     /// An SLA warning or escalation, to staff (docs/product.md §6's ladder).
     case escalation
+    /// A scheduled maintenance window, to the customers of the products it touches (not about a ticket).
+    case maintenance
+    /// A maintenance window that was announced is cancelled.
+    case maintenanceCancelled
+    /// A closure of the support desk, with how support is reached during it (not about a ticket).
+    case closureNotice
+
+    /// Whether the kind is about one ticket (its subject carries the ticket's tag).
+    public var isAboutTicket: Bool {
+        switch self {
+        case .maintenance, .maintenanceCancelled, .closureNotice: false
+        default: true
+        }
+    }
+
+    /// The kinds about one ticket.
+    public static var ticketKinds: [NotificationKind] { allCases.filter(\.isAboutTicket) }
 }
 
 /// A rendered notification: a one-line subject and a plain-text body.
@@ -136,6 +153,7 @@ public enum NotificationTemplates {
         case .quote: return page.quote()
         case .offerForm: return page.offerForm()
         case .escalation: return page.escalation()
+        case .maintenance, .maintenanceCancelled, .closureNotice: return page.announcement()
         }
     }
 }
@@ -322,6 +340,15 @@ private struct Page {
     }
 
     /// For staff (the SLA ladder of docs/product.md §6), still in the ticket's language.
+    /// An announcement to a customer, not about a ticket: the context's subject as it is, the
+    /// greeting, the message (already in the language) and the desk's footer.
+    func announcement() -> NotificationText {
+        var lines = [greeting, ""]
+        if let message { lines += [message, ""] }
+        lines += footer
+        return NotificationText(subject: Page.oneLine(subject), body: lines.joined(separator: "\n"))
+    }
+
     func escalation() -> NotificationText {
         let level = extra[NotificationContext.Key.level]
         let heading: String

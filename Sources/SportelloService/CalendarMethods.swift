@@ -75,8 +75,13 @@ extension SportelloService {
             guard BusinessCalendar.supportedYears.contains(params.from.year), BusinessCalendar.supportedYears.contains(params.to.year) else {
                 throw RPCError.invalidParams(field: "params.from", reason: "dates must fall in 1900–2200")
             }
+            let note = try MaintenanceOperations.closureNote(announce: params.announce, note: params.availabilityNote)
+            let now = StoreTime.rounded(environment.now())
             return try await change(calendar: params.calendar) { tx in
                 try CalendarStore.addClosure(tx, calendar: params.calendar, closure: Closure(from: params.from, to: params.to, reason: reason))
+                if let note {
+                    try MaintenanceOperations.announceClosure(tx, calendar: params.calendar, from: params.from, to: params.to, note: note, now: now)
+                }
             }
         }
         registry.register(CalendarRemoveClosure.self, by: self) { params, _ in

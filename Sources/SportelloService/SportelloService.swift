@@ -19,6 +19,7 @@ public struct SportelloService: Sendable {
         registerTicketMethods(into: &registry)
         registerPaidWorkMethods(into: &registry)
         registerMailMethods(into: &registry)
+        registerMaintenanceMethods(into: &registry)
         return registry
     }
 

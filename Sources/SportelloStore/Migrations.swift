@@ -12,6 +12,7 @@ enum Migrations {
         v5RestrictedFollowUps,
         v6CursorKey,
         v7PaidWork,
+        v8Maintenance,
         v10MailDelivery,
     ]
 
