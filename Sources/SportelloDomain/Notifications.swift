@@ -18,8 +18,15 @@ public enum NotificationKind: String, CaseIterable, Codable, Sendable {
     case quote
     /// The offer form for a support package, when the accepted quote is not covered.
     case offerForm
-    /// An SLA warning or escalation, to staff (docs/product.md §6's ladder).
+    /// An SLA warning or escalation, to staff (docs/product.md §6's ladder), its level in
+    /// `extra[level]`. The sweep writes the three kinds below instead, which name the level.
     case escalation
+    /// The ladder's warning before a deadline (SPEC: 75 %), to staff.
+    case slaWarning
+    /// The ladder's step at a deadline, to staff.
+    case slaBreach
+    /// The ladder's step well past a deadline (SPEC: 150 %), to staff.
+    case slaEscalation
 }
 
 /// A rendered notification: a one-line subject and a plain-text body.
@@ -136,6 +143,9 @@ public enum NotificationTemplates {
         case .quote: return page.quote()
         case .offerForm: return page.offerForm()
         case .escalation: return page.escalation()
+        case .slaWarning: return page.escalation(level: "warning")
+        case .slaBreach: return page.escalation(level: "breach")
+        case .slaEscalation: return page.escalation(level: "critical")
         }
     }
 }
@@ -322,8 +332,8 @@ private struct Page {
     }
 
     /// For staff (the SLA ladder of docs/product.md §6), still in the ticket's language.
-    func escalation() -> NotificationText {
-        let level = extra[NotificationContext.Key.level]
+    func escalation(level fixed: String? = nil) -> NotificationText {
+        let level = fixed ?? extra[NotificationContext.Key.level]
         let heading: String
         switch level {
         case "warning": heading = it ? "Avviso di scadenza SLA" : "SLA warning"

@@ -770,7 +770,8 @@ extension Notification {
         }
         self.init(
             id: Int(row.id), ticket: row.ticket.map(Int.init), kind: kind, language: row.language, to: row.recipient,
-            subject: row.subject, body: row.body, createdAt: Instant(row.createdAt), status: status)
+            subject: row.subject, body: row.body, createdAt: Instant(row.createdAt), status: status,
+            notBefore: row.notBefore.map(Instant.init))
     }
 }
 

@@ -128,6 +128,8 @@ public struct OutboxRecord: Sendable, Hashable, Codable {
     public var body: String
     public var createdAt: Date
     public var status: String
+    /// Not to be delivered before this instant (an SLA step fired outside working time).
+    public var notBefore: Date?
 }
 
 // MARK: Accounts
@@ -177,6 +179,8 @@ public struct StaffRecord: Sendable, Hashable, Codable {
     public var role: StaffRole
     public var active: Bool
     public var createdAt: Date
+    /// What SLA notifications to them are written in (default `it`).
+    public var language: Language
 }
 
 /// A login session, found by the SHA-256 (hex) of its token.
