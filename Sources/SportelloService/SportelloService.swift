@@ -19,6 +19,7 @@ public struct SportelloService: Sendable {
         registerTicketMethods(into: &registry)
         registerPaidWorkMethods(into: &registry)
         registerEscalationMethods(into: &registry)
+        registerReportMethods(into: &registry)
         return registry
     }
 

@@ -29,6 +29,7 @@ extension Migrations {
             ALTER TABLE outbox ADD COLUMN notBefore TEXT;
             ALTER TABLE staff ADD COLUMN language TEXT NOT NULL DEFAULT 'it' CHECK (language IN ('it', 'en'));
             CREATE INDEX ticket_open_by_id ON ticket(id) WHERE status <> 'closed' AND slaApplicable = 1;
+            CREATE INDEX ticket_by_received ON ticket(receivedAt, id);
             """)
     }
 }

@@ -4,6 +4,7 @@ import JSONRPC
 import Logging
 import NIOCore
 import ServiceLifecycle
+import SportelloDomain
 import SportelloServer
 import SportelloService
 import SportelloStore
@@ -14,7 +15,7 @@ struct Sportello: AsyncParsableCommand {
         commandName: "sportello",
         abstract: "Sportello: the support desk's ticket system, as a JSON-RPC 2.0 server.",
         version: SportelloVersion.current,
-        subcommands: [Serve.self, Migrate.self, Backup.self, Restore.self, SeedDemo.self, Sweep.self]
+        subcommands: [Serve.self, Migrate.self, Backup.self, Restore.self, SeedDemo.self, Sweep.self, Report.self]
     )
 
     /// ArgumentParser's `main`, after making every file this process creates private to its
@@ -362,6 +363,79 @@ struct Sweep: AsyncParsableCommand {
                 print("ticket #\(step.ticket): \(step.kind.rawValue) on \(step.clock.rawValue) (due \(RFC3339.format(step.dueAt.date))) to \(step.recipients.count) staff\(notBefore)")
             }
             print("swept \(result.checked) open tickets at \(RFC3339.format(result.at.date)): \(result.fired.count) steps fired")
+        }
+    }
+}
+
+struct Report: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write the SLA report of a period (sla.report) to a file, as CSV or JSON.",
+        discussion: """
+            Reads the database directly (a server may be running). --format json writes \
+            sla.report's answer; csv writes RFC 4180 with a header row, one row per group.
+            """)
+
+    enum Format: String, ExpressibleByArgument, CaseIterable { case csv, json }
+
+    @OptionGroup var database: DatabaseOption
+
+    @Option(name: .long, help: ArgumentHelp("First day of arrival, YYYY-MM-DD (Rome).", valueName: "date"))
+    var from: String
+
+    @Option(name: .long, help: ArgumentHelp("Last day of arrival, included.", valueName: "date"))
+    var to: String
+
+    @Option(name: .customLong("group-by"), help: ArgumentHelp(
+        "Comma-separated keys: month, policy, priority, customer, assignee, product.", valueName: "keys"))
+    var groupBy: String?
+
+    @Option(name: .long, help: "csv or json.")
+    var format: Format = .csv
+
+    @Option(name: .long, help: ArgumentHelp("As of this RFC 3339 instant (default now).", valueName: "instant"))
+    var at: String?
+
+    @Option(name: .long, help: ArgumentHelp("The file to write (replaced); - for standard output.", valueName: "file"))
+    var out: String
+
+    func run() async throws {
+        guard let fromDate = LocalDate(iso: from) else { throw ValidationError("--from must be a date YYYY-MM-DD") }
+        guard let toDate = LocalDate(iso: to) else { throw ValidationError("--to must be a date YYYY-MM-DD") }
+        var keys: [SLAReportKey] = []
+        for word in (groupBy ?? "").split(separator: ",") {
+            let name = word.trimmingCharacters(in: .whitespaces)
+            guard let key = SLAReportKey(rawValue: name) else {
+                throw ValidationError("--group-by: unknown key \"\(name)\" (month, policy, priority, customer, assignee, product)")
+            }
+            keys.append(key)
+        }
+        let instant = try at.map { text -> Instant in
+            guard let date = RFC3339.parse(text) else { throw ValidationError("--at must be an RFC 3339 instant") }
+            return Instant(date)
+        }
+        let store = try database.open()
+        let service = SportelloService(environment: ServiceEnvironment(database: store, logger: makeLogger("sportello-report")))
+        let result: SLAReportMethod.Result
+        do {
+            result = try await service.report(from: fromDate, to: toDate, groupBy: keys, at: instant?.date)
+        } catch let error as RPCError {
+            FileHandle.standardError.write(Data("sportello: report refused: \(error.message) \(error.data.map { String(decoding: JSONSerializer.serialize($0), as: UTF8.self) } ?? "")\n".utf8))
+            throw ExitCode(2)
+        }
+        let text: String = switch format {
+        case .csv: SLAReportCSV.render(result)
+        case .json: String(decoding: JSONSerializer.serialize(try JSONValueEncoder().encode(result)), as: UTF8.self) + "\n"
+        }
+        if out == "-" {
+            FileHandle.standardOutput.write(Data(text.utf8))
+        } else {
+            do {
+                try Data(text.utf8).write(to: URL(fileURLWithPath: out), options: .atomic)
+            } catch {
+                FileHandle.standardError.write(Data("sportello: cannot write \(out): \(error)\n".utf8))
+                throw ExitCode(1)
+            }
+            print("wrote \(result.rows.count) rows (\(result.totals.tickets) tickets) to \(out)")
         }
     }
 }

@@ -108,4 +108,32 @@ struct SweepTests {
             sportelloBinary, ["sweep", "--database", server.databasePath, "--at", future], directory: directory, name: "sweep3")
         #expect(refused.status == 2 && refused.stderr.contains("must not be in the future"), "\(refused.stderr)")
     }
+
+    @Test("sportello report writes sla.report's numbers as JSON and as RFC 4180 CSV")
+    func reportCommand() async throws {
+        let (server, system, _) = try await world(count: 4)
+        defer { system.close(); server.stop() }
+        let received = Date().addingTimeInterval(-30 * 86400)
+        let from = String(rfc3339(received).prefix(10)), to = String(rfc3339(Date()).prefix(10))
+        let answer = try await system.ok("sla.report", ["from": from, "to": to, "groupBy": ["priority"]])
+        let json = server.directory.file("report.json"), csv = server.directory.file("report.csv")
+        let wroteJSON = try await runCommand(sportelloBinary, [
+            "report", "--database", server.databasePath, "--from", from, "--to", to, "--group-by", "priority", "--format", "json",
+            "--out", json], directory: server.directory, name: "report-json")
+        #expect(wroteJSON.status == 0, "\(wroteJSON.stderr)")
+        let written = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? JSON)
+        // The same rows (the instants differ: each is its own "now").
+        #expect(canonicalJSON(written["rows"] as Any) == canonicalJSON(answer["rows"] as Any))
+        #expect(written.int("totals.tickets") == 4)
+        let wroteCSV = try await runCommand(sportelloBinary, [
+            "report", "--database", server.databasePath, "--from", from, "--to", to, "--group-by", "priority", "--out", csv],
+            directory: server.directory, name: "report-csv")
+        #expect(wroteCSV.status == 0 && wroteCSV.stdout.contains("wrote 4 rows (4 tickets)"), "\(wroteCSV.stdout) \(wroteCSV.stderr)")
+        let lines = try String(contentsOfFile: csv, encoding: .utf8).components(separatedBy: "\r\n")
+        #expect(lines.count == 6 && lines[0].hasPrefix("priority,tickets,notApplicable,chargeTaking.met,"))
+        #expect(lines[1].hasPrefix("1,1,0,0,1,0,0,"), "\(lines)")
+        let refused = try await runCommand(sportelloBinary, [
+            "report", "--database", server.databasePath, "--from", to, "--to", from, "--out", csv], directory: server.directory, name: "report-bad")
+        #expect(from == to || refused.status == 2)
+    }
 }

@@ -210,3 +210,71 @@ private func element(_ value: JSONValue?, _ index: Int) -> JSONValue? {
         #expect(element(sweep["fired"], 0)?["recipients"] == [["id": 2, "name": "Luca Ferri"]])
     }
 }
+
+@Suite struct SLAReportServiceTests {
+    let system = CallContext(transport: .socket, principal: .system)
+
+    @Test("sla.report counts as of an instant, groups, filters and writes the same numbers as CSV")
+    func report() async throws {
+        let harness = try AccountHarness()  // Tuesday 2026-12-01 09:00Z = 10:00 Rome
+        defer { harness.cleanUp() }
+        _ = try await harness.ok("customer.create", ["code": "ACME", "name": "Acme, S.p.A.", "language": "it", "email": "it@acme.example"], as: system)
+        _ = try await harness.ok("customer.addSubscription", ["customer": "ACME", "product": "zenshare-suite", "mode": "cloudSaas"], as: system)
+        _ = try await harness.ok("contact.create", ["customer": "ACME", "name": "Mario Rossi", "email": "mario@acme.example"], as: system)
+        _ = try await harness.ok("staff.create", ["name": "Luca Ferri", "email": "luca@interzen.example", "role": "operator"], as: system)
+        func open(_ received: String, severity: Int) async throws {
+            _ = try await harness.ok("ticket.open", [
+                "contact": 1, "product": "zenshare-suite", "channel": "email", "receivedAt": .string(received),
+                "severity": .int(Int64(severity)), "subject": "Errore", "body": "Non funziona.",
+            ], as: system)
+        }
+        // Ticket 1: P2 received Tue 1 Dec 08:00 Rome; taken at 10:00 Rome (now): 120 min, met.
+        try await open("2026-12-01T08:00:00+01:00", severity: 2)
+        _ = try await harness.ok("ticket.takeCharge", ["ticket": 1, "classification": "bug", "priority": 2, "assignee": 1], as: system)
+        // Ticket 2: P1 received Tue 1 Dec 08:30 Rome, not taken: charge due 09:30 → breached at 10:00.
+        try await open("2026-12-01T08:30:00+01:00", severity: 1)
+        // Ticket 3: received 30 Nov (another month), classified help desk: no SLA.
+        try await open("2026-11-30T09:00:00+01:00", severity: 3)
+        _ = try await harness.ok("ticket.takeCharge", ["ticket": 3, "classification": "helpDesk", "priority": 3, "assignee": 1], as: system)
+
+        let report = try await harness.ok("sla.report", ["from": "2026-11-01", "to": "2026-12-31", "groupBy": ["month", "priority"]], as: system)
+        #expect(report["at"] == "2026-12-01T09:00:00Z")
+        guard case .array(let rows)? = report["rows"] else { Issue.record("\(report)"); return }
+        #expect(rows.map { $0["group"]! } == [["month": "2026-11", "priority": 3], ["month": "2026-12", "priority": 1], ["month": "2026-12", "priority": 2]])
+        #expect(rows[0]["tickets"] == 1 && rows[0]["notApplicable"] == 1 && rows[0]["chargeTaking"]?["metRatio"] == .null)
+        #expect(rows[1]["chargeTaking"] == [
+            "met": 0, "breached": 1, "running": 0, "metRatio": 0, "medianMinutes": .null, "p90Minutes": .null, "pausedMinutes": 0,
+        ])
+        #expect(rows[2]["chargeTaking"]?["met"] == 1 && rows[2]["chargeTaking"]?["medianMinutes"] == 120)
+        #expect(rows[2]["resolution"]?["running"] == 1)
+        #expect(report["totals"]?["tickets"] == 3 && report["totals"]?["chargeTaking"]?["metRatio"] == 0.5)
+        #expect(report["totals"]?["group"] == [:])
+
+        // As of 09:00 Rome, ticket 2's charge taking (due 09:30) was still running, and ticket 1 had not been taken.
+        let earlier = try await harness.ok("sla.report", ["from": "2026-12-01", "to": "2026-12-01", "at": "2026-12-01T09:00:00+01:00"], as: system)
+        #expect(earlier["totals"]?["chargeTaking"]?["running"] == 2 && earlier["totals"]?["tickets"] == 2)
+        // Filters and grouping by assignee and customer.
+        let mine = try await harness.ok("sla.report", ["from": "2026-11-01", "to": "2026-12-31", "groupBy": ["assignee", "customer"], "filter": ["assignee": 1]], as: system)
+        #expect(mine["totals"]?["tickets"] == 2)
+        #expect(element(mine["rows"], 0)?["group"] == ["assignee": 1, "customer": "ACME"])
+        let unassigned = try await harness.ok("sla.report", ["from": "2026-12-01", "to": "2026-12-31", "groupBy": ["assignee"]], as: system)
+        #expect(element(unassigned["rows"], 0)?["group"] == ["assignee": .null])
+
+        try await harness.fails("sla.report", ["from": "2026-12-31", "to": "2026-12-01"], as: system, code: -32602)
+        try await harness.fails("sla.report", ["from": "2020-01-01", "to": "2026-12-31"], as: system, code: -32602)
+        try await harness.fails("sla.report", ["from": "2026-12-01", "to": "2026-12-31", "at": "2027-01-01T00:00:00Z"], as: system, code: -32602)
+        try await harness.fails("sla.report", ["from": "2026-12-01", "to": "2026-12-31", "groupBy": ["month", "month"]], as: system, code: -32602)
+        try await harness.fails("sla.report", ["from": "2026-12-01", "to": "2026-12-31"],
+                                as: CallContext(transport: .socket, principal: .staff(id: 1, role: .operator)), code: -32002)
+
+        // CSV: header, one line per row, CRLF, the same numbers.
+        let typed = try await harness.service.report(from: LocalDate(iso: "2026-11-01")!, to: LocalDate(iso: "2026-12-31")!, groupBy: [.month, .priority], at: nil)
+        let csv = SLAReportCSV.render(typed)
+        let lines = csv.components(separatedBy: "\r\n")
+        #expect(lines.count == 5 && lines.last == "")
+        #expect(lines[0].hasPrefix("month,priority,tickets,notApplicable,chargeTaking.met,chargeTaking.breached,chargeTaking.running,chargeTaking.metRatio,"))
+        #expect(lines[2].hasPrefix("2026-12,1,1,0,0,1,0,0,,,0,"))
+        #expect(lines[3].hasPrefix("2026-12,2,1,0,1,0,0,1,120,120,0,0,0,1,,,,0,"))
+        #expect(SLAReportCSV.field("Acme, \"S.p.A.\"") == "\"Acme, \"\"S.p.A.\"\"\"")
+    }
+}
