@@ -369,13 +369,15 @@ struct Sweep: AsyncParsableCommand {
 
 struct Report: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Write the SLA report of a period (sla.report) to a file, as CSV or JSON.",
+        abstract: "Write the SLA report of a period (sla.report) to a file, as CSV, JSON or a printable HTML page.",
         discussion: """
             Reads the database directly (a server may be running). --format json writes \
-            sla.report's answer; csv writes RFC 4180 with a header row, one row per group.
+            sla.report's answer; csv writes RFC 4180 with a header row, one row per group; html \
+            writes one self-contained page (inline CSS and SVG charts, no script) for the \
+            screen and A4 paper, whose table has the rows of the requested grouping.
             """)
 
-    enum Format: String, ExpressibleByArgument, CaseIterable { case csv, json }
+    enum Format: String, ExpressibleByArgument, CaseIterable { case csv, json, html }
 
     @OptionGroup var database: DatabaseOption
 
@@ -389,11 +391,14 @@ struct Report: AsyncParsableCommand {
         "Comma-separated keys: month, policy, priority, customer, assignee, product.", valueName: "keys"))
     var groupBy: String?
 
-    @Option(name: .long, help: "csv or json.")
+    @Option(name: .long, help: "csv, json or html.")
     var format: Format = .csv
 
     @Option(name: .long, help: ArgumentHelp("As of this RFC 3339 instant (default now).", valueName: "instant"))
     var at: String?
+
+    @Option(name: .long, help: "The HTML page's language: it or en.")
+    var language: String = "it"
 
     @Option(name: .long, help: ArgumentHelp("The file to write (replaced); - for standard output.", valueName: "file"))
     var out: String
@@ -422,9 +427,16 @@ struct Report: AsyncParsableCommand {
             FileHandle.standardError.write(Data("sportello: report refused: \(error.message) \(error.data.map { String(decoding: JSONSerializer.serialize($0), as: UTF8.self) } ?? "")\n".utf8))
             throw ExitCode(2)
         }
-        let text: String = switch format {
-        case .csv: SLAReportCSV.render(result)
-        case .json: String(decoding: JSONSerializer.serialize(try JSONValueEncoder().encode(result)), as: UTF8.self) + "\n"
+        let text: String
+        switch format {
+        case .csv: text = SLAReportCSV.render(result)
+        case .json: text = String(decoding: JSONSerializer.serialize(try JSONValueEncoder().encode(result)), as: UTF8.self) + "\n"
+        case .html:
+            guard let pageLanguage = Language(rawValue: language) else { throw ValidationError("--language must be it or en") }
+            // The charts' groupings, as of the same instant as the table.
+            let byMonth = try await service.report(from: fromDate, to: toDate, groupBy: [.month], at: result.at.date)
+            let byPriority = try await service.report(from: fromDate, to: toDate, groupBy: [.priority], at: result.at.date)
+            text = SLAReportPage.render(.init(table: result, byMonth: byMonth, byPriority: byPriority), language: pageLanguage)
         }
         if out == "-" {
             FileHandle.standardOutput.write(Data(text.utf8))
