@@ -190,13 +190,25 @@ public enum Escalation {
         _ facts: TicketSLAFacts, pauses: [PauseInterval], policy: SLAPolicy, calendar: BusinessCalendar,
         ladder: EscalationLadder, asOf: Date
     ) throws -> [ReachedStep] {
-        guard facts.classification.map({ $0.hasSLA }) ?? true else { return [] }
+        try scan(facts, pauses: pauses, policy: policy, calendar: calendar, ladder: ladder, asOf: asOf).reached
+    }
+
+    /// ``reached(_:pauses:policy:calendar:ladder:asOf:)``, and the earliest instant at which a
+    /// further step could be reached if nothing about the ticket changes (nil: none can). While
+    /// the second clock is paused that instant assumes it resumes at `asOf`: the real one can
+    /// only be later, so a sweep that looks again then finds nothing or recomputes.
+    public static func scan(
+        _ facts: TicketSLAFacts, pauses: [PauseInterval], policy: SLAPolicy, calendar: BusinessCalendar,
+        ladder: EscalationLadder, asOf: Date
+    ) throws -> (reached: [ReachedStep], next: Date?) {
+        guard facts.classification.map({ $0.hasSLA }) ?? true else { return ([], nil) }
         guard let target = policy.target(priority: facts.priority) else { throw TicketSLAError.noTargets(policy: policy.name) }
         let clocks: [(EscalationClock, WorkingDuration, [PauseInterval], Date?)] = [
             (.chargeTaking, target.chargeTaking, [], facts.chargeTakenAt),
             (EscalationClock(policy.secondClock), target.second, pauses, facts.closedAt),
         ]
         var reached: [ReachedStep] = []
+        var next: Date?
         for (clock, duration, clockPauses, stoppedAt) in clocks {
             if let stoppedAt, stoppedAt <= asOf { continue }
             let targetSeconds = duration.seconds(on: calendar)
@@ -204,11 +216,16 @@ public enum Escalation {
                 let dueAt = try SLAClock.status(
                     start: facts.receivedAt, target: .minutes(targetSeconds * step.at / 60), calendar: calendar,
                     pauses: clockPauses, stoppedAt: nil, asOf: asOf).due
-                guard dueAt < asOf else { break }  // later steps come later still
+                guard dueAt < asOf else {
+                    // Later steps come later still: this one is the clock's next.
+                    next = min(next ?? dueAt, dueAt)
+                    break
+                }
                 reached.append(ReachedStep(clock: clock, step: step, dueAt: dueAt))
             }
         }
-        return reached.sorted { ($0.dueAt, $0.clock == .chargeTaking ? 0 : 1) < ($1.dueAt, $1.clock == .chargeTaking ? 0 : 1) }
+        let sorted = reached.sorted { ($0.dueAt, $0.clock == .chargeTaking ? 0 : 1) < ($1.dueAt, $1.clock == .chargeTaking ? 0 : 1) }
+        return (sorted, next)
     }
 
     /// When a step fired at `firedAt` may be delivered: at once (nil) for priority 1 or inside the

@@ -103,10 +103,12 @@ struct EscalationOperations: Sendable {
         }
         let asOf = requested.map(StoreTime.rounded) ?? now
         return try await database.write { tx in
+            let tickets = try EscalationStore.sweepCandidates(tx, asOf: asOf)
+            guard !tickets.isEmpty else { return SLASweep.Result(at: Instant(asOf), checked: 0, fired: []) }
             let ladders = try EscalationStore.ladders(tx)
             let staff = try EscalationStore.activeStaff(tx)
-            let fired = try EscalationStore.firedSteps(tx)
-            let tickets = try EscalationStore.sweepCandidates(tx)
+            let fired = try EscalationStore.firedSteps(tx, tickets: tickets.map(\.id))
+            let revision = try EscalationStore.calendarRevision(tx)
             var pauses: [Int64: [(from: Date, to: Date?)]] = [:]
             // Only tickets that ever waited have pauses; ask in chunks (SQLite's variable limit).
             let ids = tickets.map(\.id)
@@ -118,9 +120,10 @@ struct EscalationOperations: Sendable {
             for ticket in tickets {
                 let (policy, calendar) = try calendars.sla(forProduct: ticket.product, in: tx)
                 guard let ladder = ladders[policy.name] ?? ladders[""] else { continue }
-                let reached = try Escalation.reached(
+                let (reached, next) = try Escalation.scan(
                     ticket.slaFacts, pauses: (pauses[ticket.id] ?? []).map { PauseInterval(from: $0.from, to: $0.to) },
                     policy: policy, calendar: calendar, ladder: ladder, asOf: asOf)
+                try EscalationStore.bookmark(tx, ticket: ticket.id, version: ticket.version, revision: revision, nextAt: next)
                 for step in reached {
                     let key = FiredStepKey(ticket: ticket.id, clock: step.clock, step: step.step.at)
                     guard !fired.contains(key) else { continue }
@@ -197,11 +200,13 @@ struct EscalationOperations: Sendable {
 
     /// An instant as staff read it: the calendar's local date and time with its zone.
     static func display(_ instant: Date, calendar: BusinessCalendar, language: Language) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: calendar.timeZoneIdentifier)
-        formatter.dateFormat = language == .it ? "dd/MM/yyyy HH:mm" : "yyyy-MM-dd HH:mm"
-        return formatter.string(from: instant) + " (" + calendar.timeZoneIdentifier + ")"
+        let local = calendar.localDate(of: instant)
+        let minute = Int((instant.timeIntervalSince(calendar.instant(on: local, minute: 0)) / 60).rounded(.down))
+        let time = String(format: "%02d:%02d", minute / 60, minute % 60)
+        let date = language == .it
+            ? String(format: "%02d/%02d/%04d", local.day, local.month, local.year)
+            : String(format: "%04d-%02d-%02d", local.year, local.month, local.day)
+        return date + " " + time + " (" + calendar.timeZoneIdentifier + ")"
     }
 }
 

@@ -63,6 +63,7 @@ public enum EscalationStore {
         try tx.db.run(
             "INSERT INTO sla_ladder(policy, steps, updatedAt) VALUES (?, ?, ?) ON CONFLICT(policy) DO UPDATE SET steps = excluded.steps, updatedAt = excluded.updatedAt",
             [policy ?? "", steps, StoreTime.text(at)])
+        try clearBookmarks(tx)
     }
 
     /// Removes a policy's own ladder (the policy then follows the default one); false if it had none.
@@ -73,24 +74,56 @@ public enum EscalationStore {
 
     // MARK: Sweep
 
-    /// The open tickets the SLA applies to (by the index), oldest first.
-    public static func sweepCandidates(_ tx: StoreReader) throws -> [TicketRecord] {
-        try tx.db.records(
-            TicketRecord.self, "SELECT * FROM ticket WHERE status <> 'closed' AND slaApplicable = 1 ORDER BY id")
+    /// The open tickets the SLA applies to that the sweep must compute as of `asOf`: those it has
+    /// never seen, those changed since (version), all of them after a calendar change
+    /// (revision), and those whose next step is due. Oldest first.
+    public static func sweepCandidates(_ tx: StoreReader, asOf: Date) throws -> [TicketRecord] {
+        try tx.db.records(TicketRecord.self, """
+            SELECT t.* FROM ticket t LEFT JOIN sla_sweep_next n ON n.ticket = t.id
+            WHERE t.status <> 'closed' AND t.slaApplicable = 1
+              AND (n.ticket IS NULL OR n.version <> t.version OR n.revision <> ? OR n.nextAt <= ?)
+            ORDER BY t.id
+            """, [try CalendarStore.revision(tx), StoreTime.text(asOf)])
     }
+
+    /// Where the sweep left a ticket (see `sweepCandidates`).
+    public static func bookmark(_ tx: StoreWriter, ticket: Int64, version: Int, revision: Int, nextAt: Date?) throws {
+        try tx.db.run(
+            "INSERT OR REPLACE INTO sla_sweep_next(ticket, version, revision, nextAt) VALUES (?, ?, ?, ?)",
+            [ticket, version, revision, nextAt.map(StoreTime.text)], cached: true)
+    }
+
+    /// Forgets every bookmark (the ladder changed: every ticket is computed again).
+    public static func clearBookmarks(_ tx: StoreWriter) throws {
+        try tx.db.run("DELETE FROM sla_sweep_next")
+    }
+
+    public static func calendarRevision(_ tx: StoreReader) throws -> Int { try CalendarStore.revision(tx) }
 
     /// The steps already fired on open tickets.
     public static func firedSteps(_ tx: StoreReader) throws -> Set<FiredStepKey> {
-        var fired = Set<FiredStepKey>()
-        for row in try tx.db.rows("""
+        try firedSteps(rows: tx.db.rows("""
             SELECT e.ticket, e.clock, e.step FROM sla_escalation e JOIN ticket t ON t.id = e.ticket
             WHERE t.status <> 'closed' AND t.slaApplicable = 1
-            """)
-        {
-            guard let clock = EscalationClock(rawValue: row["clock"]) else { continue }
-            fired.insert(FiredStepKey(ticket: row["ticket"], clock: clock, step: row["step"]))
+            """))
+    }
+
+    /// The steps already fired on these tickets (asked in chunks: SQLite's variable limit).
+    public static func firedSteps(_ tx: StoreReader, tickets: [Int64]) throws -> Set<FiredStepKey> {
+        var fired = Set<FiredStepKey>()
+        for start in stride(from: 0, to: tickets.count, by: 5000) {
+            let chunk = Array(tickets[start..<min(start + 5000, tickets.count)])
+            fired.formUnion(try firedSteps(rows: tx.db.rows(
+                "SELECT ticket, clock, step FROM sla_escalation WHERE ticket IN (\(databaseQuestionMarks(count: chunk.count)))",
+                chunk.map { $0 })))
         }
         return fired
+    }
+
+    private static func firedSteps(rows: [Row]) -> Set<FiredStepKey> {
+        Set(rows.compactMap { row in
+            EscalationClock(rawValue: row["clock"]).map { FiredStepKey(ticket: row["ticket"], clock: $0, step: row["step"]) }
+        })
     }
 
     /// Records a fired step; false when it was already recorded (another sweep got there first),

@@ -30,6 +30,15 @@ extension Migrations {
             ALTER TABLE staff ADD COLUMN language TEXT NOT NULL DEFAULT 'it' CHECK (language IN ('it', 'en'));
             CREATE INDEX ticket_open_by_id ON ticket(id) WHERE status <> 'closed' AND slaApplicable = 1;
             CREATE INDEX ticket_by_received ON ticket(receivedAt, id);
+            -- Where the sweep left each open ticket: at which version of the ticket and revision of
+            -- the calendars it computed the clocks, and when a further step could be reached (NULL:
+            -- none can). A ticket is computed again only when one of the three says so.
+            CREATE TABLE sla_sweep_next (
+                ticket   INTEGER PRIMARY KEY REFERENCES ticket(id),
+                version  INTEGER NOT NULL,
+                revision INTEGER NOT NULL,
+                nextAt   TEXT
+            );
             """)
     }
 }

@@ -56,6 +56,22 @@ struct EscalationTests {
         #expect(try reached(ticket, asOf: "2026-12-11 14:23").last == "resolution slaWarning 2026-12-11 14:22:30")
     }
 
+    @Test("the next instant a step can be reached: what lets a sweep skip the tickets with nothing due")
+    func nextStep() throws {
+        // P3 from Friday 17:00: on Saturday the next step is the warning, Monday 12:30; once the
+        // warning is reached, the breach at 14:30; after charge taking the resolution's warning
+        // (5 working days = 3150 min; 75 % = 2362.5 min → Friday 11 Dec 14:22:30).
+        let scan = { (facts: TicketSLAFacts, asOf: String) in
+            try Escalation.scan(facts, pauses: [], policy: self.interzen, calendar: self.support, ladder: .standard, asOf: self.rome(asOf)).next
+        }
+        #expect(try scan(facts("2026-12-04 17:00", priority: 3), "2026-12-05 10:00") == rome("2026-12-07 12:30"))
+        #expect(try scan(facts("2026-12-04 17:00", priority: 3), "2026-12-07 13:00") == rome("2026-12-07 14:30"))
+        #expect(try scan(facts("2026-12-04 17:00", priority: 3, chargeTakenAt: "2026-12-07 09:00"), "2026-12-07 13:00")
+            == rome("2026-12-11 14:22:30"))
+        // Not a bug: nothing, ever.
+        #expect(try scan(facts("2026-12-04 17:00", priority: 3, classification: .helpDesk), "2026-12-07 13:00") == nil)
+    }
+
     @Test("a P1 bug opened at 18:20 breaches charge taking at 08:50 of the next working day")
     func p1BreachNextMorning() throws {
         // P1 charge taking: 1 h. Thursday 3 Dec 18:20–18:30 = 10 min; 50 more on Friday from
