@@ -51,6 +51,15 @@ extension SportelloService {
         }
     }
 
+    /// The printable page of a period (for `sportello report --format html`): the table grouped
+    /// by `groupBy`, the charts by month and by priority, from one reading of the tickets.
+    public func reportPage(from: LocalDate, to: LocalDate, groupBy: [SLAReportKey], at: Date?, language: Language) async throws -> (page: String, table: SLAReportMethod.Result) {
+        let all = try await ReportOperations(environment: environment, calendars: calendars).reports(
+            SLAReportMethod.Params(from: from, to: to, groupBy: groupBy.isEmpty ? nil : groupBy, filter: nil, at: at.map(Instant.init)),
+            groupings: [groupBy, [.month], [.priority]])
+        return (SLAReportPage.render(.init(table: all[0], byMonth: all[1], byPriority: all[2]), language: language), all[0])
+    }
+
     /// `sla.report` as the system (for `sportello report`).
     public func report(from: LocalDate, to: LocalDate, groupBy: [SLAReportKey], at: Date?) async throws -> SLAReportMethod.Result {
         try await ReportOperations(environment: environment, calendars: calendars).report(SLAReportMethod.Params(
@@ -67,6 +76,12 @@ struct ReportOperations: Sendable {
     static let maximumDays = 1096
 
     func report(_ params: SLAReportMethod.Params) async throws -> SLAReportMethod.Result {
+        try await reports(params, groupings: [params.groupBy ?? []])[0]
+    }
+
+    /// The same period and tickets under several groupings, read and computed once (the
+    /// printable page's table and charts).
+    func reports(_ params: SLAReportMethod.Params, groupings: [[SLAReportKey]]) async throws -> [SLAReportMethod.Result] {
         let now = StoreTime.rounded(environment.now())
         guard params.from <= params.to else { throw RPCError.invalidParams(field: "params.to", reason: "must not be before from") }
         guard params.from.days(to: params.to) < Self.maximumDays else {
@@ -108,10 +123,12 @@ struct ReportOperations: Sendable {
                     chargeTakingStopped: ticket.chargeTakenAt.map { $0 <= asOf } ?? false,
                     secondStopped: ticket.closedAt.map { $0 <= asOf } ?? false))
             }
-            let (rows, totals) = SLAReport.rows(entries, groupBy: Set(groupBy))
-            return SLAReportMethod.Result(
-                from: params.from, to: params.to, at: Instant(asOf), groupBy: groupBy, rows: rows.map(ReportRow.init),
-                totals: ReportRow(totals))
+            return groupings.map { groupBy in
+                let (rows, totals) = SLAReport.rows(entries, groupBy: Set(groupBy))
+                return SLAReportMethod.Result(
+                    from: params.from, to: params.to, at: Instant(asOf), groupBy: groupBy, rows: rows.map(ReportRow.init),
+                    totals: ReportRow(totals))
+            }
         }
     }
 }

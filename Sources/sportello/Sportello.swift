@@ -420,9 +420,16 @@ struct Report: AsyncParsableCommand {
         }
         let store = try database.open()
         let service = SportelloService(environment: ServiceEnvironment(database: store, logger: makeLogger("sportello-report")))
+        let pageLanguage = Language(rawValue: language)
+        if format == .html, pageLanguage == nil { throw ValidationError("--language must be it or en") }
         let result: SLAReportMethod.Result
+        var page: String?
         do {
-            result = try await service.report(from: fromDate, to: toDate, groupBy: keys, at: instant?.date)
+            if format == .html, let pageLanguage {
+                (page, result) = try await service.reportPage(from: fromDate, to: toDate, groupBy: keys, at: instant?.date, language: pageLanguage)
+            } else {
+                result = try await service.report(from: fromDate, to: toDate, groupBy: keys, at: instant?.date)
+            }
         } catch let error as RPCError {
             FileHandle.standardError.write(Data("sportello: report refused: \(error.message) \(error.data.map { String(decoding: JSONSerializer.serialize($0), as: UTF8.self) } ?? "")\n".utf8))
             throw ExitCode(2)
@@ -431,12 +438,7 @@ struct Report: AsyncParsableCommand {
         switch format {
         case .csv: text = SLAReportCSV.render(result)
         case .json: text = String(decoding: JSONSerializer.serialize(try JSONValueEncoder().encode(result)), as: UTF8.self) + "\n"
-        case .html:
-            guard let pageLanguage = Language(rawValue: language) else { throw ValidationError("--language must be it or en") }
-            // The charts' groupings, as of the same instant as the table.
-            let byMonth = try await service.report(from: fromDate, to: toDate, groupBy: [.month], at: result.at.date)
-            let byPriority = try await service.report(from: fromDate, to: toDate, groupBy: [.priority], at: result.at.date)
-            text = SLAReportPage.render(.init(table: result, byMonth: byMonth, byPriority: byPriority), language: pageLanguage)
+        case .html: text = page ?? ""
         }
         if out == "-" {
             FileHandle.standardOutput.write(Data(text.utf8))
