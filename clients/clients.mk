@@ -19,7 +19,7 @@ PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 UNITDIR ?= /etc/systemd/system
 # Units installed by install-units.
-SPORTELLO_UNITS ?= sportello.socket sportello.service sportello-deliver.service sportello-deliver.timer
+SPORTELLO_UNITS ?= sportello.socket sportello.service sportello-deliver.service sportello-deliver.timer sportello-sweep.service sportello-sweep.timer
 PYTHON ?= python3
 
 .PHONY: test-clients test-systemd install-units
@@ -62,4 +62,4 @@ install-units:
 	else \
 		echo "systemd is not running (or DESTDIR is set): skipping systemctl daemon-reload"; \
 	fi
-	@echo "Installed. Start with: systemctl enable --now sportello.socket sportello-deliver.timer"
+	@echo "Installed. Start with: systemctl enable --now sportello.socket sportello-deliver.timer sportello-sweep.timer"

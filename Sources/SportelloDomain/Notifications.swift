@@ -18,7 +18,8 @@ public enum NotificationKind: String, CaseIterable, Codable, Sendable {
     case quote
     /// The offer form for a support package, when the accepted quote is not covered.
     case offerForm
-    /// An SLA warning or escalation, to staff (docs/product.md §6's ladder).
+    /// An SLA warning or escalation, to staff (docs/product.md §6's ladder), its level in
+    /// `extra[level]`. The sweep writes the three kinds below instead, which name the level.
     case escalation
     /// A scheduled maintenance window, to the customers of the products it touches (not about a ticket).
     case maintenance
@@ -37,6 +38,12 @@ public enum NotificationKind: String, CaseIterable, Codable, Sendable {
 
     /// The kinds about one ticket.
     public static var ticketKinds: [NotificationKind] { allCases.filter(\.isAboutTicket) }
+    /// The ladder's warning before a deadline (SPEC: 75 %), to staff.
+    case slaWarning
+    /// The ladder's step at a deadline, to staff.
+    case slaBreach
+    /// The ladder's step well past a deadline (SPEC: 150 %), to staff.
+    case slaEscalation
 }
 
 /// A rendered notification: a one-line subject and a plain-text body.
@@ -154,6 +161,9 @@ public enum NotificationTemplates {
         case .offerForm: return page.offerForm()
         case .escalation: return page.escalation()
         case .maintenance, .maintenanceCancelled, .closureNotice: return page.announcement()
+        case .slaWarning: return page.escalation(level: "warning")
+        case .slaBreach: return page.escalation(level: "breach")
+        case .slaEscalation: return page.escalation(level: "critical")
         }
     }
 }
@@ -349,8 +359,8 @@ private struct Page {
         return NotificationText(subject: Page.oneLine(subject), body: lines.joined(separator: "\n"))
     }
 
-    func escalation() -> NotificationText {
-        let level = extra[NotificationContext.Key.level]
+    func escalation(level fixed: String? = nil) -> NotificationText {
+        let level = fixed ?? extra[NotificationContext.Key.level]
         let heading: String
         switch level {
         case "warning": heading = it ? "Avviso di scadenza SLA" : "SLA warning"

@@ -145,10 +145,12 @@ extension SportelloService {
             let name = try AccountValidation.name(params.name, field: "params.name")
             let email = try AccountValidation.email(params.email, field: "params.email")
             let role = try AccountValidation.choice(params.role, field: "params.role", as: StaffRole.self)
+            let language = try params.language.map { try AccountValidation.choice($0, field: "params.language", as: Language.self) } ?? .it
             let passwordHash = try await AccountValidation.passwordHash(params.password)
             return try await database.write { tx in
                 Staff(try duplicateAsDomainRule {
-                    try AccountStore.insertStaff(tx, name: name, email: email, role: role, passwordHash: passwordHash, now: now())
+                    try AccountStore.insertStaff(
+                        tx, name: name, email: email, role: role, passwordHash: passwordHash, language: language, now: now())
                 })
             }
         }
@@ -468,7 +470,9 @@ extension Contact {
 
 extension Staff {
     init(_ staff: StaffRecord) {
-        self.init(id: Int(staff.id), name: staff.name, email: staff.email, role: Role(staff.role), active: staff.active)
+        self.init(
+            id: Int(staff.id), name: staff.name, email: staff.email, role: Role(staff.role), active: staff.active,
+            language: staff.language)
     }
 }
 

@@ -20,6 +20,8 @@ public struct SportelloService: Sendable {
         registerPaidWorkMethods(into: &registry)
         registerMailMethods(into: &registry)
         registerMaintenanceMethods(into: &registry)
+        registerEscalationMethods(into: &registry)
+        registerReportMethods(into: &registry)
         return registry
     }
 

@@ -772,7 +772,7 @@ extension Notification {
             id: Int(row.id), ticket: row.ticket.map(Int.init), kind: kind, language: row.language, to: row.recipient,
             subject: row.subject, body: row.body, createdAt: Instant(row.createdAt), status: status, attempts: row.attempts,
             lastError: row.lastError, nextAttemptAt: row.nextAttemptAt.map(Instant.init), sentAt: row.sentAt.map(Instant.init),
-            messageID: row.messageID)
+            messageID: row.messageID, notBefore: row.notBefore.map(Instant.init))
     }
 }
 

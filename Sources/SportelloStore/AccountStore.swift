@@ -252,16 +252,16 @@ public enum AccountStore {
 
     /// Inserts a staff account (active); `.duplicate(field: "email")` when the email is taken.
     public static func insertStaff(
-        _ tx: StoreWriter, name: String, email: String, role: StaffRole, passwordHash: String?, now: Date
+        _ tx: StoreWriter, name: String, email: String, role: StaffRole, passwordHash: String?, language: Language = .it, now: Date
     ) throws -> StaffRecord {
         if try emailInUse(tx, email) { throw AccountStoreError.duplicate(field: "email", value: email) }
         let createdAt = StoreTime.text(now)
         try tx.db.run(
-            "INSERT INTO staff(name, email, role, passwordHash, active, createdAt) VALUES (?, ?, ?, ?, 1, ?)",
-            [name, email, role.rawValue, passwordHash, createdAt])
+            "INSERT INTO staff(name, email, role, passwordHash, active, createdAt, language) VALUES (?, ?, ?, ?, 1, ?, ?)",
+            [name, email, role.rawValue, passwordHash, createdAt, language.rawValue])
         return StaffRecord(
             id: tx.db.lastInsertedRowID, name: name, email: email, role: role, active: true,
-            createdAt: StoreTime.date(createdAt) ?? now)
+            createdAt: StoreTime.date(createdAt) ?? now, language: language)
     }
 
     /// Who logs in with `email`, staff first, and their password hash.

@@ -66,8 +66,8 @@ public enum MailStore {
         try tx.db.insert(settings, omitting: [])
     }
 
-    /// Claims up to `limit` notifications due at `now` (pending, their retry time reached, not
-    /// leased), oldest first, until `leaseUntil`; gives each its Message-ID at its first claim
+    /// Claims up to `limit` notifications due at `now` (pending, their retry time and their
+    /// `notBefore` reached, not leased), oldest first, until `leaseUntil`; gives each its Message-ID at its first claim
     /// (`messageID(id)`).
     public static func claimDue(
         _ tx: StoreWriter, now: Date, leaseUntil: Date, limit: Int, messageID: (Int64) -> String
@@ -76,9 +76,9 @@ public enum MailStore {
         let rows = try tx.db.rows("""
             SELECT id, ticket, kind, language, recipient, subject, body, createdAt, attempts, messageID FROM outbox
             WHERE status = 'pending' AND (nextAttemptAt IS NULL OR nextAttemptAt <= ?)
-              AND (claimedUntil IS NULL OR claimedUntil <= ?)
+              AND (notBefore IS NULL OR notBefore <= ?) AND (claimedUntil IS NULL OR claimedUntil <= ?)
             ORDER BY id LIMIT ?
-            """, [nowText, nowText, limit])
+            """, [nowText, nowText, nowText, limit])
         var claimed: [DueNotification] = []
         for row in rows {
             let id: Int64 = row["id"]

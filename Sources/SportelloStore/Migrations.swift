@@ -13,6 +13,7 @@ enum Migrations {
         v6CursorKey,
         v7PaidWork,
         v8Maintenance,
+        v9Escalation,
         v10MailDelivery,
     ]
 

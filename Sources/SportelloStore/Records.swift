@@ -137,6 +137,8 @@ public struct OutboxRecord: Sendable, Hashable, Codable {
     public var sentAt: Date? = nil
     /// Given at the first attempt, kept for retries.
     public var messageID: String? = nil
+    /// Not to be delivered before this instant (an SLA step fired outside working time).
+    public var notBefore: Date? = nil
 }
 
 // MARK: Accounts
@@ -186,6 +188,8 @@ public struct StaffRecord: Sendable, Hashable, Codable {
     public var role: StaffRole
     public var active: Bool
     public var createdAt: Date
+    /// What SLA notifications to them are written in (default `it`).
+    public var language: Language
 }
 
 /// A login session, found by the SHA-256 (hex) of its token.

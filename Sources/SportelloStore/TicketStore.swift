@@ -269,11 +269,11 @@ public enum TicketStore {
 
     public static func enqueue(
         _ tx: StoreWriter, ticket: Int64?, kind: String, language: Language, recipient: String, subject: String, body: String,
-        at: Date
+        at: Date, notBefore: Date? = nil
     ) throws {
         try tx.db.insert(OutboxRecord(
             id: 0, ticket: ticket, kind: kind, language: language, recipient: recipient, subject: subject, body: body,
-            createdAt: at, status: "pending"))
+            createdAt: at, status: "pending", notBefore: notBefore))
     }
 
     /// One outbox row.

@@ -9,7 +9,7 @@ import SportelloStore
 /// system principal, written for a reader or a spreadsheet.
 struct Report: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Print a report from the database.", subcommands: [AvailabilityReportCommand.self])
+        abstract: "Print a report from the database.", subcommands: [SLAReportCommand.self, AvailabilityReportCommand.self])
 }
 
 struct AvailabilityReportCommand: AsyncParsableCommand {

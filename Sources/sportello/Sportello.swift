@@ -4,6 +4,7 @@ import JSONRPC
 import Logging
 import NIOCore
 import ServiceLifecycle
+import SportelloDomain
 import SportelloServer
 import SportelloService
 import SportelloStore
@@ -14,7 +15,7 @@ struct Sportello: AsyncParsableCommand {
         commandName: "sportello",
         abstract: "Sportello: the support desk's ticket system, as a JSON-RPC 2.0 server.",
         version: SportelloVersion.current,
-        subcommands: [Serve.self, Migrate.self, Backup.self, Restore.self, Deliver.self, SeedDemo.self, Report.self]
+        subcommands: [Serve.self, Migrate.self, Backup.self, Restore.self, Deliver.self, Sweep.self, SeedDemo.self, Report.self]
     )
 
     /// ArgumentParser's `main`, after making every file this process creates private to its
@@ -121,6 +122,11 @@ struct Serve: AsyncParsableCommand {
         valueName: "directory"))
     var maildir: String?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Run the SLA escalation sweep every this many seconds while serving a socket (0: never; never on --stdio).",
+        valueName: "seconds"))
+    var sweepInterval: Double = 60
+
     func validate() throws {
         if stdio, socket != nil { throw ValidationError("--stdio and --socket exclude each other") }
         if let exitIdleTime, exitIdleTime <= 0 || !exitIdleTime.isFinite {
@@ -128,6 +134,7 @@ struct Serve: AsyncParsableCommand {
         }
         if maxMessageBytes < 1024 { throw ValidationError("--max-message-bytes must be at least 1024") }
         if maxBatchSize < 1 { throw ValidationError("--max-batch-size must be at least 1") }
+        if !sweepInterval.isFinite || sweepInterval < 0 { throw ValidationError("--sweep-interval must be 0 or a positive number of seconds") }
     }
 
     func run() async throws {
@@ -159,13 +166,18 @@ struct Serve: AsyncParsableCommand {
                 dispatcher: dispatcher,
                 context: CallContext.forConnection(transport: transport, peerUID: info.peerUID))
         }
-        let delivery = DeliveryLoop(
-            delivery: MailDelivery(environment: service.environment, maildirOverride: maildirOverride(maildir)), logger: logger)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: server, successTerminationBehavior: .gracefullyShutdownGroup),
+            .init(service: DeliveryLoop(
+                delivery: MailDelivery(environment: service.environment, maildirOverride: maildirOverride(maildir)), logger: logger)),
+        ]
+        if !stdio, sweepInterval > 0 {
+            services.append(.init(
+                service: SweepLoop(service: service, interval: .milliseconds(Int64(sweepInterval * 1000)), logger: logger),
+                successTerminationBehavior: .gracefullyShutdownGroup))
+        }
         let group = ServiceGroup(configuration: .init(
-            services: [
-                .init(service: server, successTerminationBehavior: .gracefullyShutdownGroup),
-                .init(service: delivery),
-            ],
+            services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         defer { checkpointer.stop() }
@@ -276,6 +288,178 @@ struct Restore: AsyncParsableCommand {
         } catch {
             FileHandle.standardError.write(Data("sportello: cannot restore \(path) from \(from): \(error)\n".utf8))
             throw ExitCode(1)
+        }
+    }
+}
+
+/// The SLA escalation sweep while the server serves: one sweep every `interval` (the first one
+/// interval after the start), until the server stops. A failed sweep is logged and retried at the
+/// next interval; two sweeps at once (this one and the timer's) never fire a step twice.
+struct SweepLoop: Service {
+    let service: SportelloService
+    let interval: Duration
+    let logger: Logger
+
+    func run() async throws {
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
+            do {
+                try await cancelOnGracefulShutdown { try await Task.sleep(for: interval) }
+            } catch {
+                return
+            }
+            if Task.isShuttingDownGracefully || Task.isCancelled { return }
+            do {
+                let result = try await service.sweep()
+                if !result.fired.isEmpty {
+                    logger.info("SLA sweep: \(result.checked) open tickets checked, \(result.fired.count) steps fired")
+                }
+            } catch {
+                logger.warning("SLA sweep failed (retried at the next interval): \(error)")
+            }
+        }
+    }
+}
+
+struct Sweep: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run one SLA escalation sweep on the database, then exit (what sportello-sweep.timer runs every minute).",
+        discussion: """
+            Fires every escalation step the open tickets' SLA clocks have reached, each once \
+            (docs/product.md §6): a server sweeping the same database at the same moment never \
+            makes a step fire twice. Prints what it fired, one line per step, or with --json the \
+            answer sla.sweep would give.
+            """)
+
+    @OptionGroup var database: DatabaseOption
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Sweep as of this RFC 3339 instant (imported data); never in the future.", valueName: "instant"))
+    var at: String?
+
+    @Flag(name: .long, help: "Print sla.sweep's answer as JSON.")
+    var json = false
+
+    func run() async throws {
+        let instant: Date?
+        if let at {
+            guard let parsed = RFC3339.parse(at) else { throw ValidationError("--at must be an RFC 3339 instant such as 2026-12-04T18:00:00+01:00") }
+            instant = parsed
+        } else {
+            instant = nil
+        }
+        let logger = makeLogger("sportello-sweep")
+        let store = try database.open()
+        let service = SportelloService(environment: ServiceEnvironment(database: store, logger: logger))
+        let result: SLASweep.Result
+        do {
+            result = try await service.sweep(at: instant)
+        } catch let error as RPCError {
+            FileHandle.standardError.write(Data("sportello: sweep refused: \(error.message) \(error.data.map { String(decoding: JSONSerializer.serialize($0), as: UTF8.self) } ?? "")\n".utf8))
+            throw ExitCode(2)
+        } catch {
+            FileHandle.standardError.write(Data("sportello: sweep of \(store.path) failed: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+        // Leave the database file whole when no server holds it (a server's own checkpointer
+        // otherwise does it); a reader in another process only defers this.
+        if !result.fired.isEmpty { _ = try? store.checkpointTruncate() }
+        if json {
+            print(String(decoding: JSONSerializer.serialize(try JSONValueEncoder().encode(result)), as: UTF8.self))
+        } else {
+            for step in result.fired {
+                let notBefore = step.notBefore.map { ", not before " + RFC3339.format($0.date) } ?? ""
+                print("ticket #\(step.ticket): \(step.kind.rawValue) on \(step.clock.rawValue) (due \(RFC3339.format(step.dueAt.date))) to \(step.recipients.count) staff\(notBefore)")
+            }
+            print("swept \(result.checked) open tickets at \(RFC3339.format(result.at.date)): \(result.fired.count) steps fired")
+        }
+    }
+}
+
+/// `sportello report sla`.
+struct SLAReportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sla",
+        abstract: "Write the SLA report of a period (sla.report) to a file, as CSV, JSON or a printable HTML page.",
+        discussion: """
+            Reads the database directly (a server may be running). --format json writes \
+            sla.report's answer; csv writes RFC 4180 with a header row, one row per group; html \
+            writes one self-contained page (inline CSS and SVG charts, no script) for the \
+            screen and A4 paper, whose table has the rows of the requested grouping.
+            """)
+
+    enum Format: String, ExpressibleByArgument, CaseIterable { case csv, json, html }
+
+    @OptionGroup var database: DatabaseOption
+
+    @Option(name: .long, help: ArgumentHelp("First day of arrival, YYYY-MM-DD (Rome).", valueName: "date"))
+    var from: String
+
+    @Option(name: .long, help: ArgumentHelp("Last day of arrival, included.", valueName: "date"))
+    var to: String
+
+    @Option(name: .customLong("group-by"), help: ArgumentHelp(
+        "Comma-separated keys: month, policy, priority, customer, assignee, product.", valueName: "keys"))
+    var groupBy: String?
+
+    @Option(name: .long, help: "csv, json or html.")
+    var format: Format = .csv
+
+    @Option(name: .long, help: ArgumentHelp("As of this RFC 3339 instant (default now).", valueName: "instant"))
+    var at: String?
+
+    @Option(name: .long, help: "The HTML page's language: it or en.")
+    var language: String = "it"
+
+    @Option(name: .long, help: ArgumentHelp("The file to write (replaced); - for standard output.", valueName: "file"))
+    var out: String
+
+    func run() async throws {
+        guard let fromDate = LocalDate(iso: from) else { throw ValidationError("--from must be a date YYYY-MM-DD") }
+        guard let toDate = LocalDate(iso: to) else { throw ValidationError("--to must be a date YYYY-MM-DD") }
+        var keys: [SLAReportKey] = []
+        for word in (groupBy ?? "").split(separator: ",") {
+            let name = word.trimmingCharacters(in: .whitespaces)
+            guard let key = SLAReportKey(rawValue: name) else {
+                throw ValidationError("--group-by: unknown key \"\(name)\" (month, policy, priority, customer, assignee, product)")
+            }
+            keys.append(key)
+        }
+        let instant = try at.map { text -> Instant in
+            guard let date = RFC3339.parse(text) else { throw ValidationError("--at must be an RFC 3339 instant") }
+            return Instant(date)
+        }
+        let store = try database.open()
+        let service = SportelloService(environment: ServiceEnvironment(database: store, logger: makeLogger("sportello-report")))
+        let pageLanguage = Language(rawValue: language)
+        if format == .html, pageLanguage == nil { throw ValidationError("--language must be it or en") }
+        let result: SLAReportMethod.Result
+        var page: String?
+        do {
+            if format == .html, let pageLanguage {
+                (page, result) = try await service.reportPage(from: fromDate, to: toDate, groupBy: keys, at: instant?.date, language: pageLanguage)
+            } else {
+                result = try await service.report(from: fromDate, to: toDate, groupBy: keys, at: instant?.date)
+            }
+        } catch let error as RPCError {
+            FileHandle.standardError.write(Data("sportello: report refused: \(error.message) \(error.data.map { String(decoding: JSONSerializer.serialize($0), as: UTF8.self) } ?? "")\n".utf8))
+            throw ExitCode(2)
+        }
+        let text: String
+        switch format {
+        case .csv: text = SLAReportCSV.render(result)
+        case .json: text = String(decoding: JSONSerializer.serialize(try JSONValueEncoder().encode(result)), as: UTF8.self) + "\n"
+        case .html: text = page ?? ""
+        }
+        if out == "-" {
+            FileHandle.standardOutput.write(Data(text.utf8))
+        } else {
+            do {
+                try Data(text.utf8).write(to: URL(fileURLWithPath: out), options: .atomic)
+            } catch {
+                FileHandle.standardError.write(Data("sportello: cannot write \(out): \(error)\n".utf8))
+                throw ExitCode(1)
+            }
+            print("wrote \(result.rows.count) rows (\(result.totals.tickets) tickets) to \(out)")
         }
     }
 }

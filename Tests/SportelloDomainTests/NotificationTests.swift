@@ -98,7 +98,7 @@ struct NotificationTests {
     @Test("customer notifications give the desk hours and the support address", arguments: everyKindAndLanguage)
     func footer(_ kind: NotificationKind, _ language: Language) {
         let text = NotificationTemplates.render(kind, language: language, context: context())
-        if kind == .escalation {
+        if [.escalation, .slaWarning, .slaBreach, .slaEscalation].contains(kind) {
             #expect(!text.body.contains("8:00"))  // internal: no customer footer
         } else {
             #expect(text.body.contains("support@interzen.it"))

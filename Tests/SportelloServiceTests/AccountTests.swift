@@ -193,7 +193,7 @@ extension JSONValue {
             "customer": ["id", "code", "name", "vatNumber", "language", "email", "createdAt"],
             "subscription": ["id", "customer", "product", "mode", "from", "to", "createdAt"],
             "contact": ["id", "customer", "name", "email", "language", "passwordHash", "createdAt"],
-            "staff": ["id", "name", "email", "role", "passwordHash", "active", "createdAt"],
+            "staff": ["id", "name", "email", "role", "passwordHash", "active", "createdAt", "language"],
             "auth_session": ["tokenHash", "kind", "subject", "createdAt", "lastSeenAt", "expiresAt"],
             "login_failure": ["email", "at"],
         ]
@@ -381,7 +381,7 @@ extension JSONValue {
         defer { harness.cleanUp() }
         try await harness.ok("customer.create", ["code": "ACME", "name": "Acme", "language": "it"], as: system)
         let staff = try await harness.ok("staff.create", ["name": "Ada Lovelace", "email": "ada@interzen.example", "role": "careManager"], as: system)
-        #expect(staff == ["id": 1, "name": "Ada Lovelace", "email": "ada@interzen.example", "role": "careManager", "active": true])
+        #expect(staff == ["id": 1, "name": "Ada Lovelace", "email": "ada@interzen.example", "role": "careManager", "active": true, "language": "it"])
         let contact = try await harness.ok("contact.create", ["customer": "ACME", "name": "Mario Rossi", "email": "mario@acme.example"], as: system)
         #expect(contact == ["id": 1, "customer": 1, "name": "Mario Rossi", "email": "mario@acme.example", "language": .null])
 

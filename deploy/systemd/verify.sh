@@ -126,6 +126,17 @@ else
     echo "note: systemd-analyze security --offline not available; exposure not checked"
 fi
 
+# The sweep runs with exactly the server's sandbox: the directives after "-- Sandboxing" match.
+sandbox() { sed -n '/^# -- Sandboxing/,/^\[Install\]/p' "$1" | grep -v '^#' | grep -v '^\[' | grep -v '^[[:space:]]*$'; }
+if [ -f "$here/sportello-sweep.service" ] && [ -f "$here/sportello.service" ]; then
+    if [ "$(sandbox "$here/sportello.service")" = "$(sandbox "$here/sportello-sweep.service")" ]; then
+        echo "ok: sportello-sweep.service has sportello.service's sandboxing"
+    else
+        echo "FAIL: sportello-sweep.service's sandboxing differs from sportello.service's"
+        status=1
+    fi
+fi
+
 if [ $status -eq 0 ]; then
     echo "PASS: systemd-analyze verify:$names"
 fi
