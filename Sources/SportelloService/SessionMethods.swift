@@ -62,6 +62,9 @@ enum SessionPolicy {
     }
 
     static func tokenHash(_ token: String) -> String { Hashes.sha256Hex(token) }
+
+    /// The restriction of a session whose account must change its system-generated password.
+    static let passwordChangeRestriction = "passwordChange"
 }
 
 extension RPCError {
@@ -92,9 +95,10 @@ extension SportelloService {
     ///
     /// Every method that looks at `context.principal` is registered behind `admission(_:)`,
     /// which calls this before the params are decoded.
-    func checkSession(_ context: CallContext) async throws(RPCError) {
+    @discardableResult
+    func checkSession(_ context: CallContext) async throws(RPCError) -> SessionRecord? {
         do {
-            _ = try await liveSession(context, orThrow: true)
+            return try await liveSession(context, orThrow: true)
         } catch let error as RPCError {
             throw error
         } catch {
@@ -178,17 +182,20 @@ extension SportelloService {
                 try AccountStore.deleteExpiredSessions(tx, now: opened)
                 try AccountStore.insertSession(
                     tx, tokenHash: hash, kind: principal.sessionKind, subject: principal.subjectID, now: opened,
-                    expiresAt: expiresAt)
+                    expiresAt: expiresAt,
+                    restriction: credential.mustChangePassword ? SessionPolicy.passwordChangeRestriction : nil)
             }
             context.bind(principal, sessionTokenHash: hash)
-            return Session(token: token, expiresAt: Instant(expiresAt), principal: Caller(principal))
+            return Session(
+                token: token, expiresAt: Instant(expiresAt), principal: Caller(principal),
+                mustChangePassword: credential.mustChangePassword ? true : nil)
         }
 
         registry.register(SessionResume.self, by: self) { params, context in
             let hash = SessionPolicy.tokenHash(params.token)
             let now = clock()
             let expiresAt = StoreTime.rounded(now.addingTimeInterval(SessionPolicy.idleTimeout))
-            let principal = try await environment.database.write { tx -> Principal? in
+            let resumed = try await environment.database.write { tx -> (Principal, String?)? in
                 guard let session = try AccountStore.session(tx, tokenHash: hash) else { return nil }
                 let principal: Principal?
                 switch session.kind {
@@ -203,11 +210,13 @@ extension SportelloService {
                     return nil
                 }
                 try AccountStore.touchSession(tx, tokenHash: hash, now: now, expiresAt: expiresAt)
-                return principal
+                return (principal, session.restriction)
             }
-            guard let principal else { throw RPCError.sessionInvalid }
+            guard let (principal, restriction) = resumed else { throw RPCError.sessionInvalid }
             context.bind(principal, sessionTokenHash: hash)
-            return Session(token: params.token, expiresAt: Instant(expiresAt), principal: Caller(principal))
+            return Session(
+                token: params.token, expiresAt: Instant(expiresAt), principal: Caller(principal),
+                mustChangePassword: restriction == SessionPolicy.passwordChangeRestriction ? true : nil)
         }
 
         registry.register(SessionLogout.self, by: self) { _, context in
@@ -226,12 +235,12 @@ extension SportelloService {
 }
 
 extension Principal {
-    fileprivate var sessionKind: SessionRecord.Kind {
+    var sessionKind: SessionRecord.Kind {
         if case .contact = self { return .contact }
         return .staff
     }
 
-    fileprivate var subjectID: Int64 {
+    var subjectID: Int64 {
         switch self {
         case .staff(let id, _), .contact(let id, _): id
         case .system: 0

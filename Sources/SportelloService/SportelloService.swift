@@ -18,6 +18,7 @@ public struct SportelloService: Sendable {
         registerAccountMethods(into: &registry)
         registerTicketMethods(into: &registry)
         registerPaidWorkMethods(into: &registry)
+        registerPortalMethods(into: &registry)
         return registry
     }
 

@@ -12,6 +12,7 @@ enum Migrations {
         v5RestrictedFollowUps,
         v6CursorKey,
         v7PaidWork,
+        v11Accounts,
     ]
 
     /// Installation facts: when the database was created.

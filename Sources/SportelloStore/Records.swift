@@ -188,6 +188,9 @@ public struct SessionRecord: Sendable, Hashable, Codable {
     public var createdAt: Date
     public var lastSeenAt: Date
     public var expiresAt: Date
+    /// `passwordChange`: the session may only change the account's password (see
+    /// docs/product.md §9); nil: unrestricted.
+    public var restriction: String? = nil
 }
 
 // MARK: GRDB

@@ -44,7 +44,7 @@ private let messages: [Language: String] = [
 ]
 
 private let everyKindAndLanguage: [(NotificationKind, Language)] =
-    NotificationKind.allCases.flatMap { kind in Language.allCases.map { (kind, $0) } }
+    NotificationKind.ticketKinds.flatMap { kind in Language.allCases.map { (kind, $0) } }
 
 private func contains(_ text: String, _ phrase: String) -> Bool {
     text.range(of: phrase, options: .caseInsensitive) != nil

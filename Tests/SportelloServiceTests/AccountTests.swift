@@ -192,9 +192,9 @@ extension JSONValue {
         let expected: [String: [String]] = [
             "customer": ["id", "code", "name", "vatNumber", "language", "email", "createdAt"],
             "subscription": ["id", "customer", "product", "mode", "from", "to", "createdAt"],
-            "contact": ["id", "customer", "name", "email", "language", "passwordHash", "createdAt"],
-            "staff": ["id", "name", "email", "role", "passwordHash", "active", "createdAt"],
-            "auth_session": ["tokenHash", "kind", "subject", "createdAt", "lastSeenAt", "expiresAt"],
+            "contact": ["id", "customer", "name", "email", "language", "passwordHash", "createdAt", "mustChangePassword"],
+            "staff": ["id", "name", "email", "role", "passwordHash", "active", "createdAt", "mustChangePassword"],
+            "auth_session": ["tokenHash", "kind", "subject", "createdAt", "lastSeenAt", "expiresAt", "restriction"],
             "login_failure": ["email", "at"],
         ]
         let (columns, indexes) = try harness.pool.read { db in

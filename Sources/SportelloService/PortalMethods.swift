@@ -1,0 +1,428 @@
+import Foundation
+
+import JSONRPC
+import SportelloDomain
+import SportelloStore
+
+// The customer portal's accounts (docs/product.md §9): customer.setDomains and customer.domains,
+// the self-registration wizard (account.register, account.confirm), the approval queue
+// (account.pending, account.approve, account.reject) and account.changePassword. Their types
+// are generated from schema/sportello.openrpc.json.
+
+// MARK: Policy
+
+/// The wizard's rate limits.
+enum WizardPolicy {
+    /// Registrations per email (known or not, ASCII case ignored) per `emailWindow`.
+    static let registrationsPerEmail = 5
+    static let emailWindow: TimeInterval = 3600
+    /// Wizard calls (register, confirm) per connection per `connectionWindow`; the system is exempt.
+    static let callsPerConnection = 20
+    static let connectionWindow: TimeInterval = 10 * 60
+    /// Domains a customer may have.
+    static let maximumDomains = 20
+    static let maximumReasonLength = 2000
+
+    /// When a limited call may be made again: `previous` are the earlier calls in the window,
+    /// oldest first, at least `limit` of them; the call is admitted again once only `limit - 1`
+    /// remain, i.e. when the `(count - limit + 1)`-th oldest leaves the window.
+    static func retryAfter(previous: [Date], limit: Int, window: TimeInterval) -> Date {
+        previous[previous.count - limit].addingTimeInterval(window)
+    }
+}
+
+extension RPCError {
+    static func rateLimited(until: Date, _ reason: String) -> RPCError {
+        RPCError(
+            code: RPCErrorCode.rateLimited, message: "Rate limited",
+            data: ["reason": .string(reason), "retryAfter": instant(until)])
+    }
+
+    /// Every way a confirmation can fail but a malformed code: one answer, so that it tells
+    /// nothing about which emails registered.
+    static let wrongCode = RPCError(
+        code: RPCErrorCode.domainRule, message: "Rejected by a domain rule",
+        data: ["field": "params.code", "reason": "wrong or expired code, or no registration waiting for one: register again"])
+
+    static func domainRule(field: String, _ reason: String) -> RPCError {
+        RPCError(
+            code: RPCErrorCode.domainRule, message: "Rejected by a domain rule",
+            data: ["field": .string(field), "reason": .string(reason)])
+    }
+}
+
+extension SportelloService {
+    /// Counts a wizard call against the connection's limit (not the system's): -32007 past it.
+    /// A refused call is not counted.
+    func admitWizardCall(_ context: CallContext) throws(RPCError) {
+        if case .system? = context.principal { return }
+        let now = environment.now()
+        let since = now.addingTimeInterval(-WizardPolicy.connectionWindow)
+        let refusedUntil: Date? = context.wizardCalls.withLock { calls in
+            calls.removeAll { $0 <= since }
+            if calls.count >= WizardPolicy.callsPerConnection {
+                return WizardPolicy.retryAfter(
+                    previous: calls, limit: WizardPolicy.callsPerConnection, window: WizardPolicy.connectionWindow)
+            }
+            calls.append(now)
+            return nil
+        }
+        if let refusedUntil {
+            throw RPCError.rateLimited(until: refusedUntil, "too many account requests on this connection; try again later")
+        }
+    }
+
+    /// The keyed hash a registration's code is stored as: HMAC-SHA256 under the database's
+    /// secret of the email (lower-cased) and the code.
+    func codeHash(email: String, code: String) -> String {
+        let message = Array("registration-code\n\(email.lowercased())\n\(code)".utf8)
+        return Hashes.hmacSHA256(message, key: environment.database.cursorKey).map { byte in
+            let digits = Array("0123456789abcdef")
+            return String([digits[Int(byte >> 4)], digits[Int(byte & 15)]])
+        }.joined()
+    }
+
+    /// Creates the contact of a registration with a generated password (already hashed), marks
+    /// it must change it, and sends the credentials. -32006 when the email became an account
+    /// meanwhile.
+    static func activate(
+        _ tx: StoreWriter, registration: inout RegistrationRecord, customer: CustomerRecord, password: String,
+        passwordHash: String, now: Date
+    ) throws -> ContactRecord {
+        guard try !AccountStore.emailInUse(tx, registration.email) else {
+            throw RPCError.domainRule(field: "params.registration", "the email is already an account")
+        }
+        let contact = try AccountStore.insertContact(
+            tx, customer: customer.id, name: registration.name, email: registration.email, language: registration.language,
+            passwordHash: passwordHash, now: now)
+        try PortalStore.setContactMustChangePassword(tx, contact: contact.id)
+        registration.status = .active
+        registration.contact = contact.id
+        try PortalStore.updateRegistration(tx, registration)
+        try enqueueAccountNotification(
+            tx, .accountCredentials, registration: registration, customer: customer, password: password, now: now)
+        return contact
+    }
+
+    static func enqueueAccountNotification(
+        _ tx: StoreWriter, _ kind: NotificationKind, registration: RegistrationRecord, customer: CustomerRecord,
+        code: String? = nil, password: String? = nil, reason: String? = nil, now: Date
+    ) throws {
+        let language = registration.language ?? customer.language
+        let text = NotificationTemplates.renderAccount(
+            kind, language: language,
+            context: AccountNotificationContext(
+                name: registration.name, email: registration.email, customerName: customer.name, code: code,
+                password: password, reason: reason))
+        try TicketStore.enqueue(
+            tx, ticket: nil, kind: kind.rawValue, language: language, recipient: registration.email, subject: text.subject,
+            body: text.body, at: now)
+    }
+
+    func registerPortalMethods(into registry: inout MethodRegistry<CallContext>) {
+        let database = environment.database
+        let clock = environment.now
+
+        // MARK: Domains
+
+        registry.register(CustomerSetDomains.self, by: self) { params, _ in
+            guard params.domains.count <= WizardPolicy.maximumDomains else {
+                throw RPCError.invalidParams(field: "params.domains", reason: "at most \(WizardPolicy.maximumDomains) domains")
+            }
+            var normalized: [String] = []
+            for (index, text) in params.domains.enumerated() {
+                guard let domain = EmailDomains.normalized(text) else {
+                    throw RPCError.invalidParams(field: "params.domains[\(index)]", reason: "not a domain name")
+                }
+                if EmailDomains.publicProviders.contains(domain) {
+                    throw RPCError.domainRule(
+                        field: "params.domains[\(index)]",
+                        "\(domain) is a public mailbox provider: anyone may have an address there")
+                }
+                if !normalized.contains(domain) { normalized.append(domain) }
+            }
+            let domains = normalized
+            return try await database.write { tx in
+                let customer = try params.customer.resolve(tx)
+                for (index, domain) in domains.enumerated() {
+                    if let owner = try PortalStore.domainOwner(tx, domain: domain), owner != customer.id {
+                        throw RPCError.domainRule(field: "params.domains[\(index)]", "\(domain) is already another customer's")
+                    }
+                }
+                try PortalStore.setDomains(tx, customer: customer.id, domains: domains)
+                return CustomerDomains(customer: Int(customer.id), domains: try PortalStore.domains(tx, customer: customer.id))
+            }
+        }
+
+        registry.register(CustomerDomainsMethod.self, by: self) { params, _ in
+            try await database.read { tx in
+                let customer = try params.customer.resolve(tx)
+                return CustomerDomains(customer: Int(customer.id), domains: try PortalStore.domains(tx, customer: customer.id))
+            }
+        }
+
+        // MARK: The wizard
+
+        registry.register(AccountRegister.self, by: self) { params, context in
+            try admitWizardCall(context)
+            let reference = try PortalValidation.customerReference(params.customer)
+            let email = try AccountValidation.email(params.email, field: "params.email")
+            let name = try AccountValidation.name(params.name, field: "params.name")
+            let language = try params.language.map { try AccountValidation.choice($0, field: "params.language", as: Language.self) }
+            let now = clock()
+            let expiresAt = StoreTime.rounded(now.addingTimeInterval(ConfirmationCode.validity))
+            var generator = SystemRandomNumberGenerator()
+            let code = ConfirmationCode.make(using: &generator)
+            let hash = codeHash(email: email, code: code)
+            try await database.write { tx in
+                let since = now.addingTimeInterval(-WizardPolicy.emailWindow)
+                let calls = try PortalStore.countAttempt(
+                    tx, key: "register:" + email.lowercased(), at: now, since: since, forgetBefore: since)
+                let previous = Array(calls.dropLast())
+                if previous.count >= WizardPolicy.registrationsPerEmail {
+                    // Thrown inside the transaction: the refused call is not recorded.
+                    throw RPCError.rateLimited(
+                        until: WizardPolicy.retryAfter(
+                            previous: previous, limit: WizardPolicy.registrationsPerEmail, window: WizardPolicy.emailWindow),
+                        "too many registrations for this email; try again later")
+                }
+                let customer: CustomerRecord? =
+                    switch reference {
+                    case .code(let code): try AccountStore.customer(tx, code: code)
+                    case .vatNumber(let number): try AccountStore.customer(tx, vatNumber: number)
+                    }
+                guard let customer, try !AccountStore.emailInUse(tx, email),
+                    try PortalStore.registration(tx, email: email, statuses: [.awaitingApproval]) == nil
+                else { return }
+                try PortalStore.replaceAwaitingCode(tx, email: email)
+                let registration = try PortalStore.insertRegistration(tx, RegistrationRecord(
+                    id: 0, customer: customer.id, email: email, name: name, language: language, codeHash: hash,
+                    codeExpiresAt: expiresAt, attempts: 0, status: .awaitingCode, createdAt: StoreTime.rounded(now)))
+                try Self.enqueueAccountNotification(
+                    tx, .accountConfirmation, registration: registration, customer: customer, code: code, now: now)
+            }
+            return AccountRegister.Result(expiresAt: Instant(expiresAt))
+        }
+
+        registry.register(AccountConfirm.self, by: self) { params, context in
+            try admitWizardCall(context)
+            let email = try AccountValidation.email(params.email, field: "params.email")
+            guard let code = ConfirmationCode.normalized(params.code) else {
+                throw RPCError.invalidParams(field: "params.code", reason: "must be the 8 characters of the code sent by email")
+            }
+            let hash = codeHash(email: email, code: code)
+            let now = clock()
+            /// Whether the stored registration matches: the code right, unexpired, not voided.
+            @Sendable func matches(_ registration: RegistrationRecord) -> Bool {
+                registration.codeExpiresAt > now && registration.attempts < ConfirmationCode.attemptLimit
+                    && Hashes.isEqualInConstantTime(Array(registration.codeHash.utf8), Array(hash.utf8))
+            }
+            // 1. Read: is the code right, and does the email's domain activate it at once?
+            let found = try await database.read { tx -> (RegistrationRecord, Bool)? in
+                guard let registration = try PortalStore.registration(tx, email: email, statuses: [.awaitingCode]),
+                    matches(registration)
+                else { return nil }
+                let domains = try PortalStore.domains(tx, customer: registration.customer)
+                return (registration, domains.contains(EmailDomains.domain(of: registration.email)))
+            }
+            // 2. Only an activation needs a password, hashed outside the transaction.
+            var generated: (password: String, hash: String)?
+            if let (_, activates) = found, activates {
+                var generator = SystemRandomNumberGenerator()
+                let password = PasswordPolicy.generate(using: &generator)
+                generated = (password, try await PasswordHasher.standard.hashAsync(password))
+            }
+            let credentials = generated
+            // 3. Write, checking again: a concurrent confirmation may have used or voided the code.
+            enum Outcome { case wrong, active, awaitingApproval }
+            let outcome = try await database.write { tx -> Outcome in
+                guard var registration = try PortalStore.registration(tx, email: email, statuses: [.awaitingCode]) else {
+                    return .wrong
+                }
+                guard matches(registration) else {
+                    if registration.codeExpiresAt > now {
+                        registration.attempts += 1
+                        if registration.attempts >= ConfirmationCode.attemptLimit { registration.status = .voided }
+                        try PortalStore.updateRegistration(tx, registration)
+                    }
+                    return .wrong
+                }
+                guard let customer = try AccountStore.customer(tx, id: registration.customer) else { return .wrong }
+                registration.confirmedAt = StoreTime.rounded(now)
+                let domains = try PortalStore.domains(tx, customer: registration.customer)
+                if domains.contains(EmailDomains.domain(of: registration.email)), let credentials {
+                    _ = try Self.activate(
+                        tx, registration: &registration, customer: customer, password: credentials.password,
+                        passwordHash: credentials.hash, now: now)
+                    return .active
+                }
+                if domains.contains(EmailDomains.domain(of: registration.email)) {
+                    // The domains changed between the read and the write: read again.
+                    return .wrong
+                }
+                registration.status = .awaitingApproval
+                try PortalStore.updateRegistration(tx, registration)
+                return .awaitingApproval
+            }
+            switch outcome {
+            case .wrong: throw RPCError.wrongCode
+            case .active: return AccountConfirm.Result(status: .active)
+            case .awaitingApproval: return AccountConfirm.Result(status: .awaitingApproval)
+            }
+        }
+
+        // MARK: The approval queue
+
+        registry.register(AccountPending.self, by: self) { _, _ in
+            try await database.read { tx in
+                let rows = try PortalStore.registrations(tx, status: .awaitingApproval, limit: 500)
+                var customers: [Int64: CustomerRecord] = [:]
+                for row in rows where customers[row.customer] == nil {
+                    customers[row.customer] = try AccountStore.customer(tx, id: row.customer)
+                }
+                return AccountPending.Result(items: rows.map { row in
+                    Registration(
+                        id: Int(row.id), customer: Int(row.customer), customerName: customers[row.customer]?.name ?? "",
+                        email: row.email, name: row.name, language: row.language ?? customers[row.customer]?.language ?? .it,
+                        createdAt: Instant(row.createdAt),
+                        confirmedAt: Instant(row.confirmedAt ?? row.createdAt))
+                })
+            }
+        }
+
+        /// The registration awaiting approval, or -32003 / -32005.
+        @Sendable func awaitingApproval(_ tx: StoreReader, _ id: Int) throws -> RegistrationRecord {
+            guard let registration = try PortalStore.registration(tx, id: Int64(id)) else {
+                throw RPCError.notFound(field: "params.registration", "no registration \(id) awaiting approval")
+            }
+            guard registration.status == .awaitingApproval else {
+                throw RPCError(
+                    code: RPCErrorCode.transitionNotAllowed, message: "Transition not allowed",
+                    data: [
+                        "field": "params.registration", "status": .string(registration.status.rawValue),
+                        "reason": .string("the registration is not awaiting approval: it is \(registration.status.rawValue)"),
+                    ])
+            }
+            return registration
+        }
+
+        registry.register(AccountApprove.self, by: self) { params, context in
+            let principal = try context.requirePrincipal()
+            // Fail fast before paying for a hash.
+            _ = try await database.read { tx in try awaitingApproval(tx, params.registration) }
+            var generator = SystemRandomNumberGenerator()
+            let password = PasswordPolicy.generate(using: &generator)
+            let passwordHash = try await PasswordHasher.standard.hashAsync(password)
+            let now = clock()
+            return try await database.write { tx in
+                var registration = try awaitingApproval(tx, params.registration)
+                guard let customer = try AccountStore.customer(tx, id: registration.customer) else {
+                    throw RPCError.notFound(field: "params.registration", "no registration \(params.registration) awaiting approval")
+                }
+                registration.decidedAt = StoreTime.rounded(now)
+                registration.decidedBy = principal.staffID
+                let contact = try Self.activate(
+                    tx, registration: &registration, customer: customer, password: password, passwordHash: passwordHash, now: now)
+                return AccountApprove.Result(registration: params.registration, contact: Int(contact.id))
+            }
+        }
+
+        registry.register(AccountReject.self, by: self) { params, context in
+            let principal = try context.requirePrincipal()
+            let reason = params.reason?.trimmingCharacters(in: .whitespacesAndNewlines)
+            if let reason, reason.count > WizardPolicy.maximumReasonLength {
+                throw RPCError.invalidParams(
+                    field: "params.reason", reason: "must be at most \(WizardPolicy.maximumReasonLength) characters")
+            }
+            let now = clock()
+            return try await database.write { tx in
+                var registration = try awaitingApproval(tx, params.registration)
+                registration.status = .rejected
+                registration.decidedAt = StoreTime.rounded(now)
+                registration.decidedBy = principal.staffID
+                registration.reason = reason.flatMap { $0.isEmpty ? nil : $0 }
+                try PortalStore.updateRegistration(tx, registration)
+                if let customer = try AccountStore.customer(tx, id: registration.customer) {
+                    try Self.enqueueAccountNotification(
+                        tx, .accountRejected, registration: registration, customer: customer, reason: registration.reason,
+                        now: now)
+                }
+                return AccountReject.Result(registration: params.registration)
+            }
+        }
+
+        // MARK: Passwords
+
+        registry.register(AccountChangePassword.self, by: self) { params, context in
+            let principal = try context.requirePrincipal()
+            switch principal {
+            case .staff, .contact: return try await changePassword(params, principal: principal, context: context)
+            case .system: throw RPCError.forbidden("only a person's session has a password to change")
+            }
+        }
+    }
+
+    private func changePassword(
+        _ params: AccountChangePassword.Params, principal: Principal, context: CallContext
+    ) async throws -> AccountChangePassword.Result {
+        let kind = principal.sessionKind
+        let id = principal.subjectID
+        guard let account = try await environment.database.read({ tx in try PortalStore.account(tx, kind: kind, id: id) })
+        else { throw RPCError.sessionInvalid }
+        if params.new == params.current {
+            throw RPCError.invalidParams(field: "params.new", reason: "must differ from the current password")
+        }
+        if let violation = PasswordPolicy.violation(params.new, email: account.email, name: account.name) {
+            throw RPCError.invalidParams(field: "params.new", reason: violation)
+        }
+        let acceptable = params.current.utf8.count <= PasswordHasher.maximumLength
+        let matches = await PasswordHasher.verifyAsync(
+            acceptable ? params.current : "", against: account.passwordHash ?? PasswordHasher.dummyHash)
+        guard matches, acceptable, account.passwordHash != nil else {
+            throw RPCError.domainRule(field: "params.current", "not the current password")
+        }
+        let newHash = try await PasswordHasher.standard.hashAsync(params.new)
+        let keeping = context.sessionTokenHash
+        let ended = try await environment.database.write { tx in
+            try PortalStore.changePassword(tx, kind: kind, id: id, passwordHash: newHash, keeping: keeping)
+        }
+        return AccountChangePassword.Result(otherSessionsEnded: ended)
+    }
+}
+
+/// A customer named in the wizard: by code or by partita IVA.
+enum CustomerReference: Equatable {
+    case code(String)
+    /// Normalised: `IT` + 11 digits.
+    case vatNumber(String)
+}
+
+enum PortalValidation {
+    /// `text` as a customer reference: 11 digits, or `IT` and 11 digits (spaces ignored), are a
+    /// partita IVA whose check digit must match; anything else of digits after an optional `IT`
+    /// is a malformed one; the rest must be a customer code. -32602 naming params.customer.
+    static func customerReference(_ text: String) throws(RPCError) -> CustomerReference {
+        let compact = String(text.uppercased().unicodeScalars.filter { $0 != " " })
+        let digits = compact.hasPrefix("IT") ? String(compact.dropFirst(2)) : compact
+        if !digits.isEmpty, digits.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
+            guard digits.utf8.count == 11 else {
+                throw RPCError.invalidParams(
+                    field: "params.customer", reason: "an Italian VAT number (partita IVA) is 11 digits, optionally after IT")
+            }
+            guard AccountValidation.partitaIVAIsValid(digits.utf8.map { Int($0 - 0x30) }) else {
+                throw RPCError.invalidParams(field: "params.customer", reason: "not a valid partita IVA: the check digit does not match")
+            }
+            return .vatNumber("IT" + digits)
+        }
+        let code = text.trimmingCharacters(in: .whitespaces)
+        let allowed = code.utf8.allSatisfy { byte in
+            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a)
+                || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
+        }
+        guard (1...32).contains(code.utf8.count), allowed else {
+            throw RPCError.invalidParams(
+                field: "params.customer", reason: "must be a customer code or an Italian VAT number (partita IVA)")
+        }
+        return .code(code)
+    }
+}

@@ -1,0 +1,47 @@
+import GRDB
+
+extension Migrations {
+    /// Customer portal accounts: the customers' email domains, the self-registrations of the
+    /// wizard (codes stored as keyed hashes only), the wizard's rate-limit log, accounts that
+    /// must change a system-generated password, and sessions restricted until they do.
+    static let v11Accounts = Migration(identifier: "v11-accounts") { db in
+        try db.execute(sql: """
+            CREATE TABLE customer_domain (
+                domain   TEXT PRIMARY KEY NOT NULL COLLATE NOCASE,
+                customer INTEGER NOT NULL REFERENCES customer(id)
+            );
+            CREATE INDEX customer_domain_customer ON customer_domain(customer);
+            CREATE TABLE registration (
+                id            INTEGER PRIMARY KEY,
+                customer      INTEGER NOT NULL REFERENCES customer(id),
+                email         TEXT NOT NULL COLLATE NOCASE,
+                name          TEXT NOT NULL,
+                language      TEXT CHECK (language IN ('it', 'en')),
+                codeHash      TEXT NOT NULL,
+                codeExpiresAt TEXT NOT NULL,
+                attempts      INTEGER NOT NULL DEFAULT 0,
+                status        TEXT NOT NULL CHECK (status IN
+                                  ('awaitingCode', 'awaitingApproval', 'active', 'rejected', 'voided', 'replaced')),
+                createdAt     TEXT NOT NULL,
+                confirmedAt   TEXT,
+                decidedAt     TEXT,
+                decidedBy     INTEGER REFERENCES staff(id),
+                reason        TEXT,
+                contact       INTEGER REFERENCES contact(id)
+            );
+            CREATE INDEX registration_email ON registration(email, status);
+            CREATE INDEX registration_status ON registration(status, id);
+            -- One row per rate-limited call: key is e.g. 'register:ada@x.it'.
+            CREATE TABLE wizard_attempt (
+                key TEXT NOT NULL,
+                at  TEXT NOT NULL
+            );
+            CREATE INDEX wizard_attempt_key_at ON wizard_attempt(key, at);
+            CREATE INDEX wizard_attempt_at ON wizard_attempt(at);
+            ALTER TABLE contact ADD COLUMN mustChangePassword INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE staff ADD COLUMN mustChangePassword INTEGER NOT NULL DEFAULT 0;
+            -- 'passwordChange': the session may only change the password (and see itself, log out).
+            ALTER TABLE auth_session ADD COLUMN restriction TEXT;
+            """)
+    }
+}

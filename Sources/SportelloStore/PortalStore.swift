@@ -1,0 +1,180 @@
+import Foundation
+import GRDB
+import SportelloDomain
+
+/// A self-registration of the portal wizard.
+public struct RegistrationRecord: Sendable, Hashable, Codable {
+    public enum Status: String, Sendable, Codable {
+        /// The code was sent; waiting for `account.confirm`.
+        case awaitingCode
+        /// Confirmed from outside the customer's domains; waiting for a care manager.
+        case awaitingApproval
+        /// The account exists (`contact`).
+        case active
+        /// A care manager said no.
+        case rejected
+        /// Five wrong codes, or the email became an account meanwhile.
+        case voided
+        /// A newer registration for the same email took its place.
+        case replaced
+    }
+
+    public var id: Int64
+    public var customer: Int64
+    public var email: String
+    public var name: String
+    public var language: Language?
+    /// HMAC-SHA256 (hex) of the code, keyed with the database's secret: the code itself is
+    /// never stored.
+    public var codeHash: String
+    public var codeExpiresAt: Date
+    public var attempts: Int
+    public var status: Status
+    public var createdAt: Date
+    public var confirmedAt: Date?
+    public var decidedAt: Date?
+    public var decidedBy: Int64?
+    public var reason: String?
+    public var contact: Int64?
+
+    public init(
+        id: Int64 = 0, customer: Int64, email: String, name: String, language: Language?, codeHash: String, codeExpiresAt: Date,
+        attempts: Int = 0, status: Status = .awaitingCode, createdAt: Date, confirmedAt: Date? = nil, decidedAt: Date? = nil,
+        decidedBy: Int64? = nil, reason: String? = nil, contact: Int64? = nil
+    ) {
+        self.id = id
+        self.customer = customer
+        self.email = email
+        self.name = name
+        self.language = language
+        self.codeHash = codeHash
+        self.codeExpiresAt = codeExpiresAt
+        self.attempts = attempts
+        self.status = status
+        self.createdAt = createdAt
+        self.confirmedAt = confirmedAt
+        self.decidedAt = decidedAt
+        self.decidedBy = decidedBy
+        self.reason = reason
+        self.contact = contact
+    }
+}
+
+extension RegistrationRecord: StoreRecord {
+    public static let databaseTableName = "registration"
+}
+
+extension RegistrationRecord.Status: DatabaseValueConvertible {}
+
+/// The portal's accounts: customers' domains, registrations, the wizard's rate-limit log and
+/// password changes. Every function runs in the caller's transaction.
+public enum PortalStore {
+    // MARK: Domains
+
+    /// A customer's domains, sorted.
+    public static func domains(_ tx: StoreReader, customer: Int64) throws -> [String] {
+        try tx.db.values(String.self, "SELECT domain FROM customer_domain WHERE customer = ? ORDER BY domain", [customer])
+    }
+
+    /// The customer a domain belongs to, if any (ignoring ASCII case).
+    public static func domainOwner(_ tx: StoreReader, domain: String) throws -> Int64? {
+        try tx.db.value(Int64.self, "SELECT customer FROM customer_domain WHERE domain = ?", [domain])
+    }
+
+    /// Replaces a customer's domains.
+    public static func setDomains(_ tx: StoreWriter, customer: Int64, domains: [String]) throws {
+        try tx.db.run("DELETE FROM customer_domain WHERE customer = ?", [customer])
+        for domain in domains {
+            try tx.db.run("INSERT INTO customer_domain(domain, customer) VALUES (?, ?)", [domain, customer])
+        }
+    }
+
+    // MARK: Rate limits
+
+    /// Records one call under `key` at `at` and returns the calls `key` has made strictly
+    /// after `since` (this one included); forgets every key's calls before `forgetBefore`.
+    public static func countAttempt(_ tx: StoreWriter, key: String, at: Date, since: Date, forgetBefore: Date) throws -> [Date] {
+        try tx.db.run("DELETE FROM wizard_attempt WHERE at < ?", [StoreTime.text(forgetBefore)])
+        try tx.db.run("INSERT INTO wizard_attempt(key, at) VALUES (?, ?)", [key, StoreTime.text(at)])
+        return try tx.db.values(
+            String.self, "SELECT at FROM wizard_attempt WHERE key = ? AND at > ? ORDER BY at", [key, StoreTime.text(since)]
+        ).compactMap(StoreTime.date)
+    }
+
+    /// Withdraws the latest call recorded under `key` (a call refused by the limit does not count).
+    public static func withdrawAttempt(_ tx: StoreWriter, key: String) throws {
+        try tx.db.run("DELETE FROM wizard_attempt WHERE rowid = (SELECT max(rowid) FROM wizard_attempt WHERE key = ?)", [key])
+    }
+
+    // MARK: Registrations
+
+    public static func insertRegistration(_ tx: StoreWriter, _ record: RegistrationRecord) throws -> RegistrationRecord {
+        var record = record
+        record.id = try tx.db.insert(record)
+        return record
+    }
+
+    public static func registration(_ tx: StoreReader, id: Int64) throws -> RegistrationRecord? {
+        try tx.db.record(RegistrationRecord.self, "SELECT * FROM registration WHERE id = ?", [id])
+    }
+
+    /// The newest registration of `email` in one of `statuses`.
+    public static func registration(
+        _ tx: StoreReader, email: String, statuses: [RegistrationRecord.Status]
+    ) throws -> RegistrationRecord? {
+        let marks = Array(repeating: "?", count: statuses.count).joined(separator: ", ")
+        return try tx.db.record(
+            RegistrationRecord.self,
+            "SELECT * FROM registration WHERE email = ? AND status IN (\(marks)) ORDER BY id DESC LIMIT 1",
+            [email] + statuses.map(\.rawValue))
+    }
+
+    /// Registrations in `status`, oldest first.
+    public static func registrations(_ tx: StoreReader, status: RegistrationRecord.Status, limit: Int) throws -> [RegistrationRecord] {
+        try tx.db.records(
+            RegistrationRecord.self, "SELECT * FROM registration WHERE status = ? ORDER BY id LIMIT ?", [status.rawValue, limit])
+    }
+
+    /// Sets every awaiting-code registration of `email` to `replaced`.
+    public static func replaceAwaitingCode(_ tx: StoreWriter, email: String) throws {
+        try tx.db.run("UPDATE registration SET status = 'replaced' WHERE email = ? AND status = 'awaitingCode'", [email])
+    }
+
+    /// Writes a registration's mutable columns.
+    public static func updateRegistration(_ tx: StoreWriter, _ record: RegistrationRecord) throws {
+        _ = try tx.db.update(
+            record, columns: ["attempts", "status", "confirmedAt", "decidedAt", "decidedBy", "reason", "contact"],
+            where: "id = ?", [record.id])
+    }
+
+    // MARK: Accounts
+
+    /// Marks a contact's password as system-generated (it must be changed before anything else).
+    public static func setContactMustChangePassword(_ tx: StoreWriter, contact: Int64) throws {
+        try tx.db.run("UPDATE contact SET mustChangePassword = 1 WHERE id = ?", [contact])
+    }
+
+    /// The stored password hash, email and name of an account (`kind` `staff` or `contact`).
+    public static func account(
+        _ tx: StoreReader, kind: SessionRecord.Kind, id: Int64
+    ) throws -> (email: String, name: String, passwordHash: String?, mustChangePassword: Bool)? {
+        let table = kind == .staff ? "staff" : "contact"
+        guard let row = try tx.db.row("SELECT email, name, passwordHash, mustChangePassword FROM \(table) WHERE id = ?", [id])
+        else { return nil }
+        return (row["email"], row["name"], row["passwordHash"], row["mustChangePassword"] ?? false)
+    }
+
+    /// A new password for an account: the hash replaced, `mustChangePassword` cleared, the
+    /// session `keeping` unrestricted and every other session of the account ended. Returns how
+    /// many sessions ended.
+    public static func changePassword(
+        _ tx: StoreWriter, kind: SessionRecord.Kind, id: Int64, passwordHash: String, keeping tokenHash: String?
+    ) throws -> Int {
+        let table = kind == .staff ? "staff" : "contact"
+        try tx.db.run("UPDATE \(table) SET passwordHash = ?, mustChangePassword = 0 WHERE id = ?", [passwordHash, id])
+        try tx.db.run("UPDATE auth_session SET restriction = NULL WHERE tokenHash = ?", [tokenHash])
+        try tx.db.run(
+            "DELETE FROM auth_session WHERE kind = ? AND subject = ? AND tokenHash IS NOT ?", [kind.rawValue, id, tokenHash])
+        return tx.db.changesCount
+    }
+}
