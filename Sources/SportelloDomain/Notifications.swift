@@ -26,6 +26,8 @@ public enum NotificationKind: String, CaseIterable, Codable, Sendable {
     case accountCredentials
     /// A registration a care manager did not approve (no ticket).
     case accountRejected
+    /// A password reset code, to the account's email (no ticket).
+    case passwordReset
 
     /// The kinds about a ticket: tagged `[Sportello #n]`, rendered by `NotificationTemplates.render`.
     public static let ticketKinds: [NotificationKind] = [.receipt, .clarification, .closure, .quote, .offerForm, .escalation]
@@ -149,7 +151,7 @@ public enum NotificationTemplates {
         case .quote: return page.quote()
         case .offerForm: return page.offerForm()
         case .escalation: return page.escalation()
-        case .accountConfirmation, .accountCredentials, .accountRejected:
+        case .accountConfirmation, .accountCredentials, .accountRejected, .passwordReset:
             return renderAccount(
                 kind, language: language,
                 context: AccountNotificationContext(
@@ -160,7 +162,7 @@ public enum NotificationTemplates {
     }
 
     /// The subject and body of an account notification (`accountConfirmation`,
-    /// `accountCredentials`, `accountRejected`) in `language`. These are about no ticket: no
+    /// `accountCredentials`, `accountRejected`, `passwordReset`) in `language`. These are about no ticket: no
     /// tag, and replies are not threaded. A ticket kind renders as `accountRejected` would
     /// not make sense: call `render` for those.
     public static func renderAccount(
@@ -190,6 +192,15 @@ public enum NotificationTemplates {
             lines.append(it
                 ? "Al primo accesso le sarà chiesto di sostituire la password con una scelta da lei (almeno 12 caratteri). Non inoltri questo messaggio e lo elimini dopo aver cambiato la password."
                 : "At your first login you will be asked to replace the password with one of your choice (at least 12 characters). Do not forward this message, and delete it once you have changed the password.")
+        case .passwordReset:
+            subject = it ? "Codice per reimpostare la password" : "Code to reset your password"
+            lines.append(it
+                ? "abbiamo ricevuto una richiesta di reimpostare la password del suo account sul portale del Servizio Clienti Interzen. Per scegliere una nuova password inserisca questo codice:"
+                : "We have received a request to reset the password of your account on the Interzen Customer Service portal. To choose a new password, enter this code:")
+            lines += ["", "    \(context.code ?? "")", ""]
+            lines.append(it
+                ? "Il codice vale 30 minuti e può essere usato una sola volta; reimpostando la password si chiudono tutte le sessioni aperte. Se non ha chiesto lei di reimpostarla, ignori questo messaggio: la password attuale resta valida."
+                : "The code is valid for 30 minutes and can be used once; resetting the password ends every open session. If you did not ask for a reset, ignore this message: your current password stays valid.")
         default:
             subject = it ? "Richiesta di account non approvata" : "Account request not approved"
             lines.append(it

@@ -16,7 +16,8 @@ enum WizardPolicy {
     /// Registrations per email (known or not, ASCII case ignored) per `emailWindow`.
     static let registrationsPerEmail = 5
     static let emailWindow: TimeInterval = 3600
-    /// Wizard calls (register, confirm) per connection per `connectionWindow`; the system is exempt.
+    /// Wizard calls (register, confirm, reset request, reset) per connection per `connectionWindow`;
+    /// the system is exempt.
     static let callsPerConnection = 20
     static let connectionWindow: TimeInterval = 10 * 60
     /// Domains a customer may have.
@@ -74,8 +75,8 @@ extension SportelloService {
 
     /// The keyed hash a registration's code is stored as: HMAC-SHA256 under the database's
     /// secret of the email (lower-cased) and the code.
-    func codeHash(email: String, code: String) -> String {
-        let message = Array("registration-code\n\(email.lowercased())\n\(code)".utf8)
+    func codeHash(email: String, code: String, purpose: String = "registration-code") -> String {
+        let message = Array("\(purpose)\n\(email.lowercased())\n\(code)".utf8)
         return Hashes.hmacSHA256(message, key: environment.database.cursorKey).map { byte in
             let digits = Array("0123456789abcdef")
             return String([digits[Int(byte >> 4)], digits[Int(byte & 15)]])
@@ -120,6 +121,7 @@ extension SportelloService {
     }
 
     func registerPortalMethods(into registry: inout MethodRegistry<CallContext>) {
+        registerResetAndSessionMethods(into: &registry)
         let database = environment.database
         let clock = environment.now
 
@@ -424,5 +426,174 @@ enum PortalValidation {
                 field: "params.customer", reason: "must be a customer code or an Italian VAT number (partita IVA)")
         }
         return .code(code)
+    }
+}
+
+// MARK: Password reset and sessions
+
+extension RPCError {
+    static let wrongResetCode = RPCError(
+        code: RPCErrorCode.domainRule, message: "Rejected by a domain rule",
+        data: ["field": "params.code", "reason": "wrong or expired code, or no reset waiting for one: ask for a new one"])
+}
+
+extension SportelloService {
+    /// A session's public id: the first 16 hex digits of its token's SHA-256 (64 bits: enough to
+    /// name one among an account's sessions; the token cannot be derived from it).
+    static func publicID(_ session: SessionRecord) -> String { String(session.tokenHash.prefix(16)) }
+
+    func registerResetAndSessionMethods(into registry: inout MethodRegistry<CallContext>) {
+        let database = environment.database
+        let clock = environment.now
+
+        registry.register(AccountRequestPasswordReset.self, by: self) { params, context in
+            try admitWizardCall(context)
+            let email = try AccountValidation.email(params.email, field: "params.email")
+            let now = clock()
+            let expiresAt = StoreTime.rounded(now.addingTimeInterval(ConfirmationCode.validity))
+            var generator = SystemRandomNumberGenerator()
+            let code = ConfirmationCode.make(using: &generator)
+            let hash = codeHash(email: email, code: code, purpose: "password-reset")
+            try await database.write { tx in
+                let since = now.addingTimeInterval(-WizardPolicy.emailWindow)
+                let calls = try PortalStore.countAttempt(
+                    tx, key: "reset:" + email.lowercased(), at: now, since: since, forgetBefore: since)
+                let previous = Array(calls.dropLast())
+                if previous.count >= WizardPolicy.registrationsPerEmail {
+                    throw RPCError.rateLimited(
+                        until: WizardPolicy.retryAfter(
+                            previous: previous, limit: WizardPolicy.registrationsPerEmail, window: WizardPolicy.emailWindow),
+                        "too many reset requests for this email; try again later")
+                }
+                guard let credential = try AccountStore.credential(tx, email: email), credential.passwordHash != nil else { return }
+                let kind: SessionRecord.Kind
+                let subject: Int64
+                let name: String
+                let address: String
+                let language: Language
+                let customerName: String
+                switch credential.account {
+                case .staff(let staff):
+                    guard staff.active else { return }
+                    (kind, subject, name, address, language, customerName) = (.staff, staff.id, staff.name, staff.email, .it, "Interzen")
+                case .contact(let contact):
+                    let customer = try AccountStore.customer(tx, id: contact.customer)
+                    (kind, subject, name, address) = (.contact, contact.id, contact.name, contact.email)
+                    language = contact.language ?? customer?.language ?? .it
+                    customerName = customer?.name ?? ""
+                }
+                try PortalStore.insertReset(
+                    tx, kind: kind, subject: subject, email: address, codeHash: hash, expiresAt: expiresAt, now: now)
+                let text = NotificationTemplates.renderAccount(
+                    .passwordReset, language: language,
+                    context: AccountNotificationContext(name: name, email: address, customerName: customerName, code: code))
+                try TicketStore.enqueue(
+                    tx, ticket: nil, kind: NotificationKind.passwordReset.rawValue, language: language, recipient: address,
+                    subject: text.subject, body: text.body, at: now)
+            }
+            return AccountRequestPasswordReset.Result(expiresAt: Instant(expiresAt))
+        }
+
+        registry.register(AccountResetPassword.self, by: self) { params, context in
+            try admitWizardCall(context)
+            let email = try AccountValidation.email(params.email, field: "params.email")
+            guard let code = ConfirmationCode.normalized(params.code) else {
+                throw RPCError.invalidParams(field: "params.code", reason: "must be the 8 characters of the code sent by email")
+            }
+            let hash = codeHash(email: email, code: code, purpose: "password-reset")
+            let now = clock()
+            @Sendable func matches(_ reset: PortalStore.PendingReset) -> Bool {
+                reset.expiresAt > now && reset.attempts < ConfirmationCode.attemptLimit
+                    && Hashes.isEqualInConstantTime(Array(reset.codeHash.utf8), Array(hash.utf8))
+            }
+            // 1. The code, checked (a wrong one counted) before any hashing.
+            let found = try await database.write { tx -> (PortalStore.PendingReset, String, String, String?)? in
+                guard let reset = try PortalStore.pendingReset(tx, email: email) else { return nil }
+                guard matches(reset) else {
+                    if reset.expiresAt > now {
+                        try PortalStore.countWrongResetCode(tx, id: reset.id, limit: ConfirmationCode.attemptLimit)
+                    }
+                    return nil
+                }
+                guard let account = try PortalStore.account(tx, kind: reset.kind, id: reset.subject) else { return nil }
+                return (reset, account.email, account.name, account.passwordHash)
+            }
+            guard let (reset, address, name, oldHash) = found else { throw RPCError.wrongResetCode }
+            // 2. The new password: the policy, then not the current one.
+            if let violation = PasswordPolicy.violation(params.newPassword, email: address, name: name) {
+                throw RPCError.invalidParams(field: "params.newPassword", reason: violation)
+            }
+            if let oldHash, await PasswordHasher.verifyAsync(params.newPassword, against: oldHash) {
+                throw RPCError.invalidParams(field: "params.newPassword", reason: "must differ from the current password")
+            }
+            let newHash = try await PasswordHasher.standard.hashAsync(params.newPassword)
+            // 3. Use the code (once: a concurrent reset may have used it) and end every session.
+            let ended = try await database.write { tx -> Int? in
+                guard let current = try PortalStore.pendingReset(tx, email: email), current.id == reset.id, matches(current) else {
+                    return nil
+                }
+                try PortalStore.useReset(tx, id: reset.id)
+                try PortalStore.setPassword(tx, kind: reset.kind, id: reset.subject, passwordHash: newHash)
+                return try PortalStore.deleteSessions(tx, kind: reset.kind, subject: reset.subject)
+            }
+            guard let ended else { throw RPCError.wrongResetCode }
+            return AccountResetPassword.Result(sessionsEnded: ended)
+        }
+
+        registry.register(SessionList.self, by: self) { params, context in
+            let principal = try context.requirePrincipal()
+            let named: (SessionRecord.Kind, Int64)?
+            switch (params.staff, params.contact) {
+            case (nil, nil): named = nil
+            case (let staff?, nil): named = (.staff, Int64(staff))
+            case (nil, let contact?): named = (.contact, Int64(contact))
+            case (_?, _?):
+                throw RPCError.invalidParams(field: "params.contact", reason: "name either staff or contact, not both")
+            }
+            let subject: (SessionRecord.Kind, Int64)?
+            if let named {
+                switch principal {
+                case .system, .staff(_, .admin): subject = named
+                default: throw RPCError.forbidden("only admins may list another account's sessions")
+                }
+            } else {
+                switch principal {
+                case .system: subject = nil
+                case .staff, .contact: subject = (principal.sessionKind, principal.subjectID)
+                }
+            }
+            guard let (kind, id) = subject else { return SessionList.Result(items: []) }
+            let now = clock()
+            let mine = context.sessionTokenHash
+            let rows = try await database.read { tx in try PortalStore.sessions(tx, kind: kind, subject: id, now: now) }
+            return SessionList.Result(items: rows.map { row in
+                SessionList.Result.Item(
+                    id: Self.publicID(row), createdAt: Instant(row.createdAt), lastUsedAt: Instant(row.lastSeenAt),
+                    expiresAt: Instant(row.expiresAt),
+                    transport: row.transport.flatMap(SessionList.Result.Item.Transport.init(rawValue:)) ?? .unknown,
+                    current: row.tokenHash == mine)
+            })
+        }
+
+        registry.register(SessionRevoke.self, by: self) { params, context in
+            let principal = try context.requirePrincipal()
+            let id = params.session.lowercased()
+            guard id.count == 16, id.allSatisfy({ $0.isHexDigit }) else {
+                throw RPCError.invalidParams(field: "params.session", reason: "must be a session id from session.list (16 hex digits)")
+            }
+            let now = clock()
+            let revoked = try await database.write { tx -> Bool in
+                guard let session = try PortalStore.session(tx, idPrefix: id, now: now) else { return false }
+                switch principal {
+                case .system, .staff(_, .admin): break
+                case .staff, .contact:
+                    guard session.kind == principal.sessionKind, session.subject == principal.subjectID else { return false }
+                }
+                return try AccountStore.deleteSession(tx, tokenHash: session.tokenHash)
+            }
+            guard revoked else { throw RPCError.notFound(field: "params.session", "no live session \(id) of yours") }
+            if let mine = context.sessionTokenHash, mine.hasPrefix(id) { context.unbind() }
+            return SessionRevoke.Result(session: id)
+        }
     }
 }

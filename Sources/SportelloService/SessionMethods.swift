@@ -183,7 +183,8 @@ extension SportelloService {
                 try AccountStore.insertSession(
                     tx, tokenHash: hash, kind: principal.sessionKind, subject: principal.subjectID, now: opened,
                     expiresAt: expiresAt,
-                    restriction: credential.mustChangePassword ? SessionPolicy.passwordChangeRestriction : nil)
+                    restriction: credential.mustChangePassword ? SessionPolicy.passwordChangeRestriction : nil,
+                    transport: context.transport.rawValue)
             }
             context.bind(principal, sessionTokenHash: hash)
             return Session(

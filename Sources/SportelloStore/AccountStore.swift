@@ -285,12 +285,12 @@ public enum AccountStore {
 
     public static func insertSession(
         _ tx: StoreWriter, tokenHash: String, kind: SessionRecord.Kind, subject: Int64, now: Date, expiresAt: Date,
-        restriction: String? = nil
+        restriction: String? = nil, transport: String? = nil
     ) throws {
         try tx.db.insert(
             SessionRecord(
                 tokenHash: tokenHash, kind: kind, subject: subject, createdAt: now, lastSeenAt: now, expiresAt: expiresAt,
-                restriction: restriction),
+                restriction: restriction, transport: transport),
             omitting: [])
     }
 

@@ -2,7 +2,7 @@ import GRDB
 
 extension Migrations {
     /// Customer portal accounts: the customers' email domains, the self-registrations of the
-    /// wizard (codes stored as keyed hashes only), the wizard's rate-limit log, accounts that
+    /// wizard (codes stored as keyed hashes only), the wizard's rate-limit log, password resets, accounts that
     /// must change a system-generated password, and sessions restricted until they do.
     static let v11Accounts = Migration(identifier: "v11-accounts") { db in
         try db.execute(sql: """
@@ -42,6 +42,21 @@ extension Migrations {
             ALTER TABLE staff ADD COLUMN mustChangePassword INTEGER NOT NULL DEFAULT 0;
             -- 'passwordChange': the session may only change the password (and see itself, log out).
             ALTER TABLE auth_session ADD COLUMN restriction TEXT;
+            -- How the session was opened: 'stdio' or 'socket' (session.list).
+            ALTER TABLE auth_session ADD COLUMN transport TEXT;
+            CREATE INDEX auth_session_subject ON auth_session(kind, subject);
+            CREATE TABLE password_reset (
+                id        INTEGER PRIMARY KEY,
+                kind      TEXT NOT NULL CHECK (kind IN ('staff', 'contact')),
+                subject   INTEGER NOT NULL,
+                email     TEXT NOT NULL COLLATE NOCASE,
+                codeHash  TEXT NOT NULL,
+                expiresAt TEXT NOT NULL,
+                attempts  INTEGER NOT NULL DEFAULT 0,
+                status    TEXT NOT NULL CHECK (status IN ('pending', 'used', 'voided', 'replaced')),
+                createdAt TEXT NOT NULL
+            );
+            CREATE INDEX password_reset_email ON password_reset(email, status);
             """)
     }
 }

@@ -177,4 +177,80 @@ public enum PortalStore {
             "DELETE FROM auth_session WHERE kind = ? AND subject = ? AND tokenHash IS NOT ?", [kind.rawValue, id, tokenHash])
         return tx.db.changesCount
     }
+
+    // MARK: Password resets
+
+    /// A pending reset replaces any earlier pending one of the same email.
+    public static func insertReset(
+        _ tx: StoreWriter, kind: SessionRecord.Kind, subject: Int64, email: String, codeHash: String, expiresAt: Date, now: Date
+    ) throws {
+        try tx.db.run("UPDATE password_reset SET status = 'replaced' WHERE email = ? AND status = 'pending'", [email])
+        try tx.db.run(
+            """
+            INSERT INTO password_reset(kind, subject, email, codeHash, expiresAt, attempts, status, createdAt)
+            VALUES (?, ?, ?, ?, ?, 0, 'pending', ?)
+            """, [kind.rawValue, subject, email, codeHash, StoreTime.text(expiresAt), StoreTime.text(now)])
+    }
+
+    public struct PendingReset: Sendable {
+        public var id: Int64
+        public var kind: SessionRecord.Kind
+        public var subject: Int64
+        public var codeHash: String
+        public var expiresAt: Date
+        public var attempts: Int
+    }
+
+    /// The newest pending reset of `email`.
+    public static func pendingReset(_ tx: StoreReader, email: String) throws -> PendingReset? {
+        guard let row = try tx.db.row(
+            "SELECT * FROM password_reset WHERE email = ? AND status = 'pending' ORDER BY id DESC LIMIT 1", [email])
+        else { return nil }
+        let kind: String = row["kind"]
+        let expires: String = row["expiresAt"]
+        return PendingReset(
+            id: row["id"], kind: kind == "staff" ? .staff : .contact, subject: row["subject"], codeHash: row["codeHash"],
+            expiresAt: StoreTime.date(expires) ?? .distantPast, attempts: row["attempts"])
+    }
+
+    /// One more wrong code; at `limit` the reset is voided.
+    public static func countWrongResetCode(_ tx: StoreWriter, id: Int64, limit: Int) throws {
+        try tx.db.run(
+            "UPDATE password_reset SET attempts = attempts + 1, status = CASE WHEN attempts + 1 >= ? THEN 'voided' ELSE status END WHERE id = ?",
+            [limit, id])
+    }
+
+    public static func useReset(_ tx: StoreWriter, id: Int64) throws {
+        try tx.db.run("UPDATE password_reset SET status = 'used' WHERE id = ?", [id])
+    }
+
+    // MARK: Sessions of an account
+
+    /// The live sessions of an account, newest first.
+    public static func sessions(_ tx: StoreReader, kind: SessionRecord.Kind, subject: Int64, now: Date) throws -> [SessionRecord] {
+        try tx.db.records(
+            SessionRecord.self,
+            "SELECT * FROM auth_session WHERE kind = ? AND subject = ? AND expiresAt > ? ORDER BY createdAt DESC, tokenHash",
+            [kind.rawValue, subject, StoreTime.text(now)])
+    }
+
+    /// The live session whose token hash starts with `prefix` (a session's public id).
+    public static func session(_ tx: StoreReader, idPrefix prefix: String, now: Date) throws -> SessionRecord? {
+        try tx.db.record(
+            SessionRecord.self, "SELECT * FROM auth_session WHERE substr(tokenHash, 1, ?) = ? AND expiresAt > ?",
+            [prefix.count, prefix, StoreTime.text(now)])
+    }
+
+    /// Ends every session of an account; returns how many.
+    @discardableResult
+    public static func deleteSessions(_ tx: StoreWriter, kind: SessionRecord.Kind, subject: Int64) throws -> Int {
+        try tx.db.run("DELETE FROM auth_session WHERE kind = ? AND subject = ?", [kind.rawValue, subject])
+        return tx.db.changesCount
+    }
+
+    /// A new password for an account, from a reset: hash replaced, mustChangePassword cleared.
+    public static func setPassword(_ tx: StoreWriter, kind: SessionRecord.Kind, id: Int64, passwordHash: String) throws {
+        let table = kind == .staff ? "staff" : "contact"
+        try tx.db.run("UPDATE \(table) SET passwordHash = ?, mustChangePassword = 0 WHERE id = ?", [passwordHash, id])
+    }
 }

@@ -191,6 +191,8 @@ public struct SessionRecord: Sendable, Hashable, Codable {
     /// `passwordChange`: the session may only change the account's password (see
     /// docs/product.md §9); nil: unrestricted.
     public var restriction: String? = nil
+    /// How it was opened: `stdio` or `socket`; nil for sessions older than the column.
+    public var transport: String? = nil
 }
 
 // MARK: GRDB

@@ -194,7 +194,7 @@ extension JSONValue {
             "subscription": ["id", "customer", "product", "mode", "from", "to", "createdAt"],
             "contact": ["id", "customer", "name", "email", "language", "passwordHash", "createdAt", "mustChangePassword"],
             "staff": ["id", "name", "email", "role", "passwordHash", "active", "createdAt", "mustChangePassword"],
-            "auth_session": ["tokenHash", "kind", "subject", "createdAt", "lastSeenAt", "expiresAt", "restriction"],
+            "auth_session": ["tokenHash", "kind", "subject", "createdAt", "lastSeenAt", "expiresAt", "restriction", "transport"],
             "login_failure": ["email", "at"],
         ]
         let (columns, indexes) = try harness.pool.read { db in

@@ -336,3 +336,110 @@ extension JSONValue {
         return nil
     }
 }
+
+@Suite("Portal accounts: password reset and sessions")
+struct PasswordResetAndSessionTests {
+    static let password = "Portale-Acme-2026"
+
+    /// ACME with Lia, a contact with a password (contact 2).
+    func harnessWithLia() async throws -> AccountHarness {
+        let harness = try AccountHarness()
+        try await harness.makePortalCustomer()
+        try await harness.ok("contact.create", [
+            "customer": "ACME", "name": "Lia Conti", "email": "lia@acme.example", "password": .string(Self.password), "language": "en",
+        ], as: system)
+        return harness
+    }
+
+    func resetCode(_ harness: AccountHarness, to email: String) throws -> String {
+        let body = try #require(try harness.outbox("passwordReset", to: email)?.body)
+        let line = try #require(body.split(separator: "\n").first { $0.hasPrefix("    ") })
+        return line.trimmingCharacters(in: .whitespaces)
+    }
+
+    @Test("reset: the same answer for any email; the code by email; bad inputs change nothing; every session ends")
+    func reset() async throws {
+        let harness = try await harnessWithLia()
+        defer { harness.cleanUp() }
+        let portal = anonymous()
+        let signedIn = anonymous()
+        try await harness.ok("session.login", ["email": "lia@acme.example", "password": .string(Self.password)], as: signedIn)
+
+        let before = try harness.outboxCount()
+        let expected: JSONValue = ["status": "pending", "expiresAt": "2026-12-01T09:30:00Z"]
+        // Unknown, and a contact without a password: nothing sent.
+        #expect(try await harness.ok("account.requestPasswordReset", ["email": "nobody@acme.example"], as: portal) == expected)
+        #expect(try await harness.ok("account.requestPasswordReset", ["email": "giulia@acme.example"], as: portal) == expected)
+        #expect(try harness.outboxCount() == before)
+        try await harness.fails("account.requestPasswordReset", ["email": "no-at-sign"], as: portal, code: -32602)
+
+        #expect(try await harness.ok("account.requestPasswordReset", ["email": "LIA@acme.example"], as: portal) == expected)
+        let mail = try #require(try harness.outbox("passwordReset", to: "lia@acme.example"))
+        #expect(mail.subject == "Code to reset your password")
+        let code = try resetCode(harness, to: "lia@acme.example")
+
+        let new = "Treni lenti per Pescara 7"
+        try await harness.fails("account.resetPassword", ["email": "lia@acme.example", "code": "ABC", "newPassword": .string(new)], as: portal, code: -32602)
+        try await harness.fails("account.resetPassword", ["email": "lia@acme.example", "code": "ABCD2345", "newPassword": .string(new)], as: portal, code: -32006)
+        let weak = try await harness.fails("account.resetPassword", ["email": "lia@acme.example", "code": .string(code), "newPassword": "short"], as: portal, code: -32602)
+        #expect(weak["data"]?["field"] == "params.newPassword")
+        try await harness.fails("account.resetPassword", ["email": "lia@acme.example", "code": .string(code), "newPassword": .string(Self.password)], as: portal, code: -32602)
+        // Nothing changed yet: the old password and the session still work.
+        try await harness.ok("ticket.list", [:], as: signedIn)
+
+        let done = try await harness.ok("account.resetPassword", ["email": "lia@acme.example", "code": .string(code.lowercased()), "newPassword": .string(new)], as: portal)
+        #expect(done == ["sessionsEnded": 1])
+        try await harness.fails("ticket.list", [:], as: signedIn, code: -32001)
+        try await harness.fails("account.resetPassword", ["email": "lia@acme.example", "code": .string(code), "newPassword": "Un'altra password lunga"], as: portal, code: -32006)
+        try await harness.fails("session.login", ["email": "lia@acme.example", "password": .string(Self.password)], as: anonymous(), code: -32001)
+        try await harness.ok("session.login", ["email": "lia@acme.example", "password": .string(new)], as: anonymous())
+
+        // An expired code is refused.
+        try await harness.ok("account.requestPasswordReset", ["email": "lia@acme.example"], as: portal)
+        let late = try resetCode(harness, to: "lia@acme.example")
+        harness.clock.advance(31 * 60)
+        try await harness.fails("account.resetPassword", ["email": "lia@acme.example", "code": .string(late), "newPassword": "Ancora un'altra frase"], as: portal, code: -32006)
+    }
+
+    @Test("sessions: a person lists and ends their own; an admin anyone's; an ended session is -32001 on its connection")
+    func sessions() async throws {
+        let harness = try await harnessWithLia()
+        defer { harness.cleanUp() }
+        let first = anonymous()
+        let second = anonymous()
+        try await harness.ok("session.login", ["email": "lia@acme.example", "password": .string(Self.password)], as: first)
+        harness.clock.advance(120)
+        try await harness.ok("session.login", ["email": "lia@acme.example", "password": .string(Self.password)], as: second)
+
+        let list = try await harness.ok("session.list", [:], as: first)
+        guard case .array(let items)? = list["items"] else { Issue.record("no items: \(list)"); return }
+        #expect(items.count == 2)
+        // Newest first: the second login; this connection's is the older one.
+        #expect(items.map { $0["current"] } == [false, true])
+        #expect(items.first?["transport"] == "socket")
+        #expect(items.last?["createdAt"] == "2026-12-01T09:00:00Z" && items.first?["createdAt"] == "2026-12-01T09:02:00Z")
+        guard case .string(let secondID)? = items.first?["id"], case .string(let firstID)? = items.last?["id"] else { return }
+
+        try await harness.fails("session.revoke", ["session": "0000000000000000"], as: first, code: -32003)
+        try await harness.fails("session.revoke", ["session": "not-an-id"], as: first, code: -32602)
+        // Another person cannot end Lia's session, nor list it.
+        let other = anonymous()
+        try await harness.ok("account.register", ["customer": "ACME", "email": "x@acme.example", "name": "X"], as: other)
+        try await harness.fails("session.list", ["contact": 2], as: CallContext(transport: .socket, principal: .contact(id: 1, customer: 1)), code: -32002)
+        try await harness.fails("session.revoke", ["session": .string(firstID)], as: CallContext(transport: .socket, principal: .contact(id: 1, customer: 1)), code: -32003)
+
+        let revoked = try await harness.ok("session.revoke", ["session": .string(secondID)], as: first)
+        #expect(revoked == ["session": .string(secondID), "revoked": true])
+        try await harness.fails("ticket.list", [:], as: second, code: -32001)
+        try await harness.ok("ticket.list", [:], as: first)
+
+        // An admin ends Lia's remaining session.
+        let admin = CallContext(transport: .socket, principal: .staff(id: 1, role: .admin))
+        let seen = try await harness.ok("session.list", ["contact": 2], as: admin)
+        guard case .array(let adminItems)? = seen["items"] else { Issue.record("no items"); return }
+        #expect(adminItems.count == 1 && adminItems.first?["current"] == false)
+        try await harness.ok("session.revoke", ["session": .string(firstID)], as: admin)
+        try await harness.fails("ticket.list", [:], as: first, code: -32001)
+        #expect(try await harness.ok("session.list", [:], as: system) == ["items": []])
+    }
+}
