@@ -88,6 +88,8 @@ let package = Package(
         ]),
         .testTarget(name: "SportelloMailTests", dependencies: ["SportelloMail", "SportelloTestSupport"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "EndToEndTests", dependencies: ["SportelloTestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: [
+            "SportelloTestSupport", .product(name: "Crypto", package: "swift-crypto"),
+        ]),
     ]
 )

@@ -15,6 +15,11 @@ extension RPCError {
         data: ["reason": "passwordChangeRequired",
                "detail": "change the password the system generated first (account.changePassword)"])
 
+    static let totpSetupRequired = RPCError(
+        code: RPCErrorCode.forbidden, message: "Forbidden",
+        data: ["reason": "totpSetupRequired",
+               "detail": "an admin must set up two-factor login first (account.enableTotp, account.confirmTotp)"])
+
     static func notFound(field: String, _ reason: String) -> RPCError {
         RPCError(code: RPCErrorCode.notFound, message: "Not found", data: ["field": .string(field), "reason": .string(reason)])
     }
@@ -74,8 +79,12 @@ extension SportelloService {
         if access == .anyone { return { _ in } }
         return { [self] context in
             let session = try await checkSession(context)
-            if session?.restriction == SessionPolicy.passwordChangeRestriction, method != AccountChangePassword.name {
+            switch session?.restriction {
+            case SessionPolicy.passwordChangeRestriction? where method != AccountChangePassword.name:
                 throw RPCError.passwordChangeRequired
+            case SessionPolicy.totpSetupRestriction? where method != AccountEnableTotp.name && method != AccountConfirmTotp.name:
+                throw RPCError.totpSetupRequired
+            default: break
             }
             let principal = try context.requirePrincipal()
             switch (access, principal) {

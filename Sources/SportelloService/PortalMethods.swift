@@ -359,7 +359,7 @@ extension SportelloService {
             let principal = try context.requirePrincipal()
             switch principal {
             case .staff, .contact: return try await changePassword(params, principal: principal, context: context)
-            case .system: throw RPCError.forbidden("only a person's session has a password to change")
+            case .system: throw RPCError.domainRule(field: "params.current", "the system has no password: log in as a person")
             }
         }
     }
@@ -370,7 +370,7 @@ extension SportelloService {
         let kind = principal.sessionKind
         let id = principal.subjectID
         guard let account = try await environment.database.read({ tx in try PortalStore.account(tx, kind: kind, id: id) })
-        else { throw RPCError.sessionInvalid }
+        else { throw RPCError.notFound(field: "params.current", "no account \(kind.rawValue) \(id)") }
         if params.new == params.current {
             throw RPCError.invalidParams(field: "params.new", reason: "must differ from the current password")
         }
@@ -445,6 +445,43 @@ extension SportelloService {
     func registerResetAndSessionMethods(into registry: inout MethodRegistry<CallContext>) {
         let database = environment.database
         let clock = environment.now
+
+        registry.register(AccountEnableTotp.self, by: self) { _, context in
+            guard case .staff(let id, _) = try context.requirePrincipal() else {
+                throw RPCError.domainRule(field: "params", "the system has no two-factor login: log in as a staff member")
+            }
+            var generator = SystemRandomNumberGenerator()
+            let secret = (0..<TOTP.secretLength).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let email = try await database.write { tx -> String in
+                guard let staff = try AccountStore.staff(tx, id: id) else {
+                    throw RPCError.notFound(field: "params", "no staff account \(id)")
+                }
+                try PortalStore.setTotpPending(tx, staff: id, secret: Base32.encode(secret))
+                return staff.email
+            }
+            return AccountEnableTotp.Result(secret: Base32.encode(secret), otpauthURI: TOTP.uri(secret: secret, account: email))
+        }
+
+        registry.register(AccountConfirmTotp.self, by: self) { params, context in
+            guard case .staff(let id, _) = try context.requirePrincipal() else {
+                throw RPCError.domainRule(field: "params", "the system has no two-factor login: log in as a staff member")
+            }
+            guard params.code.count == TOTP.digits, params.code.allSatisfy({ $0.isASCII && $0.isNumber }) else {
+                throw RPCError.invalidParams(field: "params.code", reason: "must be the 6 digits the authenticator app shows")
+            }
+            let now = clock()
+            try await database.write { tx in
+                let state = try PortalStore.totp(tx, staff: id)
+                guard let pending = state.pending.flatMap(Base32.decode) else {
+                    throw RPCError.domainRule(field: "params.code", "no two-factor setup in progress: call account.enableTotp first")
+                }
+                guard let step = TOTP.verify(params.code, secret: pending, at: now, lastUsedStep: state.lastStep) else {
+                    throw RPCError.domainRule(field: "params.code", "wrong or already used code")
+                }
+                try PortalStore.activateTotp(tx, staff: id, step: step)
+            }
+            return AccountConfirmTotp.Result()
+        }
 
         registry.register(AccountRequestPasswordReset.self, by: self) { params, context in
             try admitWizardCall(context)

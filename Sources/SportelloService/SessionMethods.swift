@@ -65,6 +65,8 @@ enum SessionPolicy {
 
     /// The restriction of a session whose account must change its system-generated password.
     static let passwordChangeRestriction = "passwordChange"
+    /// The restriction of an admin's session while the admin has no two-factor login.
+    static let totpSetupRestriction = "totpSetup"
 }
 
 extension RPCError {
@@ -77,6 +79,15 @@ extension RPCError {
     static let sessionInvalid = RPCError(
         code: RPCErrorCode.notAuthenticated, message: "Not authenticated",
         data: ["reason": "unknown or expired session; log in again"])
+
+    /// The password was right; the account has two-factor login and no code was given.
+    static let totpRequired = RPCError(
+        code: RPCErrorCode.notAuthenticated, message: "Not authenticated",
+        data: ["reason": "totpRequired", "detail": "give the 6-digit code of your authenticator app as totp"])
+
+    static let totpWrong = RPCError(
+        code: RPCErrorCode.notAuthenticated, message: "Not authenticated",
+        data: ["reason": "wrong or already used two-factor code"])
 
     static func loginLocked(until: Date) -> RPCError {
         RPCError(
@@ -177,19 +188,34 @@ extension SportelloService {
             let hash = SessionPolicy.tokenHash(token)
             let opened = clock()
             let expiresAt = StoreTime.rounded(opened.addingTimeInterval(SessionPolicy.idleTimeout))
-            try await environment.database.write { tx in
+            // 3b. Staff with two-factor login give the code of the moment (once); an admin without
+            //     it gets a session that may only set it up. A missing or wrong code leaves the
+            //     provisional failure counted (the transaction is rolled back).
+            let restriction = try await environment.database.write { tx -> String? in
+                var restriction: String? = credential.mustChangePassword ? SessionPolicy.passwordChangeRestriction : nil
+                if case .staff(let id, let role) = principal {
+                    let state = try PortalStore.totp(tx, staff: id)
+                    if let secret = state.secret.flatMap(Base32.decode) {
+                        guard let code = params.totp else { throw RPCError.totpRequired }
+                        guard let step = TOTP.verify(code, secret: secret, at: opened, lastUsedStep: state.lastStep),
+                            try PortalStore.useTotpStep(tx, staff: id, step: step)
+                        else { throw RPCError.totpWrong }
+                    } else if role == .admin, restriction == nil {
+                        restriction = SessionPolicy.totpSetupRestriction
+                    }
+                }
                 try AccountStore.deleteLoginFailure(tx, rowID: reservation)
                 try AccountStore.deleteExpiredSessions(tx, now: opened)
                 try AccountStore.insertSession(
                     tx, tokenHash: hash, kind: principal.sessionKind, subject: principal.subjectID, now: opened,
-                    expiresAt: expiresAt,
-                    restriction: credential.mustChangePassword ? SessionPolicy.passwordChangeRestriction : nil,
-                    transport: context.transport.rawValue)
+                    expiresAt: expiresAt, restriction: restriction, transport: context.transport.rawValue)
+                return restriction
             }
             context.bind(principal, sessionTokenHash: hash)
             return Session(
                 token: token, expiresAt: Instant(expiresAt), principal: Caller(principal),
-                mustChangePassword: credential.mustChangePassword ? true : nil)
+                mustChangePassword: restriction == SessionPolicy.passwordChangeRestriction ? true : nil,
+                totpSetupRequired: restriction == SessionPolicy.totpSetupRestriction ? true : nil)
         }
 
         registry.register(SessionResume.self, by: self) { params, context in
@@ -217,7 +243,8 @@ extension SportelloService {
             context.bind(principal, sessionTokenHash: hash)
             return Session(
                 token: params.token, expiresAt: Instant(expiresAt), principal: Caller(principal),
-                mustChangePassword: restriction == SessionPolicy.passwordChangeRestriction ? true : nil)
+                mustChangePassword: restriction == SessionPolicy.passwordChangeRestriction ? true : nil,
+                totpSetupRequired: restriction == SessionPolicy.totpSetupRestriction ? true : nil)
         }
 
         registry.register(SessionLogout.self, by: self) { _, context in

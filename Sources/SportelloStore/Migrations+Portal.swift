@@ -57,6 +57,11 @@ extension Migrations {
                 createdAt TEXT NOT NULL
             );
             CREATE INDEX password_reset_email ON password_reset(email, status);
+            -- Staff two-factor login: the secret (base32) in use, one being set up, and the last
+            -- 30-second step whose code was used (each code works once).
+            ALTER TABLE staff ADD COLUMN totpSecret TEXT;
+            ALTER TABLE staff ADD COLUMN totpPending TEXT;
+            ALTER TABLE staff ADD COLUMN totpLastStep INTEGER;
             """)
     }
 }

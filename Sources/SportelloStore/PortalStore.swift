@@ -253,4 +253,35 @@ public enum PortalStore {
         let table = kind == .staff ? "staff" : "contact"
         try tx.db.run("UPDATE \(table) SET passwordHash = ?, mustChangePassword = 0 WHERE id = ?", [passwordHash, id])
     }
+
+    // MARK: Two-factor login (staff)
+
+    /// A staff member's TOTP state: the secret in use and the one being set up (base32), and
+    /// the last step used.
+    public static func totp(_ tx: StoreReader, staff: Int64) throws -> (secret: String?, pending: String?, lastStep: Int64?) {
+        guard let row = try tx.db.row("SELECT totpSecret, totpPending, totpLastStep FROM staff WHERE id = ?", [staff]) else {
+            return (nil, nil, nil)
+        }
+        return (row["totpSecret"], row["totpPending"], row["totpLastStep"])
+    }
+
+    public static func setTotpPending(_ tx: StoreWriter, staff: Int64, secret: String) throws {
+        try tx.db.run("UPDATE staff SET totpPending = ? WHERE id = ?", [secret, staff])
+    }
+
+    /// The secret being set up becomes the one in use, its code of `step` used; the account's
+    /// sessions held to setting it up are freed.
+    public static func activateTotp(_ tx: StoreWriter, staff: Int64, step: Int64) throws {
+        try tx.db.run(
+            "UPDATE staff SET totpSecret = totpPending, totpPending = NULL, totpLastStep = ? WHERE id = ?", [step, staff])
+        try tx.db.run(
+            "UPDATE auth_session SET restriction = NULL WHERE kind = 'staff' AND subject = ? AND restriction = 'totpSetup'", [staff])
+    }
+
+    /// Marks `step`'s code used, unless it (or a later one) already was: false then.
+    public static func useTotpStep(_ tx: StoreWriter, staff: Int64, step: Int64) throws -> Bool {
+        try tx.db.run(
+            "UPDATE staff SET totpLastStep = ? WHERE id = ? AND (totpLastStep IS NULL OR totpLastStep < ?)", [step, staff, step])
+        return tx.db.changesCount == 1
+    }
 }

@@ -193,7 +193,10 @@ extension JSONValue {
             "customer": ["id", "code", "name", "vatNumber", "language", "email", "createdAt"],
             "subscription": ["id", "customer", "product", "mode", "from", "to", "createdAt"],
             "contact": ["id", "customer", "name", "email", "language", "passwordHash", "createdAt", "mustChangePassword"],
-            "staff": ["id", "name", "email", "role", "passwordHash", "active", "createdAt", "mustChangePassword"],
+            "staff": [
+                "id", "name", "email", "role", "passwordHash", "active", "createdAt", "mustChangePassword", "totpSecret",
+                "totpPending", "totpLastStep",
+            ],
             "auth_session": ["tokenHash", "kind", "subject", "createdAt", "lastSeenAt", "expiresAt", "restriction", "transport"],
             "login_failure": ["email", "at"],
         ]

@@ -132,7 +132,7 @@ struct PortalAccountTests {
         let again = try await harness.ok("session.login", ["email": "paolo.verdi@acme.example", "password": "Treni-lenti-a-Pescara"], as: anonymous())
         #expect(again["mustChangePassword"] == nil)
         // The system has no password to change.
-        try await harness.fails("account.changePassword", ["current": "x", "new": "Treni-lenti-a-Pescara"], as: system, code: -32002)
+        try await harness.fails("account.changePassword", ["current": "x", "new": "Treni-lenti-a-Pescara"], as: system, code: -32006)
     }
 
     @Test("outside the customer's domains the confirmed registration waits for a care manager; approve and reject")
