@@ -446,6 +446,37 @@ extension SportelloService {
         let database = environment.database
         let clock = environment.now
 
+        /// account.disable and account.enable: care managers for contacts, admins for anyone.
+        @Sendable func setActive(_ account: AccountRef, active: Bool, context: CallContext) async throws -> (Int, Int) {
+            let principal = try context.requirePrincipal()
+            let kind: SessionRecord.Kind = account.kind == .staff ? .staff : .contact
+            let id = Int64(account.id)
+            if kind == .staff, case .staff(_, let role) = principal, role != .admin {
+                throw RPCError.forbidden("only admins may disable or enable staff accounts")
+            }
+            if !active, kind == principal.sessionKind, id == principal.subjectID, case .staff = principal {
+                throw RPCError.domainRule(field: "params.account", "you cannot disable your own account")
+            }
+            return try await database.write { tx in
+                guard try PortalStore.isActive(tx, kind: kind, id: id) != nil else {
+                    throw RPCError.notFound(field: "params.account", "no \(kind.rawValue) \(id)")
+                }
+                try PortalStore.setActive(tx, kind: kind, id: id, active: active)
+                let ended = active ? 0 : try PortalStore.deleteSessions(tx, kind: kind, subject: id)
+                return (account.id, ended)
+            }
+        }
+
+        registry.register(AccountDisable.self, by: self) { params, context in
+            let (_, ended) = try await setActive(params.account, active: false, context: context)
+            return AccountDisable.Result(account: params.account, active: false, sessionsEnded: ended)
+        }
+
+        registry.register(AccountEnable.self, by: self) { params, context in
+            _ = try await setActive(params.account, active: true, context: context)
+            return AccountEnable.Result(account: params.account, active: true, sessionsEnded: 0)
+        }
+
         registry.register(AccountEnableTotp.self, by: self) { _, context in
             guard case .staff(let id, _) = try context.requirePrincipal() else {
                 throw RPCError.domainRule(field: "params", "the system has no two-factor login: log in as a staff member")
@@ -502,7 +533,9 @@ extension SportelloService {
                             previous: previous, limit: WizardPolicy.registrationsPerEmail, window: WizardPolicy.emailWindow),
                         "too many reset requests for this email; try again later")
                 }
-                guard let credential = try AccountStore.credential(tx, email: email), credential.passwordHash != nil else { return }
+                guard let credential = try AccountStore.credential(tx, email: email), credential.passwordHash != nil,
+                    !credential.disabled
+                else { return }
                 let kind: SessionRecord.Kind
                 let subject: Int64
                 let name: String

@@ -181,6 +181,7 @@ extension SportelloService {
                 guard staff.active else { throw RPCError.loginFailed }
                 principal = .staff(id: staff.id, role: staff.role)
             case .contact(let contact):
+                guard !credential.disabled else { throw RPCError.loginFailed }
                 principal = .contact(id: contact.id, customer: contact.customer)
             }
             // 3. A right password: withdraw the provisional failure, open the session.
@@ -230,7 +231,8 @@ extension SportelloService {
                     principal = try AccountStore.staff(tx, id: session.subject)
                         .flatMap { $0.active ? .staff(id: $0.id, role: $0.role) : nil }
                 case .contact:
-                    principal = try AccountStore.contact(tx, id: session.subject).map { .contact(id: $0.id, customer: $0.customer) }
+                    principal = try PortalStore.isActive(tx, kind: .contact, id: session.subject) == true
+                        ? try AccountStore.contact(tx, id: session.subject).map { .contact(id: $0.id, customer: $0.customer) } : nil
                 }
                 guard session.expiresAt > now, let principal else {
                     try AccountStore.deleteSession(tx, tokenHash: hash)

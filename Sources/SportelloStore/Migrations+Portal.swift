@@ -62,6 +62,8 @@ extension Migrations {
             ALTER TABLE staff ADD COLUMN totpSecret TEXT;
             ALTER TABLE staff ADD COLUMN totpPending TEXT;
             ALTER TABLE staff ADD COLUMN totpLastStep INTEGER;
+            -- A disabled contact cannot log in (staff have had `active` from the start).
+            ALTER TABLE contact ADD COLUMN active INTEGER NOT NULL DEFAULT 1;
             """)
     }
 }

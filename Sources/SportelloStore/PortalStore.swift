@@ -284,4 +284,17 @@ public enum PortalStore {
             "UPDATE staff SET totpLastStep = ? WHERE id = ? AND (totpLastStep IS NULL OR totpLastStep < ?)", [step, staff, step])
         return tx.db.changesCount == 1
     }
+
+    // MARK: Disabling
+
+    /// Whether an account exists, and whether it is active.
+    public static func isActive(_ tx: StoreReader, kind: SessionRecord.Kind, id: Int64) throws -> Bool? {
+        let table = kind == .staff ? "staff" : "contact"
+        return try tx.db.value(Bool.self, "SELECT active FROM \(table) WHERE id = ?", [id])
+    }
+
+    public static func setActive(_ tx: StoreWriter, kind: SessionRecord.Kind, id: Int64, active: Bool) throws {
+        let table = kind == .staff ? "staff" : "contact"
+        try tx.db.run("UPDATE \(table) SET active = ? WHERE id = ?", [active, id])
+    }
 }

@@ -192,7 +192,7 @@ extension JSONValue {
         let expected: [String: [String]] = [
             "customer": ["id", "code", "name", "vatNumber", "language", "email", "createdAt"],
             "subscription": ["id", "customer", "product", "mode", "from", "to", "createdAt"],
-            "contact": ["id", "customer", "name", "email", "language", "passwordHash", "createdAt", "mustChangePassword"],
+            "contact": ["id", "customer", "name", "email", "language", "passwordHash", "createdAt", "mustChangePassword", "active"],
             "staff": [
                 "id", "name", "email", "role", "passwordHash", "active", "createdAt", "mustChangePassword", "totpSecret",
                 "totpPending", "totpLastStep",

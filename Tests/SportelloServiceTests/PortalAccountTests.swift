@@ -401,6 +401,35 @@ struct PasswordResetAndSessionTests {
         try await harness.fails("account.resetPassword", ["email": "lia@acme.example", "code": .string(late), "newPassword": "Ancora un'altra frase"], as: portal, code: -32006)
     }
 
+    @Test("disable: the account's sessions end at once on every connection; no login, no reset; enable restores it")
+    func disable() async throws {
+        let harness = try await harnessWithLia()
+        defer { harness.cleanUp() }
+        let first = anonymous()
+        let second = anonymous()
+        for connection in [first, second] {
+            try await harness.ok("session.login", ["email": "lia@acme.example", "password": .string(Self.password)], as: connection)
+        }
+        let lia: JSONValue = ["kind": "contact", "id": 2]
+        try await harness.fails("account.disable", ["account": ["kind": "contact", "id": 99]], as: careManager, code: -32003)
+        try await harness.fails("account.disable", ["account": ["kind": "staff", "id": 1]], as: careManager, code: -32002)
+        try await harness.fails("account.disable", ["account": lia], as: CallContext(transport: .socket, principal: .contact(id: 1, customer: 1)), code: -32002)
+        let admin = CallContext(transport: .socket, principal: .staff(id: 1, role: .admin))
+        try await harness.fails("account.disable", ["account": ["kind": "staff", "id": 1]], as: admin, code: -32006)
+
+        let disabled = try await harness.ok("account.disable", ["account": lia], as: careManager)
+        #expect(disabled == ["account": lia, "active": false, "sessionsEnded": 2])
+        try await harness.fails("ticket.list", [:], as: first, code: -32001)
+        try await harness.fails("ticket.list", [:], as: second, code: -32001)
+        try await harness.fails("session.login", ["email": "lia@acme.example", "password": .string(Self.password)], as: anonymous(), code: -32001)
+        let before = try harness.outboxCount()
+        try await harness.ok("account.requestPasswordReset", ["email": "lia@acme.example"], as: anonymous())
+        #expect(try harness.outboxCount() == before)
+
+        #expect(try await harness.ok("account.enable", ["account": lia], as: careManager) == ["account": lia, "active": true, "sessionsEnded": 0])
+        try await harness.ok("session.login", ["email": "lia@acme.example", "password": .string(Self.password)], as: anonymous())
+    }
+
     @Test("sessions: a person lists and ends their own; an admin anyone's; an ended session is -32001 on its connection")
     func sessions() async throws {
         let harness = try await harnessWithLia()
