@@ -16,7 +16,7 @@ struct EmbedSchema: BuildToolPlugin {
     /// a family means adding it here and deleting its hand-written declarations.
     static let generatedMethods = [
         "rpc.discover", "server.*", "calendar.*", "sla.policies", "customer.*", "contact.*", "staff.*", "session.*",
-        "ticket.*", "sla.status", "notification.list", "priceList.*", "quote.*", "package.*", "task.*", "billing.*", "account.*",
+        "ticket.*", "sla.status", "notification.list", "priceList.*", "quote.*", "package.*", "task.*", "billing.*", "account.*", "audit.*",
     ]
 
     func createBuildCommands(context: PluginContext, target: Target) throws -> [Command] {

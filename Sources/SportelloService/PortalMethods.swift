@@ -52,6 +52,28 @@ extension RPCError {
     }
 }
 
+extension CallContext {
+    /// Who the audit trail names for this caller: (kind, id).
+    var auditActor: (String, Int64?) {
+        switch principal {
+        case nil: ("anonymous", nil)
+        case .system?: ("system", nil)
+        case .staff(let id, _)?: ("staff", id)
+        case .contact(let id, _)?: ("contact", id)
+        }
+    }
+
+    /// Appends an audit event for this caller.
+    func audit(
+        _ tx: StoreWriter, _ action: String, object: String, id: Int64?, customer: Int64?, changes: String? = nil, at: Date
+    ) throws {
+        let (kind, actor) = auditActor
+        try PortalStore.audit(
+            tx, at: at, actorKind: kind, actorID: actor, action: action, objectKind: object, objectID: id, customer: customer,
+            changes: changes, transport: transport.rawValue)
+    }
+}
+
 extension SportelloService {
     /// Counts a wizard call against the connection's limit (not the system's): -32007 past it.
     /// A refused call is not counted.
@@ -127,7 +149,7 @@ extension SportelloService {
 
         // MARK: Domains
 
-        registry.register(CustomerSetDomains.self, by: self) { params, _ in
+        registry.register(CustomerSetDomains.self, by: self) { params, context in
             guard params.domains.count <= WizardPolicy.maximumDomains else {
                 throw RPCError.invalidParams(field: "params.domains", reason: "at most \(WizardPolicy.maximumDomains) domains")
             }
@@ -152,6 +174,10 @@ extension SportelloService {
                     }
                 }
                 try PortalStore.setDomains(tx, customer: customer.id, domains: domains)
+                try context.audit(
+                    tx, "customer.setDomains", object: "customer", id: customer.id, customer: customer.id,
+                    changes: String(decoding: JSONSerializer.serialize(["domains": .array(domains.map { .string($0) })]), as: UTF8.self),
+                    at: clock())
                 return CustomerDomains(customer: Int(customer.id), domains: try PortalStore.domains(tx, customer: customer.id))
             }
         }
@@ -253,9 +279,10 @@ extension SportelloService {
                 registration.confirmedAt = StoreTime.rounded(now)
                 let domains = try PortalStore.domains(tx, customer: registration.customer)
                 if domains.contains(EmailDomains.domain(of: registration.email)), let credentials {
-                    _ = try Self.activate(
+                    let contact = try Self.activate(
                         tx, registration: &registration, customer: customer, password: credentials.password,
                         passwordHash: credentials.hash, now: now)
+                    try context.audit(tx, "account.activate", object: "contact", id: contact.id, customer: customer.id, at: now)
                     return .active
                 }
                 if domains.contains(EmailDomains.domain(of: registration.email)) {
@@ -264,6 +291,8 @@ extension SportelloService {
                 }
                 registration.status = .awaitingApproval
                 try PortalStore.updateRegistration(tx, registration)
+                try context.audit(
+                    tx, "account.awaitApproval", object: "registration", id: registration.id, customer: customer.id, at: now)
                 return .awaitingApproval
             }
             switch outcome {
@@ -325,6 +354,7 @@ extension SportelloService {
                 registration.decidedBy = principal.staffID
                 let contact = try Self.activate(
                     tx, registration: &registration, customer: customer, password: password, passwordHash: passwordHash, now: now)
+                try context.audit(tx, "account.approve", object: "registration", id: registration.id, customer: customer.id, at: now)
                 return AccountApprove.Result(registration: params.registration, contact: Int(contact.id))
             }
         }
@@ -344,6 +374,8 @@ extension SportelloService {
                 registration.decidedBy = principal.staffID
                 registration.reason = reason.flatMap { $0.isEmpty ? nil : $0 }
                 try PortalStore.updateRegistration(tx, registration)
+                try context.audit(
+                    tx, "account.reject", object: "registration", id: registration.id, customer: registration.customer, at: now)
                 if let customer = try AccountStore.customer(tx, id: registration.customer) {
                     try Self.enqueueAccountNotification(
                         tx, .accountRejected, registration: registration, customer: customer, reason: registration.reason,
@@ -385,10 +417,20 @@ extension SportelloService {
         }
         let newHash = try await PasswordHasher.standard.hashAsync(params.new)
         let keeping = context.sessionTokenHash
+        let now = environment.now()
         let ended = try await environment.database.write { tx in
-            try PortalStore.changePassword(tx, kind: kind, id: id, passwordHash: newHash, keeping: keeping)
+            try context.audit(tx, "account.changePassword", object: kind.rawValue, id: id, customer: principal.customerID, at: now)
+            return try PortalStore.changePassword(tx, kind: kind, id: id, passwordHash: newHash, keeping: keeping)
         }
         return AccountChangePassword.Result(otherSessionsEnded: ended)
+    }
+}
+
+extension Principal {
+    /// A contact's company; nil for staff and the system.
+    var customerID: Int64? {
+        if case .contact(_, let customer) = self { return customer }
+        return nil
     }
 }
 
@@ -462,6 +504,9 @@ extension SportelloService {
                     throw RPCError.notFound(field: "params.account", "no \(kind.rawValue) \(id)")
                 }
                 try PortalStore.setActive(tx, kind: kind, id: id, active: active)
+                let customer = kind == .contact ? try AccountStore.contact(tx, id: id)?.customer : nil
+                try context.audit(
+                    tx, active ? "account.enable" : "account.disable", object: kind.rawValue, id: id, customer: customer, at: clock())
                 let ended = active ? 0 : try PortalStore.deleteSessions(tx, kind: kind, subject: id)
                 return (account.id, ended)
             }
@@ -475,6 +520,50 @@ extension SportelloService {
         registry.register(AccountEnable.self, by: self) { params, context in
             _ = try await setActive(params.account, active: true, context: context)
             return AccountEnable.Result(account: params.account, active: true, sessionsEnded: 0)
+        }
+
+        registry.register(AuditList.self, by: self) { params, context in
+            let limit = try AccountValidation.limit(params.limit)
+            if let from = params.from, let to = params.to, to.date <= from.date {
+                throw RPCError.invalidParams(field: "params.to", reason: "must be after params.from")
+            }
+            var customerID: Int64?
+            if let reference = params.customer {
+                customerID = try await database.read { tx in try reference.resolve(tx).id }
+            }
+            let actorKind = params.actor?.kind.rawValue
+            let actorID = params.actor?.id.map(Int64.init)
+            let cursor = ListCursor(
+                key: database.cursorKey, list: AuditList.name, caller: try context.requirePrincipal(),
+                filters: [
+                    ("ticket", params.ticket.map { .int(Int64($0)) } ?? .null), ("customer", customerID.map { .int($0) } ?? .null),
+                    ("actorKind", actorKind.map { .string($0) } ?? .null), ("actorID", actorID.map { .int($0) } ?? .null),
+                    ("action", params.action.map { .string($0) } ?? .null),
+                    ("from", params.from.map { .string(StoreTime.text($0.date)) } ?? .null),
+                    ("to", params.to.map { .string(StoreTime.text($0.date)) } ?? .null),
+                ])
+            let before = try params.cursor.map { try cursor.decode($0) }
+            let customer = customerID
+            let rows = try await database.read { tx in
+                try PortalStore.auditEvents(
+                    tx, ticket: params.ticket.map(Int64.init), customer: customer, actorKind: actorKind, actorID: actorID,
+                    action: params.action, from: params.from?.date, to: params.to?.date, before: before, limit: limit + 1)
+            }
+            let page = Array(rows.prefix(limit))
+            return AuditList.Result(
+                items: try page.map { row in
+                    guard let at = StoreTime.date(row.at) else {
+                        throw RPCError.internalError("audit event \(row.id) has an unreadable time")
+                    }
+                    return AuditList.Result.Item(
+                        at: Instant(at), actor: .init(kind: row.actorKind, id: row.actorID.map(Int.init)), action: row.action,
+                        object: .init(kind: row.objectKind, id: row.objectID.map(Int.init)),
+                        changes: try row.changes.flatMap { text in
+                            text == "{}" ? nil : try JSONParser.parse(Array(text.utf8))
+                        },
+                        transport: row.transport)
+                },
+                nextCursor: rows.count > limit ? page.last.map { cursor.encode($0.id) } : nil)
         }
 
         registry.register(AccountEnableTotp.self, by: self) { _, context in
@@ -510,6 +599,7 @@ extension SportelloService {
                     throw RPCError.domainRule(field: "params.code", "wrong or already used code")
                 }
                 try PortalStore.activateTotp(tx, staff: id, step: step)
+                try context.audit(tx, "account.confirmTotp", object: "staff", id: id, customer: nil, at: now)
             }
             return AccountConfirmTotp.Result()
         }
@@ -604,6 +694,8 @@ extension SportelloService {
                 }
                 try PortalStore.useReset(tx, id: reset.id)
                 try PortalStore.setPassword(tx, kind: reset.kind, id: reset.subject, passwordHash: newHash)
+                let customer = reset.kind == .contact ? try AccountStore.contact(tx, id: reset.subject)?.customer : nil
+                try context.audit(tx, "account.resetPassword", object: reset.kind.rawValue, id: reset.subject, customer: customer, at: now)
                 return try PortalStore.deleteSessions(tx, kind: reset.kind, subject: reset.subject)
             }
             guard let ended else { throw RPCError.wrongResetCode }

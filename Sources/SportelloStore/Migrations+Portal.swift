@@ -64,6 +64,60 @@ extension Migrations {
             ALTER TABLE staff ADD COLUMN totpLastStep INTEGER;
             -- A disabled contact cannot log in (staff have had `active` from the start).
             ALTER TABLE contact ADD COLUMN active INTEGER NOT NULL DEFAULT 1;
+
+            -- The audit trail: every change (and every recorded read) in one append-only table,
+            -- fed by triggers from the ticket, package and configuration histories and written
+            -- directly by the account methods. No statement may change or remove a row.
+            CREATE TABLE audit_event (
+                id         INTEGER PRIMARY KEY,
+                at         TEXT NOT NULL,
+                actorKind  TEXT NOT NULL,
+                actorID    INTEGER,
+                action     TEXT NOT NULL,
+                objectKind TEXT NOT NULL,
+                objectID   INTEGER,
+                customer   INTEGER,
+                ticket     INTEGER,
+                changes    TEXT,
+                transport  TEXT
+            );
+            CREATE INDEX audit_event_customer ON audit_event(customer, id);
+            CREATE INDEX audit_event_ticket ON audit_event(ticket, id);
+            CREATE INDEX audit_event_actor ON audit_event(actorKind, actorID, id);
+            CREATE INDEX audit_event_at ON audit_event(at);
+            CREATE TRIGGER audit_event_no_update BEFORE UPDATE ON audit_event
+            BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;
+            CREATE TRIGGER audit_event_no_delete BEFORE DELETE ON audit_event
+            BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;
+            INSERT INTO audit_event(at, actorKind, actorID, action, objectKind, objectID, customer, ticket, changes)
+                SELECT at, actorKind, actorID, action, objectKind, objectID, customer, ticket, changes FROM (
+                    SELECT h.at, h.actorKind, h.actorID, h.action, 'ticket' AS objectKind, h.ticket AS objectID,
+                           t.customer, h.ticket, h.changes, 1 AS source, h.id AS sourceID
+                    FROM ticket_history h JOIN ticket t ON t.id = h.ticket
+                    UNION ALL
+                    SELECT h.at, h.actorKind, h.actorID, h.action, 'package', h.package, p.customer, NULL, h.changes, 2, h.id
+                    FROM package_history h JOIN support_package p ON p.id = h.package
+                    UNION ALL
+                    SELECT at, actorKind, actorID, 'configure:' || subject, 'configuration', NULL, NULL, NULL, changes, 3, id
+                    FROM configuration_history)
+                ORDER BY at, source, sourceID;
+            CREATE TRIGGER ticket_history_audit AFTER INSERT ON ticket_history
+            BEGIN
+                INSERT INTO audit_event(at, actorKind, actorID, action, objectKind, objectID, customer, ticket, changes)
+                VALUES (NEW.at, NEW.actorKind, NEW.actorID, NEW.action, 'ticket', NEW.ticket,
+                        (SELECT customer FROM ticket WHERE id = NEW.ticket), NEW.ticket, NEW.changes);
+            END;
+            CREATE TRIGGER package_history_audit AFTER INSERT ON package_history
+            BEGIN
+                INSERT INTO audit_event(at, actorKind, actorID, action, objectKind, objectID, customer, changes)
+                VALUES (NEW.at, NEW.actorKind, NEW.actorID, NEW.action, 'package', NEW.package,
+                        (SELECT customer FROM support_package WHERE id = NEW.package), NEW.changes);
+            END;
+            CREATE TRIGGER configuration_history_audit AFTER INSERT ON configuration_history
+            BEGIN
+                INSERT INTO audit_event(at, actorKind, actorID, action, objectKind, changes)
+                VALUES (NEW.at, NEW.actorKind, NEW.actorID, 'configure:' || NEW.subject, 'configuration', NEW.changes);
+            END;
             """)
     }
 }

@@ -297,4 +297,54 @@ public enum PortalStore {
         let table = kind == .staff ? "staff" : "contact"
         try tx.db.run("UPDATE \(table) SET active = ? WHERE id = ?", [active, id])
     }
+
+    // MARK: Audit
+
+    public struct AuditRow: Sendable {
+        public var id: Int64
+        public var at: String
+        public var actorKind: String
+        public var actorID: Int64?
+        public var action: String
+        public var objectKind: String
+        public var objectID: Int64?
+        public var changes: String?
+        public var transport: String?
+    }
+
+    /// Appends an audit event (the table refuses updates and deletes).
+    public static func audit(
+        _ tx: StoreWriter, at: Date, actorKind: String, actorID: Int64?, action: String, objectKind: String, objectID: Int64?,
+        customer: Int64?, changes: String? = nil, transport: String?
+    ) throws {
+        try tx.db.run(
+            """
+            INSERT INTO audit_event(at, actorKind, actorID, action, objectKind, objectID, customer, changes, transport)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, [StoreTime.text(at), actorKind, actorID, action, objectKind, objectID, customer, changes, transport])
+    }
+
+    /// Audit events newest first (by id), before the event `before`, filtered; up to `limit`.
+    public static func auditEvents(
+        _ tx: StoreReader, ticket: Int64?, customer: Int64?, actorKind: String?, actorID: Int64?, action: String?,
+        from: Date?, to: Date?, before: Int64?, limit: Int
+    ) throws -> [AuditRow] {
+        var conditions: [String] = []
+        var arguments: SQLArguments = []
+        if let ticket { conditions.append("ticket = ?"); arguments.append(ticket) }
+        if let customer { conditions.append("customer = ?"); arguments.append(customer) }
+        if let actorKind { conditions.append("actorKind = ?"); arguments.append(actorKind) }
+        if let actorID { conditions.append("actorID = ?"); arguments.append(actorID) }
+        if let action { conditions.append("action = ?"); arguments.append(action) }
+        if let from { conditions.append("at >= ?"); arguments.append(StoreTime.text(from)) }
+        if let to { conditions.append("at < ?"); arguments.append(StoreTime.text(to)) }
+        if let before { conditions.append("id < ?"); arguments.append(before) }
+        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        arguments.append(limit)
+        return try tx.db.rows("SELECT * FROM audit_event \(filter) ORDER BY id DESC LIMIT ?", arguments).map { row in
+            AuditRow(
+                id: row["id"], at: row["at"], actorKind: row["actorKind"], actorID: row["actorID"], action: row["action"],
+                objectKind: row["objectKind"], objectID: row["objectID"], changes: row["changes"], transport: row["transport"])
+        }
+    }
 }

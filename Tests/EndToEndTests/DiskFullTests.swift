@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// A full disk answers -32603 with a clear message, changes nothing, and the server
-/// keeps serving. The database lives on a 900 KiB tmpfs (needs root to mount; skipped otherwise).
+/// keeps serving. The database lives on a 1000 KiB tmpfs (needs root to mount; skipped otherwise).
 @Suite("a full disk")
 struct DiskFullTests {
     @Test("a write that does not fit is -32603 saying the disk is full; nothing half-written; the server goes on")
@@ -12,7 +12,7 @@ struct DiskFullTests {
         defer { directory.remove() }
         let volume = directory.file("volume")
         try FileManager.default.createDirectory(atPath: volume, withIntermediateDirectories: true)
-        guard Glibc.mount("tmpfs", volume, "tmpfs", 0, "size=900k") == 0 else { return }  // no tmpfs here
+        guard Glibc.mount("tmpfs", volume, "tmpfs", 0, "size=1000k") == 0 else { return }  // no tmpfs here
         defer { _ = umount2(volume, 2 /* MNT_DETACH */) }
 
         let server = try await SocketServer(directory: directory, databasePath: volume + "/sportello.db")

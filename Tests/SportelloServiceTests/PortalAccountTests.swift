@@ -472,3 +472,60 @@ struct PasswordResetAndSessionTests {
         #expect(try await harness.ok("session.list", [:], as: system) == ["items": []])
     }
 }
+
+@Suite("Audit trail")
+struct AuditTrailTests {
+    @Test("audit.list: ticket history and account events in one trail, filtered and paged; rows cannot be changed or removed")
+    func trail() async throws {
+        let harness = try AccountHarness()
+        defer { harness.cleanUp() }
+        try await harness.makePortalCustomer()
+        try await harness.ok("ticket.open", [
+            "customer": "ACME", "product": "zenshare-suite", "subject": "Export bloccato", "body": "L'export non parte.", "channel": "phone",
+        ], as: system)
+        let admin = CallContext(transport: .socket, principal: .staff(id: 9, role: .admin))
+        try await harness.fails("audit.list", [:], as: careManager, code: -32002)
+        try await harness.fails("audit.list", [:], as: CallContext(transport: .socket, principal: .contact(id: 1, customer: 1)), code: -32002)
+
+        let all = try await harness.ok("audit.list", [:], as: admin)
+        guard case .array(let items)? = all["items"] else { Issue.record("no items: \(all)"); return }
+        // Newest first: the ticket's opening (from its history), then the domains set by the system.
+        #expect(items.count == 2)
+        #expect(items.first?["object"] == ["kind": "ticket", "id": 1])
+        #expect(items.first?["transport"] == .null)
+        #expect(items.last?["action"] == "customer.setDomains")
+        #expect(items.last?["actor"] == ["kind": "system", "id": .null])
+        #expect(items.last?["transport"] == "socket")
+        #expect(items.last?["changes"] == ["domains": ["acme.example"]])
+
+        #expect(try await harness.ok("audit.list", ["ticket": 1], as: admin)["items"].map { if case .array(let a) = $0 { a.count } else { -1 } } == 1)
+        #expect(try await harness.ok("audit.list", ["customer": "ACME", "action": "customer.setDomains"], as: admin)["items"].map { if case .array(let a) = $0 { a.count } else { -1 } } == 1)
+        #expect(try await harness.ok("audit.list", ["actor": ["kind": "contact", "id": 1]], as: admin) == ["items": [], "nextCursor": .null])
+        try await harness.fails("audit.list", ["customer": "NOBODY"], as: admin, code: -32003)
+        try await harness.fails("audit.list", ["from": "2026-12-02T00:00:00Z", "to": "2026-12-01T00:00:00Z"], as: admin, code: -32602)
+
+        // Paged: one at a time, the cursor bound to the filters.
+        let first = try await harness.ok("audit.list", ["limit": 1], as: admin)
+        guard case .string(let cursor)? = first["nextCursor"] else { Issue.record("no cursor: \(first)"); return }
+        let second = try await harness.ok("audit.list", ["limit": 1, "cursor": .string(cursor)], as: admin)
+        #expect(second["items"] == .array([items[1]]) && second["nextCursor"] == .null)
+        try await harness.fails("audit.list", ["limit": 1, "cursor": .string(cursor), "action": "read"], as: admin, code: -32602)
+
+        // Account events: a disabled contact is in the trail with who did it.
+        try await harness.ok("account.disable", ["account": ["kind": "contact", "id": 1]], as: careManager)
+        let disabled = try await harness.ok("audit.list", ["action": "account.disable"], as: admin)
+        #expect(disabled["items"] == [[
+            "at": "2026-12-01T09:00:00Z", "actor": ["kind": "staff", "id": 1], "action": "account.disable",
+            "object": ["kind": "contact", "id": 1], "transport": "socket",
+        ]])
+
+        // Append-only: the database refuses to change or remove an event.
+        await #expect(throws: (any Error).self) {
+            try await harness.pool.write { db in try db.execute(sql: "UPDATE audit_event SET action = 'nothing happened'") }
+        }
+        await #expect(throws: (any Error).self) {
+            try await harness.pool.write { db in try db.execute(sql: "DELETE FROM audit_event") }
+        }
+        #expect(try await harness.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM audit_event") } == 3)
+    }
+}
