@@ -347,4 +347,19 @@ public enum PortalStore {
                 objectKind: row["objectKind"], objectID: row["objectID"], changes: row["changes"], transport: row["transport"])
         }
     }
+
+    /// Audit events in id order (oldest first), after the event `after`, with `at` in
+    /// [`from`, `to`); up to `limit`: the export reads the trail a page at a time.
+    public static func auditEventsForExport(
+        _ tx: StoreReader, from: Date, to: Date, after: Int64, limit: Int
+    ) throws -> [AuditRow] {
+        try tx.db.rows(
+            "SELECT * FROM audit_event WHERE id > ? AND at >= ? AND at < ? ORDER BY id LIMIT ?",
+            [after, StoreTime.text(from), StoreTime.text(to), limit]
+        ).map { row in
+            AuditRow(
+                id: row["id"], at: row["at"], actorKind: row["actorKind"], actorID: row["actorID"], action: row["action"],
+                objectKind: row["objectKind"], objectID: row["objectID"], changes: row["changes"], transport: row["transport"])
+        }
+    }
 }
