@@ -90,6 +90,8 @@ let package = Package(
         ]),
         .testTarget(name: "SportelloMailTests", dependencies: ["SportelloMail", "SportelloTestSupport"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "EndToEndTests", dependencies: ["SportelloTestSupport", "SportelloMail"]),
+        .testTarget(name: "EndToEndTests", dependencies: [
+            "SportelloTestSupport", "SportelloMail", .product(name: "Crypto", package: "swift-crypto"),
+        ]),
     ]
 )

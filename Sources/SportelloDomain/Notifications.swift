@@ -28,22 +28,43 @@ public enum NotificationKind: String, CaseIterable, Codable, Sendable {
     /// A closure of the support desk, with how support is reached during it (not about a ticket).
     case closureNotice
 
-    /// Whether the kind is about one ticket (its subject carries the ticket's tag).
-    public var isAboutTicket: Bool {
-        switch self {
-        case .maintenance, .maintenanceCancelled, .closureNotice: false
-        default: true
-        }
-    }
-
-    /// The kinds about one ticket.
-    public static var ticketKinds: [NotificationKind] { allCases.filter(\.isAboutTicket) }
     /// The ladder's warning before a deadline (SPEC: 75 %), to staff.
     case slaWarning
     /// The ladder's step at a deadline, to staff.
     case slaBreach
     /// The ladder's step well past a deadline (SPEC: 150 %), to staff.
     case slaEscalation
+
+    /// The portal wizard's confirmation code, to the person registering (no ticket).
+    case accountConfirmation
+    /// The system-generated credentials of a new portal account (no ticket).
+    case accountCredentials
+    /// A registration a care manager did not approve (no ticket).
+    case accountRejected
+    /// A password reset code, to the account's email (no ticket).
+    case passwordReset
+
+    /// Whether the kind is about one ticket (its subject carries the ticket's tag); the others
+    /// are announcements to a customer or messages about an account.
+    public var isAboutTicket: Bool {
+        switch self {
+        case .maintenance, .maintenanceCancelled, .closureNotice: false
+        case .accountConfirmation, .accountCredentials, .accountRejected, .passwordReset: false
+        default: true
+        }
+    }
+
+    /// Whether the kind is a message about a portal account (a confirmation or reset code, a
+    /// generated password, a refusal): `notification.list` shows these to the system only.
+    public var isAboutAnAccount: Bool {
+        switch self {
+        case .accountConfirmation, .accountCredentials, .accountRejected, .passwordReset: true
+        default: false
+        }
+    }
+
+    /// The kinds about one ticket.
+    public static var ticketKinds: [NotificationKind] { allCases.filter(\.isAboutTicket) }
 }
 
 /// A rendered notification: a one-line subject and a plain-text body.
@@ -164,7 +185,106 @@ public enum NotificationTemplates {
         case .slaWarning: return page.escalation(level: "warning")
         case .slaBreach: return page.escalation(level: "breach")
         case .slaEscalation: return page.escalation(level: "critical")
+        case .accountConfirmation, .accountCredentials, .accountRejected, .passwordReset:
+            return renderAccount(
+                kind, language: language,
+                context: AccountNotificationContext(
+                    name: context.contactName ?? context.customerName, email: "", customerName: context.customerName,
+                    code: context.extra[AccountNotificationContext.Key.code],
+                    password: context.extra[AccountNotificationContext.Key.password], reason: context.message))
         }
+    }
+
+    /// The subject and body of an account notification (`accountConfirmation`,
+    /// `accountCredentials`, `accountRejected`, `passwordReset`) in `language`. These are about no ticket: no
+    /// tag, and replies are not threaded. A ticket kind renders as `accountRejected` would
+    /// not make sense: call `render` for those.
+    public static func renderAccount(
+        _ kind: NotificationKind, language: Language, context: AccountNotificationContext
+    ) -> NotificationText {
+        let it = language == .it
+        let name = Page.oneLine(context.name)
+        let customer = Page.oneLine(context.customerName)
+        var lines = [it ? "Gentile \(name)," : "Dear \(name),", ""]
+        let subject: String
+        switch kind {
+        case .accountConfirmation:
+            subject = it ? "Codice di conferma per il portale del Servizio Clienti" : "Confirmation code for the Customer Service portal"
+            lines.append(it
+                ? "abbiamo ricevuto la sua richiesta di creare un account personale sul portale del Servizio Clienti Interzen per \(customer). Per proseguire inserisca nella procedura guidata questo codice di conferma:"
+                : "We have received your request to create a personal account on the Interzen Customer Service portal for \(customer). To continue, enter this confirmation code in the wizard:")
+            lines += ["", "    \(context.code ?? "")", ""]
+            lines.append(it
+                ? "Il codice vale 30 minuti e può essere usato una sola volta. Se non ha chiesto lei un account, ignori questo messaggio: senza il codice nessun account viene creato."
+                : "The code is valid for 30 minutes and can be used once. If you did not ask for an account, ignore this message: without the code no account is created.")
+        case .accountCredentials:
+            subject = it ? "Le sue credenziali per il portale del Servizio Clienti" : "Your Customer Service portal credentials"
+            lines.append(it
+                ? "il suo account personale sul portale del Servizio Clienti Interzen per \(customer) è attivo. Queste sono le credenziali fornite dal sistema:"
+                : "Your personal account on the Interzen Customer Service portal for \(customer) is active. These are the credentials provided by the system:")
+            lines += ["", (it ? "Utente: " : "User: ") + Page.oneLine(context.email), "Password: \(context.password ?? "")", ""]
+            lines.append(it
+                ? "Al primo accesso le sarà chiesto di sostituire la password con una scelta da lei (almeno 12 caratteri). Non inoltri questo messaggio e lo elimini dopo aver cambiato la password."
+                : "At your first login you will be asked to replace the password with one of your choice (at least 12 characters). Do not forward this message, and delete it once you have changed the password.")
+        case .passwordReset:
+            subject = it ? "Codice per reimpostare la password" : "Code to reset your password"
+            lines.append(it
+                ? "abbiamo ricevuto una richiesta di reimpostare la password del suo account sul portale del Servizio Clienti Interzen. Per scegliere una nuova password inserisca questo codice:"
+                : "We have received a request to reset the password of your account on the Interzen Customer Service portal. To choose a new password, enter this code:")
+            lines += ["", "    \(context.code ?? "")", ""]
+            lines.append(it
+                ? "Il codice vale 30 minuti e può essere usato una sola volta; reimpostando la password si chiudono tutte le sessioni aperte. Se non ha chiesto lei di reimpostarla, ignori questo messaggio: la password attuale resta valida."
+                : "The code is valid for 30 minutes and can be used once; resetting the password ends every open session. If you did not ask for a reset, ignore this message: your current password stays valid.")
+        default:
+            subject = it ? "Richiesta di account non approvata" : "Account request not approved"
+            lines.append(it
+                ? "la sua richiesta di un account sul portale del Servizio Clienti Interzen per \(customer) non è stata approvata dal responsabile dell'assistenza clienti."
+                : "Your request for an account on the Interzen Customer Service portal for \(customer) was not approved by our Customer Care Manager.")
+            if let reason = context.reason?.trimmingCharacters(in: .whitespacesAndNewlines), !reason.isEmpty {
+                lines += ["", it ? "Motivazione:" : "Reason:"]
+                lines += reason.split(separator: "\n", omittingEmptySubsequences: false).map { $0.isEmpty ? ">" : "> \($0)" }
+            }
+            lines.append("")
+            lines.append(it
+                ? "Per un chiarimento scriva a \(supportAddress) o chiami il \(switchboard) in orario d'ufficio."
+                : "For clarification write to \(supportAddress) or call \(switchboard) during office hours.")
+        }
+        lines += ["", it ? "Cordiali saluti," : "Kind regards,", it ? "Servizio Clienti Interzen" : "Interzen Customer Service", supportAddress]
+        return NotificationText(subject: subject, body: lines.joined(separator: "\n") + "\n")
+    }
+}
+
+/// What an account notification may mention.
+public struct AccountNotificationContext: Sendable, Hashable {
+    /// The person addressed.
+    public var name: String
+    /// Their email: the login (credentials).
+    public var email: String
+    /// The company the account belongs to.
+    public var customerName: String
+    /// The confirmation code (accountConfirmation).
+    public var code: String?
+    /// The generated password (accountCredentials): in the outbox row until delivered, never
+    /// anywhere else.
+    public var password: String?
+    /// Why a care manager did not approve (accountRejected).
+    public var reason: String?
+
+    public init(
+        name: String, email: String, customerName: String, code: String? = nil, password: String? = nil, reason: String? = nil
+    ) {
+        self.name = name
+        self.email = email
+        self.customerName = customerName
+        self.code = code
+        self.password = password
+        self.reason = reason
+    }
+
+    /// Keys of `NotificationContext.extra` that `render` passes on for an account kind.
+    public enum Key {
+        public static let code = "code"
+        public static let password = "password"
     }
 }
 

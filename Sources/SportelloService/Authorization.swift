@@ -10,6 +10,16 @@ extension RPCError {
         RPCError(code: RPCErrorCode.forbidden, message: "Forbidden", data: ["reason": .string(reason)])
     }
 
+    static let passwordChangeRequired = RPCError(
+        code: RPCErrorCode.forbidden, message: "Forbidden",
+        data: ["reason": "passwordChangeRequired",
+               "detail": "change the password the system generated first (account.changePassword)"])
+
+    static let totpSetupRequired = RPCError(
+        code: RPCErrorCode.forbidden, message: "Forbidden",
+        data: ["reason": "totpSetupRequired",
+               "detail": "an admin must set up two-factor login first (account.enableTotp, account.confirmTotp)"])
+
     static func notFound(field: String, _ reason: String) -> RPCError {
         RPCError(code: RPCErrorCode.notFound, message: "Not found", data: ["field": .string(field), "reason": .string(reason)])
     }
@@ -61,10 +71,21 @@ public enum MethodAccess: String, Sendable, Hashable, CaseIterable {
 extension SportelloService {
     /// The check `access` stands for, for `MethodRegistry.register(_:admit:_:)`: the session
     /// first (a dead one unbinds the connection and is -32001), then the caller's kind.
-    func admission(_ access: MethodAccess) -> @Sendable (CallContext) async throws -> Void {
+    ///
+    /// A session that must change its password first (`restriction` `passwordChange`) is
+    /// admitted to `account.changePassword` only: -32002 `{reason: "passwordChangeRequired"}`
+    /// for anything else (session.whoami and session.logout are for anyone and pass).
+    func admission(_ access: MethodAccess, method: String = "") -> @Sendable (CallContext) async throws -> Void {
         if access == .anyone { return { _ in } }
         return { [self] context in
-            try await checkSession(context)
+            let session = try await checkSession(context)
+            switch session?.restriction {
+            case SessionPolicy.passwordChangeRestriction? where method != AccountChangePassword.name:
+                throw RPCError.passwordChangeRequired
+            case SessionPolicy.totpSetupRestriction? where method != AccountEnableTotp.name && method != AccountConfirmTotp.name:
+                throw RPCError.totpSetupRequired
+            default: break
+            }
             let principal = try context.requirePrincipal()
             switch (access, principal) {
             case (.anyone, _), (.signedIn, _), (_, .system), (.staff, .staff), (.managers, .staff(_, .careManager)), (_, .staff(_, .admin)):
@@ -119,7 +140,7 @@ extension MethodRegistry where Context == CallContext {
         if M.access == .anyone {
             register(M.self, body)
         } else {
-            register(M.self, admit: service.admission(M.access), body)
+            register(M.self, admit: service.admission(M.access, method: M.name), body)
         }
     }
 

@@ -17,6 +17,9 @@ public final class CallContext: Sendable {
     /// The principal the connection had before any login (system or anonymous).
     public let initialPrincipal: Principal?
     private let binding: Mutex<Binding>
+    /// When this connection called the rate-limited wizard methods (account.register,
+    /// account.confirm), newest last: the per-connection limit of docs/product.md §9.
+    let wizardCalls = Mutex<[Date]>([])
 
     struct Binding {
         var principal: Principal?

@@ -62,6 +62,11 @@ enum SessionPolicy {
     }
 
     static func tokenHash(_ token: String) -> String { Hashes.sha256Hex(token) }
+
+    /// The restriction of a session whose account must change its system-generated password.
+    static let passwordChangeRestriction = "passwordChange"
+    /// The restriction of an admin's session while the admin has no two-factor login.
+    static let totpSetupRestriction = "totpSetup"
 }
 
 extension RPCError {
@@ -74,6 +79,15 @@ extension RPCError {
     static let sessionInvalid = RPCError(
         code: RPCErrorCode.notAuthenticated, message: "Not authenticated",
         data: ["reason": "unknown or expired session; log in again"])
+
+    /// The password was right; the account has two-factor login and no code was given.
+    static let totpRequired = RPCError(
+        code: RPCErrorCode.notAuthenticated, message: "Not authenticated",
+        data: ["reason": "totpRequired", "detail": "give the 6-digit code of your authenticator app as totp"])
+
+    static let totpWrong = RPCError(
+        code: RPCErrorCode.notAuthenticated, message: "Not authenticated",
+        data: ["reason": "wrong or already used two-factor code"])
 
     static func loginLocked(until: Date) -> RPCError {
         RPCError(
@@ -92,9 +106,10 @@ extension SportelloService {
     ///
     /// Every method that looks at `context.principal` is registered behind `admission(_:)`,
     /// which calls this before the params are decoded.
-    func checkSession(_ context: CallContext) async throws(RPCError) {
+    @discardableResult
+    func checkSession(_ context: CallContext) async throws(RPCError) -> SessionRecord? {
         do {
-            _ = try await liveSession(context, orThrow: true)
+            return try await liveSession(context, orThrow: true)
         } catch let error as RPCError {
             throw error
         } catch {
@@ -166,6 +181,7 @@ extension SportelloService {
                 guard staff.active else { throw RPCError.loginFailed }
                 principal = .staff(id: staff.id, role: staff.role)
             case .contact(let contact):
+                guard !credential.disabled else { throw RPCError.loginFailed }
                 principal = .contact(id: contact.id, customer: contact.customer)
             }
             // 3. A right password: withdraw the provisional failure, open the session.
@@ -173,22 +189,41 @@ extension SportelloService {
             let hash = SessionPolicy.tokenHash(token)
             let opened = clock()
             let expiresAt = StoreTime.rounded(opened.addingTimeInterval(SessionPolicy.idleTimeout))
-            try await environment.database.write { tx in
+            // 3b. Staff with two-factor login give the code of the moment (once); an admin without
+            //     it gets a session that may only set it up. A missing or wrong code leaves the
+            //     provisional failure counted (the transaction is rolled back).
+            let restriction = try await environment.database.write { tx -> String? in
+                var restriction: String? = credential.mustChangePassword ? SessionPolicy.passwordChangeRestriction : nil
+                if case .staff(let id, let role) = principal {
+                    let state = try PortalStore.totp(tx, staff: id)
+                    if let secret = state.secret.flatMap(Base32.decode) {
+                        guard let code = params.totp else { throw RPCError.totpRequired }
+                        guard let step = TOTP.verify(code, secret: secret, at: opened, lastUsedStep: state.lastStep),
+                            try PortalStore.useTotpStep(tx, staff: id, step: step)
+                        else { throw RPCError.totpWrong }
+                    } else if role == .admin, restriction == nil {
+                        restriction = SessionPolicy.totpSetupRestriction
+                    }
+                }
                 try AccountStore.deleteLoginFailure(tx, rowID: reservation)
                 try AccountStore.deleteExpiredSessions(tx, now: opened)
                 try AccountStore.insertSession(
                     tx, tokenHash: hash, kind: principal.sessionKind, subject: principal.subjectID, now: opened,
-                    expiresAt: expiresAt)
+                    expiresAt: expiresAt, restriction: restriction, transport: context.transport.rawValue)
+                return restriction
             }
             context.bind(principal, sessionTokenHash: hash)
-            return Session(token: token, expiresAt: Instant(expiresAt), principal: Caller(principal))
+            return Session(
+                token: token, expiresAt: Instant(expiresAt), principal: Caller(principal),
+                mustChangePassword: restriction == SessionPolicy.passwordChangeRestriction ? true : nil,
+                totpSetupRequired: restriction == SessionPolicy.totpSetupRestriction ? true : nil)
         }
 
         registry.register(SessionResume.self, by: self) { params, context in
             let hash = SessionPolicy.tokenHash(params.token)
             let now = clock()
             let expiresAt = StoreTime.rounded(now.addingTimeInterval(SessionPolicy.idleTimeout))
-            let principal = try await environment.database.write { tx -> Principal? in
+            let resumed = try await environment.database.write { tx -> (Principal, String?)? in
                 guard let session = try AccountStore.session(tx, tokenHash: hash) else { return nil }
                 let principal: Principal?
                 switch session.kind {
@@ -196,18 +231,22 @@ extension SportelloService {
                     principal = try AccountStore.staff(tx, id: session.subject)
                         .flatMap { $0.active ? .staff(id: $0.id, role: $0.role) : nil }
                 case .contact:
-                    principal = try AccountStore.contact(tx, id: session.subject).map { .contact(id: $0.id, customer: $0.customer) }
+                    principal = try PortalStore.isActive(tx, kind: .contact, id: session.subject) == true
+                        ? try AccountStore.contact(tx, id: session.subject).map { .contact(id: $0.id, customer: $0.customer) } : nil
                 }
                 guard session.expiresAt > now, let principal else {
                     try AccountStore.deleteSession(tx, tokenHash: hash)
                     return nil
                 }
                 try AccountStore.touchSession(tx, tokenHash: hash, now: now, expiresAt: expiresAt)
-                return principal
+                return (principal, session.restriction)
             }
-            guard let principal else { throw RPCError.sessionInvalid }
+            guard let (principal, restriction) = resumed else { throw RPCError.sessionInvalid }
             context.bind(principal, sessionTokenHash: hash)
-            return Session(token: params.token, expiresAt: Instant(expiresAt), principal: Caller(principal))
+            return Session(
+                token: params.token, expiresAt: Instant(expiresAt), principal: Caller(principal),
+                mustChangePassword: restriction == SessionPolicy.passwordChangeRestriction ? true : nil,
+                totpSetupRequired: restriction == SessionPolicy.totpSetupRestriction ? true : nil)
         }
 
         registry.register(SessionLogout.self, by: self) { _, context in
@@ -226,12 +265,12 @@ extension SportelloService {
 }
 
 extension Principal {
-    fileprivate var sessionKind: SessionRecord.Kind {
+    var sessionKind: SessionRecord.Kind {
         if case .contact = self { return .contact }
         return .staff
     }
 
-    fileprivate var subjectID: Int64 {
+    var subjectID: Int64 {
         switch self {
         case .staff(let id, _), .contact(let id, _): id
         case .system: 0

@@ -22,6 +22,7 @@ public struct SportelloService: Sendable {
         registerMaintenanceMethods(into: &registry)
         registerEscalationMethods(into: &registry)
         registerReportMethods(into: &registry)
+        registerPortalMethods(into: &registry)
         return registry
     }
 

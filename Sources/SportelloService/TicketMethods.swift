@@ -402,8 +402,11 @@ struct TicketOperations: Sendable {
             if let ticketID { _ = try Self.visibleTicket(tx, id: ticketID, principal: principal) }
             // Operators see the notifications of their own tickets only.
             let assignee: Int64? = if case .staff(let staffID, .operator) = principal { staffID } else { nil }
+            // Account notifications carry codes and passwords for the mail delivery: the system's only.
+            let hidden = principal == .system ? [] : NotificationKind.allCases.filter(\.isAboutAnAccount).map(\.rawValue)
             var rows = try TicketStore.outbox(
-                tx, ticket: ticketID, kind: kind?.rawValue, assignee: assignee, before: before, limit: limit + 1)
+                tx, ticket: ticketID, kind: kind?.rawValue, excludingKinds: hidden, assignee: assignee, before: before,
+                limit: limit + 1)
             let more = rows.count > limit
             if more { rows.removeLast() }
             let answer = NotificationList.Result(

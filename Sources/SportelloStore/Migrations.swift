@@ -15,6 +15,7 @@ enum Migrations {
         v8Maintenance,
         v9Escalation,
         v10MailDelivery,
+        v11Accounts,
     ]
 
     /// Installation facts: when the database was created.

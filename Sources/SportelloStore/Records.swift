@@ -201,6 +201,11 @@ public struct SessionRecord: Sendable, Hashable, Codable {
     public var createdAt: Date
     public var lastSeenAt: Date
     public var expiresAt: Date
+    /// `passwordChange`: the session may only change the account's password (see
+    /// docs/product.md §9); nil: unrestricted.
+    public var restriction: String? = nil
+    /// How it was opened: `stdio` or `socket`; nil for sessions older than the column.
+    public var transport: String? = nil
 }
 
 // MARK: GRDB

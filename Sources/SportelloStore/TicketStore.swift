@@ -283,10 +283,15 @@ public enum TicketStore {
 
     /// Outbox rows, newest first; with `assignee`, only those of tickets assigned to that staff member.
     public static func outbox(
-        _ tx: StoreReader, ticket: Int64?, kind: String?, assignee: Int64? = nil, before: Int64?, limit: Int
+        _ tx: StoreReader, ticket: Int64?, kind: String?, excludingKinds: [String] = [], assignee: Int64? = nil,
+        before: Int64?, limit: Int
     ) throws -> [OutboxRecord] {
         var conditions: [String] = []
         var arguments: SQLArguments = []
+        if !excludingKinds.isEmpty {
+            conditions.append("kind NOT IN (\(Array(repeating: "?", count: excludingKinds.count).joined(separator: ", ")))")
+            arguments += excludingKinds.map { $0 as (any DatabaseValueConvertible)? }
+        }
         if let assignee {
             conditions.append("ticket IN (SELECT id FROM ticket WHERE assignee = ?)")
             arguments += [assignee]

@@ -5,6 +5,7 @@
 // hand-compute SLA deadlines.
 
 import Foundation
+import Crypto
 import Synchronization
 import Testing
 
@@ -432,6 +433,11 @@ final class TicketWorld: @unchecked Sendable {
                         defer { connection.close() }
                         let login = try await connection.ok("session.login", ["email": who.email, "password": password])
                         #expect(login.int("principal.id") == ids[who])
+                        if who == .admin {
+                            // Admins set up two-factor login before anything else; that frees the session.
+                            #expect(login["totpSetupRequired"] as? Bool == true)
+                            try await setUpTwoFactor(connection)
+                        }
                         return (who, try #require(login.string("token")))
                     }
                 }
@@ -506,4 +512,46 @@ func expectSameInstant(
     }
     #expect(abs(actual.timeIntervalSince(expected)) < 0.0015,
             "\(what): \(rfc3339(actual)), expected \(rfc3339(expected))", sourceLocation: sourceLocation)
+}
+
+// MARK: Two-factor login
+
+/// Sets up two-factor login for the staff member signed in on `connection` (account.enableTotp,
+/// then account.confirmTotp with the code of the moment, RFC 6238 with HMAC-SHA1); returns the
+/// secret.
+@discardableResult
+func setUpTwoFactor(_ connection: RPCClient, sourceLocation: SourceLocation = #_sourceLocation) async throws -> [UInt8] {
+    let enrolment = try await connection.ok("account.enableTotp", sourceLocation: sourceLocation)
+    let secret = try #require(enrolment.string("secret").flatMap(base32Decode), sourceLocation: sourceLocation)
+    _ = try await connection.ok("account.confirmTotp", ["code": totpCode(secret, at: Date())], sourceLocation: sourceLocation)
+    return secret
+}
+
+func base32Decode(_ text: String) -> [UInt8]? {
+    let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+    var output: [UInt8] = []
+    var buffer: UInt32 = 0
+    var bits = 0
+    for character in text {
+        guard let value = alphabet.firstIndex(of: character) else { return nil }
+        buffer = (buffer << 5) | UInt32(value)
+        bits += 5
+        if bits >= 8 {
+            output.append(UInt8((buffer >> UInt32(bits - 8)) & 0xff))
+            bits -= 8
+        }
+    }
+    return output
+}
+
+/// The 6-digit TOTP code of `date` (RFC 6238: HMAC-SHA1 of the 30-second step, dynamic truncation).
+func totpCode(_ secret: [UInt8], at date: Date) -> String {
+    let step = UInt64(date.timeIntervalSince1970) / 30
+    let counter = (0..<8).map { UInt8(truncatingIfNeeded: step >> (56 - 8 * UInt64($0))) }
+    let mac = Array(HMAC<Insecure.SHA1>.authenticationCode(for: counter, using: SymmetricKey(data: secret)))
+    let offset = Int(mac[19] & 0x0f)
+    let binary = (UInt32(mac[offset] & 0x7f) << 24) | (UInt32(mac[offset + 1]) << 16) | (UInt32(mac[offset + 2]) << 8)
+        | UInt32(mac[offset + 3])
+    let text = String(binary % 1_000_000)
+    return String(repeating: "0", count: 6 - text.count) + text
 }

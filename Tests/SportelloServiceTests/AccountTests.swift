@@ -192,9 +192,12 @@ extension JSONValue {
         let expected: [String: [String]] = [
             "customer": ["id", "code", "name", "vatNumber", "language", "email", "createdAt"],
             "subscription": ["id", "customer", "product", "mode", "from", "to", "createdAt"],
-            "contact": ["id", "customer", "name", "email", "language", "passwordHash", "createdAt"],
-            "staff": ["id", "name", "email", "role", "passwordHash", "active", "createdAt", "language"],
-            "auth_session": ["tokenHash", "kind", "subject", "createdAt", "lastSeenAt", "expiresAt"],
+            "contact": ["id", "customer", "name", "email", "language", "passwordHash", "createdAt", "mustChangePassword", "active"],
+            "staff": [
+                "id", "name", "email", "role", "passwordHash", "active", "createdAt", "language", "mustChangePassword", "totpSecret",
+                "totpPending", "totpLastStep",
+            ],
+            "auth_session": ["tokenHash", "kind", "subject", "createdAt", "lastSeenAt", "expiresAt", "restriction", "transport"],
             "login_failure": ["email", "at"],
         ]
         let (columns, indexes) = try harness.pool.read { db in

@@ -186,6 +186,10 @@ import Testing
             as: system)
         let first = CallContext(transport: .socket, principal: nil)
         let login = try await harness.ok("session.login", ["email": "ada@interzen.example", "password": "correct horse battery"], as: first)
+        // Admins set up two-factor login before anything else.
+        let enrolment = try await harness.ok("account.enableTotp", [:], as: first)
+        let secret = try #require(enrolment["secret"]?.stringValue.flatMap(Base32.decode))
+        _ = try await harness.ok("account.confirmTotp", ["code": .string(TOTP.code(secret: secret, step: TOTP.step(at: harness.clock.now)))], as: first)
         let second = CallContext(transport: .socket, principal: nil)
         _ = try await harness.ok("session.resume", ["token": try #require(login["token"])], as: second)
         _ = try await harness.ok("calendar.addHoliday", ["calendar": "interzen-support", "date": "12-10"], as: second)
