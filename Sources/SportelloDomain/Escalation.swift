@@ -6,11 +6,11 @@ import Foundation
 
 /// What a step tells, and the outbox kind of its notifications.
 public enum EscalationKind: String, Hashable, Sendable, Codable, CaseIterable {
-    /// Before the deadline (SPEC: 75 %), to the assignee and the care managers.
+    /// Before the deadline (docs/product.md §6: 75 %), to the assignee and the care managers.
     case slaWarning
     /// At the deadline, to the care managers.
     case slaBreach
-    /// Well past the deadline (SPEC: 150 %), to the admins.
+    /// Well past the deadline (docs/product.md §6: 150 %), to the admins.
     case slaEscalation
 
     /// The notification template's level (`NotificationContext.Key.level`).
@@ -133,7 +133,7 @@ public struct EscalationLadder: Hashable, Sendable, Codable {
         }
     }
 
-    /// SPEC's ladder: a warning to the assignee and the care managers at 75 % of a target, the
+    /// The product's ladder (docs/product.md §6): a warning to the assignee and the care managers at 75 % of a target, the
     /// breach to the care managers, and to the admins at 150 %.
     public static let standard = EscalationLadder(uncheckedSteps: [
         EscalationStep(at: 0.75, kind: .slaWarning, to: [.assignee, .careManagers]),

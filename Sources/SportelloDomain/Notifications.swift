@@ -28,11 +28,11 @@ public enum NotificationKind: String, CaseIterable, Codable, Sendable {
     /// A closure of the support desk, with how support is reached during it (not about a ticket).
     case closureNotice
 
-    /// The ladder's warning before a deadline (SPEC: 75 %), to staff.
+    /// The ladder's warning before a deadline (docs/product.md §6: 75 %), to staff.
     case slaWarning
     /// The ladder's step at a deadline, to staff.
     case slaBreach
-    /// The ladder's step well past a deadline (SPEC: 150 %), to staff.
+    /// The ladder's step well past a deadline (docs/product.md §6: 150 %), to staff.
     case slaEscalation
 
     /// The portal wizard's confirmation code, to the person registering (no ticket).

@@ -2,7 +2,7 @@ import GRDB
 
 extension Migrations {
     /// The escalation ladder (docs/product.md §6 "Escalation"): the ladders as data (one row per
-    /// policy that has its own, and the default row `policy = ''`, seeded with SPEC's ladder),
+    /// policy that has its own, and the default row `policy = ''`, seeded with the product's ladder, docs/product.md §6),
     /// the steps already fired (one row per ticket, clock and step: the primary key is what
     /// keeps two sweeps at once from firing a step twice), the instant before which a
     /// notification may not be delivered, and the language staff are written to.

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import SportelloDomain
 
-/// The escalation ladder on the SPEC calendars. Every instant below is worked out by hand in
+/// The escalation ladder on the product's calendars (docs/product.md §7). Every instant below is worked out by hand in
 /// the comment beside it (times in Rome; interzen-support works Mon–Fri 08:00–18:30,
 /// zucchetti-service 09:00–13:00 and 14:00–18:00).
 @Suite("Escalation ladder")
@@ -107,7 +107,7 @@ struct EscalationTests {
 
     @Test("a paused clock does not advance toward its steps")
     func pausedClock() throws {
-        // SPEC example: P1 received Thursday 3 Dec 10:15, charge taken at 10:30; waits for the
+        // The product docs' example: P1 received Thursday 3 Dec 10:15, charge taken at 10:30; waits for the
         // customer Thursday 14:00 → Friday 09:00. Resolution 630 min; 75 % = 472.5 min. Before the
         // pause 10:15–14:00 = 225 min; the other 247.5 from Friday 09:00 → 13:07:30. Without the
         // pause it would have been Thursday 10:15 + 472.5 min = 18:07:30.
