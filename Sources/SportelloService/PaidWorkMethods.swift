@@ -227,7 +227,8 @@ struct PaidWorkOperations: Sendable {
                 if let package = acceptance.reservedIn {
                     extra["task"] = [.null, .int(try openTask(tx, quote: record, in: package, principal: principal, now: now))]
                 }
-                let offers = try PaidWorkStore.priceList(tx)?.list.packageOffers ?? []
+                // The offers are read only for the offer form.
+                let offers = acceptance.shortfall == nil ? [] : try PaidWorkStore.priceList(tx)?.list.packageOffers ?? []
                 let language = ticket.language
                 try tickets.persist(
                     tx, &ticket, decision: acceptance.ticket, action: "acceptQuote", principal: principal, now: now,
