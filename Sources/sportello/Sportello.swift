@@ -127,6 +127,11 @@ struct Serve: AsyncParsableCommand {
         valueName: "seconds"))
     var sweepInterval: Double = 60
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Send the notifications that are due every this many seconds (0: never; `sportello deliver` then does it).",
+        valueName: "seconds"))
+    var deliveryInterval: Double = 1
+
     func validate() throws {
         if stdio, socket != nil { throw ValidationError("--stdio and --socket exclude each other") }
         if let exitIdleTime, exitIdleTime <= 0 || !exitIdleTime.isFinite {
@@ -135,6 +140,9 @@ struct Serve: AsyncParsableCommand {
         if maxMessageBytes < 1024 { throw ValidationError("--max-message-bytes must be at least 1024") }
         if maxBatchSize < 1 { throw ValidationError("--max-batch-size must be at least 1") }
         if !sweepInterval.isFinite || sweepInterval < 0 { throw ValidationError("--sweep-interval must be 0 or a positive number of seconds") }
+        if !deliveryInterval.isFinite || deliveryInterval < 0 {
+            throw ValidationError("--delivery-interval must be 0 or a positive number of seconds")
+        }
     }
 
     func run() async throws {
@@ -167,10 +175,12 @@ struct Serve: AsyncParsableCommand {
                 context: CallContext.forConnection(transport: transport, peerUID: info.peerUID))
         }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: server, successTerminationBehavior: .gracefullyShutdownGroup),
-            .init(service: DeliveryLoop(
-                delivery: MailDelivery(environment: service.environment, maildirOverride: maildirOverride(maildir)), logger: logger)),
-        ]
+            .init(service: server, successTerminationBehavior: .gracefullyShutdownGroup)]
+        if deliveryInterval > 0 {
+            services.append(.init(service: DeliveryLoop(
+                delivery: MailDelivery(environment: service.environment, maildirOverride: maildirOverride(maildir)), logger: logger,
+                interval: .milliseconds(Int64(deliveryInterval * 1000)))))
+        }
         if !stdio, sweepInterval > 0 {
             services.append(.init(
                 service: SweepLoop(service: service, interval: .milliseconds(Int64(sweepInterval * 1000)), logger: logger),
