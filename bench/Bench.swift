@@ -23,7 +23,7 @@ struct Bench {
             case "--echo": try EchoServer.run(path: arguments.popFirst() ?? "echo.sock")
             case "--bounded-echo": try EchoServer.run(path: arguments.popFirst() ?? "echo.sock", bounded: true)
             default:
-                FileHandle.standardError.write(Data("usage: sportello-bench [--server PATH] [--only server|tickets|durability|calendar|paidwork|delivery|availability|accounts]\n".utf8))
+                FileHandle.standardError.write(Data("usage: sportello-bench [--server PATH] [--only server|tickets|durability|calendar|paidwork|delivery|availability|accounts|escalation]\n".utf8))
                 exit(2)
             }
         }
@@ -39,6 +39,9 @@ struct Bench {
         }
         if only == nil || only == "paidwork" {
             results += try PaidWorkBenchmarks(serverBinary: server).run()
+        }
+        if only == nil || only == "escalation" {
+            results += try EscalationBenchmarks(serverBinary: server).run()
         }
         if only == nil || only == "accounts" {
             results += try AccountsBenchmarks(serverBinary: server).run()
