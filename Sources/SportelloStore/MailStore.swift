@@ -106,12 +106,19 @@ public enum MailStore {
             """, [ticket, before], cached: true)
     }
 
+    /// What replaces the body of a sent notification that carried a generated password.
+    public static let removedCredentials = "(The credentials were removed from this copy once the email was sent.)"
+
+    /// The kinds whose body is erased once sent: the generated password must not stay stored.
+    static let erasedOnceSent = ["accountCredentials"]
+
     public static func markSent(_ tx: StoreWriter, id: Int64, at: Date) throws {
         try tx.db.run("""
             UPDATE outbox SET status = 'sent', sentAt = ?, attempts = attempts + 1, lastError = NULL, nextAttemptAt = NULL,
-                claimedUntil = NULL
+                claimedUntil = NULL,
+                body = CASE WHEN kind IN (\(erasedOnceSent.map { "'\($0)'" }.joined(separator: ", "))) THEN ? ELSE body END
             WHERE id = ?
-            """, [StoreTime.text(at), id], cached: true)
+            """, [StoreTime.text(at), removedCredentials, id], cached: true)
         try attempt(tx, id: id, at: at, outcome: "sent", error: nil)
     }
 

@@ -36,4 +36,24 @@ import Testing
         #expect(again.map(\.subject) == ["now", "at the opening"])
         #expect(again.map(\.messageID) == ["m1@x", "m2@x"])
     }
+
+    @Test("the generated password of an account's credentials does not stay in the outbox once the email is sent")
+    func credentialsErased() async throws {
+        let directory = NSTemporaryDirectory() + "mailstore-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let database = try SportelloDatabase(path: directory + "/mail.db")
+        let now = Date(timeIntervalSince1970: 1_796_000_000)
+        let bodies = try await database.write { tx -> [String] in
+            for kind in ["accountCredentials", "receipt"] {
+                try tx.db.insert(OutboxRecord(
+                    id: 0, ticket: nil, kind: kind, language: .it, recipient: "anna@acme.example", subject: kind,
+                    body: "Password: Xk4-secret-Pw9", createdAt: now, status: "pending"))
+            }
+            for due in try MailStore.claimDue(tx, now: now, leaseUntil: now.addingTimeInterval(300), limit: 10, messageID: { "m\($0)@x" }) {
+                try MailStore.markSent(tx, id: due.id, at: now)
+            }
+            return try String.fetchAll(tx.db, sql: "SELECT body FROM outbox ORDER BY id")
+        }
+        #expect(bodies == [MailStore.removedCredentials, "Password: Xk4-secret-Pw9"])
+    }
 }
