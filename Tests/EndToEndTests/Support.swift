@@ -116,8 +116,9 @@ final class ChildProcess: @unchecked Sendable {
         merged["SPORTELLO_LOG_LEVEL"] = merged["SPORTELLO_LOG_LEVEL"] ?? "info"
         // Never pass on a socket-activation or notify environment from whoever runs the tests.
         for key in ["LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "NOTIFY_SOCKET", "WATCHDOG_USEC"] { merged[key] = nil }
-        // Notifications go to a Maildir in the test's own folder, never to the machine's mail system.
-        merged["SPORTELLO_MAILDIR"] = merged["SPORTELLO_MAILDIR"] ?? directory.file("mail")
+        // Notifications go to a Maildir in the test's own folder (whatever the caller's
+        // environment says), never to the machine's mail system; a test may name another.
+        merged["SPORTELLO_MAILDIR"] = directory.file("mail")
         for (key, value) in environment { merged[key] = value }
 
         let devNull = open("/dev/null", O_RDONLY | O_CLOEXEC)
