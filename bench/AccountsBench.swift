@@ -77,8 +77,8 @@ struct AccountsBenchmarks {
     private func wizard(socketPath: String, setup: RPCLine, domain: String, prefix: String) throws -> Double {
         let total = clients * perClient
         let email = { (index: Int) in "\(prefix)\(index)@\(domain)" }
-        let registering = try concurrently(socketPath: socketPath) { index in
-            ("account.register", #"{"customer":"ACME","email":"\#(email(index))","name":"Persona \#(index)"}"#)
+        let registering = try concurrentRequests(socketPath: socketPath, clients: clients, perClient: perClient) { _, index in
+            #"{"jsonrpc":"2.0","id":\#(index),"method":"account.register","params":{"customer":"ACME","email":"\#(email(index))","name":"Persona \#(index)"}}"#
         }
         var codes: [String: String] = [:]
         var cursor: String?
@@ -94,36 +94,10 @@ struct AccountsBenchmarks {
             cursor = result["nextCursor"] as? String
         } while cursor != nil
         guard (0..<total).allSatisfy({ codes[email($0)] != nil }) else { throw BenchError.timeout("a code for every registration") }
-        let confirming = try concurrently(socketPath: socketPath) { index in
-            ("account.confirm", #"{"email":"\#(email(index))","code":"\#(codes[email(index)]!)"}"#)
+        let confirming = try concurrentRequests(socketPath: socketPath, clients: clients, perClient: perClient) { [codes] _, index in
+            #"{"jsonrpc":"2.0","id":\#(index),"method":"account.confirm","params":{"email":"\#(email(index))","code":"\#(codes[email(index)]!)"}}"#
         }
         return Double(total) / (registering + confirming)
-    }
-
-    /// `perClient` requests on each of `clients` connections at once; returns the elapsed seconds.
-    private func concurrently(socketPath: String, _ request: @escaping (Int) -> (String, String)) throws -> Double {
-        let group = DispatchGroup()
-        let failures = LockedSamples()
-        let started = monotonicNow()
-        for clientIndex in 0..<clients {
-            group.enter()
-            let thread = Thread {
-                defer { group.leave() }
-                do {
-                    let client = try RPCLine(path: socketPath)
-                    for index in 0..<perClient {
-                        let (method, params) = request(clientIndex * perClient + index)
-                        if (try client.call(method, params))["result"] == nil { failures.append([1]) }
-                    }
-                } catch {
-                    failures.append([1])
-                }
-            }
-            thread.start()
-        }
-        group.wait()
-        guard failures.values.isEmpty else { throw BenchError.timeout("requests without errors (\(failures.values.count) failed)") }
-        return monotonicNow() - started
     }
 }
 

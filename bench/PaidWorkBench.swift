@@ -45,10 +45,10 @@ struct PaidWorkBenchmarks {
         }
 
         // quote.accept from `clients` connections at once, each on its own quotes.
-        let acceptRate = try concurrently(socketPath: socketPath) { client, index in
+        let acceptRate = Double(total) / (try concurrentRequests(socketPath: socketPath, clients: clients, perClient: acceptsPerClient) { _, index in
             let quote = 1 + index
             return #"{"jsonrpc":"2.0","id":\#(quote),"method":"quote.accept","params":{"quote":\#(quote),"note":"bench"}}"#
-        }
+        })
         // The same rows straight through GRDB: quote, task, package balance, ticket, the ticket's
         // and the package's history rows and their two audit rows (the server's triggers),
         // one synced transaction per acceptance, from as many writers.
@@ -98,34 +98,6 @@ struct PaidWorkBenchmarks {
             BenchResult(name: "plain SQL sum of the month's worklogs: p99 (baseline)", value: percentile(sumSamples, 0.99) * 1000, unit: "ms",
                         note: String(format: "statement / sum p99 = %.1f", percentile(statementSamples, 0.99) / percentile(sumSamples, 0.99))),
         ]
-    }
-
-    /// Requests from `clients` connections at once, `acceptsPerClient` each, one at a time per
-    /// connection; returns requests per second.
-    private func concurrently(socketPath: String, _ request: @escaping (Int, Int) -> String) throws -> Double {
-        let group = DispatchGroup()
-        let failures = LockedSamples()
-        let started = monotonicNow()
-        for clientIndex in 0..<clients {
-            group.enter()
-            let thread = Thread {
-                defer { group.leave() }
-                do {
-                    let client = try UnixClient(path: socketPath)
-                    for index in 0..<acceptsPerClient {
-                        try client.write(Array(request(clientIndex, clientIndex * acceptsPerClient + index).utf8) + [10])
-                        let reply = try client.readLine()
-                        if !String(decoding: reply, as: UTF8.self).contains("\"result\"") { failures.append([1]) }
-                    }
-                } catch {
-                    failures.append([1])
-                }
-            }
-            thread.start()
-        }
-        group.wait()
-        guard failures.values.isEmpty else { throw BenchError.timeout("requests without errors (\(failures.values.count) failed)") }
-        return Double(clients * acceptsPerClient) / (monotonicNow() - started)
     }
 
     /// What an acceptance writes, straight through GRDB on copies of the rows: the quote's status,

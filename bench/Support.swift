@@ -162,3 +162,34 @@ func startServer(_ binary: String, socketPath: String, database: String, environ
     try waitForSocket(socketPath, process: server)
     return server
 }
+
+/// `perClient` requests on each of `clients` connections at once, one at a time on each (the
+/// request for a connection's n-th call is `request(connection, connection × perClient + n)`,
+/// a whole JSON-RPC line); throws unless every reply is a result; returns the elapsed seconds.
+func concurrentRequests(
+    socketPath: String, clients: Int, perClient: Int, _ request: @escaping (_ client: Int, _ index: Int) -> String
+) throws -> Double {
+    let group = DispatchGroup()
+    let failures = LockedSamples()
+    let started = monotonicNow()
+    for clientIndex in 0..<clients {
+        group.enter()
+        let thread = Thread {
+            defer { group.leave() }
+            do {
+                let client = try UnixClient(path: socketPath)
+                for index in 0..<perClient {
+                    try client.write(Array(request(clientIndex, clientIndex * perClient + index).utf8) + [10])
+                    let reply = try client.readLine()
+                    if !String(decoding: reply, as: UTF8.self).contains("\"result\"") { failures.append([1]) }
+                }
+            } catch {
+                failures.append([1])
+            }
+        }
+        thread.start()
+    }
+    group.wait()
+    guard failures.values.isEmpty else { throw BenchError.timeout("requests without errors (\(failures.values.count) failed)") }
+    return monotonicNow() - started
+}

@@ -102,31 +102,11 @@ struct TicketBenchmarks {
     }
 
     func concurrentOpens(socketPath: String) throws -> Double {
-        let group = DispatchGroup()
-        let failures = LockedSamples()
-        let started = monotonicNow()
-        for clientIndex in 0..<clients {
-            group.enter()
-            let thread = Thread {
-                defer { group.leave() }
-                do {
-                    let client = try UnixClient(path: socketPath)
-                    for index in 0..<opensPerClient {
-                        let contact = 1 + (clientIndex * 31 + index) % 600
-                        let request = #"{"jsonrpc":"2.0","id":\#(index),"method":"ticket.open","params":{"contact":\#(contact),"product":"zenshare-suite","subject":"Errore durante l'esportazione \#(clientIndex)-\#(index)","body":"Buongiorno, l'esportazione delle fatture si interrompe con un errore. Potete verificare?","channel":"email"}}"#
-                        try client.write(Array(request.utf8) + [10])
-                        let reply = try client.readLine()
-                        if !String(decoding: reply, as: UTF8.self).contains("\"result\"") { failures.append([1]) }
-                    }
-                } catch {
-                    failures.append([1])
-                }
-            }
-            thread.start()
+        let seconds = try concurrentRequests(socketPath: socketPath, clients: clients, perClient: opensPerClient) { clientIndex, index in
+            let contact = 1 + (clientIndex * 31 + index) % 600
+            return #"{"jsonrpc":"2.0","id":\#(index),"method":"ticket.open","params":{"contact":\#(contact),"product":"zenshare-suite","subject":"Errore durante l'esportazione \#(clientIndex)-\#(index)","body":"Buongiorno, l'esportazione delle fatture si interrompe con un errore. Potete verificare?","channel":"email"}}"#
         }
-        group.wait()
-        guard failures.values.isEmpty else { throw BenchError.timeout("ticket.open without errors (\(failures.values.count) failed)") }
-        return Double(clients * opensPerClient) / (monotonicNow() - started)
+        return Double(clients * opensPerClient) / seconds
     }
 
     private func directInserts(database: String, count: Int) throws -> Double {
