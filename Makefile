@@ -10,7 +10,7 @@ SOCKET       ?= $(VAR)/sportello.sock
 DATABASE     ?= $(VAR)/sportello.db
 # chromium: the end-to-end tests look at the printable SLA report in headless Chromium.
 # postfix: the mail suite hands notifications to a real Postfix (installed local only).
-DEB_PACKAGES := libsqlite3-dev libsystemd-dev libargon2-dev pkg-config socat python3 systemd strace postfix chromium
+DEB_PACKAGES := libsqlite3-dev libsystemd-dev libargon2-dev zlib1g-dev pkg-config socat python3 systemd strace postfix chromium
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEBUG_BIN     = $(CURDIR)/.build/debug/sportello
 RELEASE_BIN   = $(CURDIR)/.build/release/sportello

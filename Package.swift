@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
     ],
     targets: [
         // System libraries (Debian: libsystemd-dev, libargon2-dev).
@@ -34,6 +35,8 @@ let package = Package(
         .target(name: "SportelloStore", dependencies: [
             "SportelloDomain",
             .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "CompressNIO", package: "compress-nio"),
+            .product(name: "NIOCore", package: "swift-nio"),
         ]),
         // JSON-RPC 2.0 protocol only; knows nothing of tickets.
         .target(name: "JSONRPC", swiftSettings: crossModuleOptimization),

@@ -18,6 +18,9 @@ public struct RPCDispatcher<Context: Sendable>: Sendable {
     public var maximumBatchSize: Int
     /// Told about every error a handler threw that is not an `RPCError` (logged by the server).
     public var reportInternalError: @Sendable (_ method: String, _ error: any Error) -> Void
+    /// A gate in front of every handler: the error a caller gets instead of running `method`
+    /// (checked before its params are looked at), or nil to let it run.
+    public var gate: (@Sendable (_ method: String, _ context: Context) -> RPCError?)?
 
     public init(
         registry: MethodRegistry<Context>,
@@ -26,6 +29,7 @@ public struct RPCDispatcher<Context: Sendable>: Sendable {
     ) {
         self.registry = registry
         self.maximumBatchSize = maximumBatchSize
+        self.gate = nil
         self.reportInternalError = reportInternalError
     }
 
@@ -151,6 +155,9 @@ public struct RPCDispatcher<Context: Sendable>: Sendable {
     // MARK: Execution
 
     private func runInline(_ entry: Entry, context: Context) -> [UInt8]? {
+        if case .call(let id, let method, _, _) = entry, let gate, let refusal = gate(method, context) {
+            return finish(id: id, method: method, .failure(refusal))
+        }
         switch entry {
         case .answered(let reply):
             return reply.map(JSONSerializer.serialize)
@@ -172,6 +179,7 @@ public struct RPCDispatcher<Context: Sendable>: Sendable {
     private func run(_ entry: Entry, context: Context) async -> [UInt8]? {
         switch entry {
         case .call(let id, let method, let params, .async(let body)):
+            if let gate, let refusal = gate(method, context) { return finish(id: id, method: method, .failure(refusal)) }
             do {
                 return finish(id: id, method: method, .success(try await body(params, context)))
             } catch {

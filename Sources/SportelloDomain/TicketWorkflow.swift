@@ -536,6 +536,19 @@ public enum TicketWorkflow {
         return .success(TicketDecision(state: state, events: [added]))
     }
 
+    /// A message from the customer that came by mail from an address that is no contact's (the
+    /// sender of a mail ticket of a known company's domain): what `addMessage` decides for a
+    /// contact — it resumes a ticket waiting for the customer.
+    public static func customerMailMessage(_ state: TicketState, text: String) -> Result<TicketDecision, WorkflowError> {
+        guard state.status != .closed else { return .failure(.notAllowed(status: state.status, allowed: [])) }
+        guard nonBlank(text) != nil else { return .failure(.invalid(field: "text", reason: "the message is empty")) }
+        let added = TicketEvent.messageAdded(text: text, internal: false, fromCustomer: true)
+        if state.status == .waitingCustomer {
+            return .success(move(state, to: .assigned, events: [added, .clockResumed]))
+        }
+        return .success(TicketDecision(state: state, events: [added]))
+    }
+
     /// docs/product.md §4–5: closed with an optional text (blank counts as none); the customer gets a
     /// closure notification. The assignee stays recorded. The text is kept as written.
     private static func close(_ state: TicketState, text: String?) -> TicketDecision {

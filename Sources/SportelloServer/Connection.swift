@@ -12,11 +12,14 @@ public struct ConnectionInfo: Sendable {
     /// The peer's user and process (`SO_PEERCRED`) on a Unix socket; nil on stdio.
     public var peerUID: UInt32?
     public var peerPID: Int32?
+    /// The peer's primary group (`SO_PEERCRED`) on a Unix socket; nil on stdio.
+    public var peerGID: UInt32?
 
-    public init(transport: Transport, peerUID: UInt32? = nil, peerPID: Int32? = nil) {
+    public init(transport: Transport, peerUID: UInt32? = nil, peerPID: Int32? = nil, peerGID: UInt32? = nil) {
         self.transport = transport
         self.peerUID = peerUID
         self.peerPID = peerPID
+        self.peerGID = peerGID
     }
 }
 
@@ -28,6 +31,13 @@ public protocol RPCSession: Sendable {
     func dispatch(message: ByteBufferView, rejection: RPCError?) -> DispatchStep
     /// The connection has ended.
     func close()
+    /// The largest message this connection may send, when it is not the server's default (a
+    /// trusted peer handing in whole mail messages).
+    var maximumMessageBytes: Int? { get }
+}
+
+extension RPCSession {
+    public var maximumMessageBytes: Int? { nil }
 }
 
 /// Asks a connection to finish what it has read and close (graceful shutdown).

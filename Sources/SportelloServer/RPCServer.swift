@@ -161,13 +161,13 @@ public final class RPCServer: Service, Sendable {
     private func configure(_ channel: any Channel, info: ConnectionInfo, state: ServerState) -> EventLoopFuture<Void> {
         let session = makeSession(info)
         let options = self.options
+        let limit = session.maximumMessageBytes ?? options.maximumMessageBytes
         return channel.eventLoop.makeCompletedFuture {
-            try channel.pipeline.syncOperations.addHandler(
-                ByteToMessageHandler(FrameDecoder(maximumMessageBytes: options.maximumMessageBytes)))
+            try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder(maximumMessageBytes: limit)))
             try channel.pipeline.syncOperations.addHandler(
                 RPCChannelHandler(
                     session: session, state: state, maximumQueued: options.maximumQueuedPerConnection,
-                    maximumMessageBytes: options.maximumMessageBytes))
+                    maximumMessageBytes: limit))
         }
     }
 
@@ -184,7 +184,8 @@ public final class RPCServer: Service, Sendable {
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { channel in
                 peerCredentials(of: channel).flatMap { credentials in
-                    let info = ConnectionInfo(transport: .socket, peerUID: credentials?.uid, peerPID: credentials?.pid)
+                    let info = ConnectionInfo(
+                        transport: .socket, peerUID: credentials?.uid, peerPID: credentials?.pid, peerGID: credentials?.gid)
                     return self.configure(channel, info: info, state: state)
                 }
             }
@@ -287,14 +288,16 @@ private struct PeerCredentials: Sendable {
     var gid: UInt32 = 0
 }
 
-/// The peer's uid and pid, from `SO_PEERCRED`.
-private func peerCredentials(of channel: any Channel) -> EventLoopFuture<(uid: UInt32, pid: Int32)?> {
+/// The peer's uid, pid and gid, from `SO_PEERCRED`.
+private func peerCredentials(of channel: any Channel) -> EventLoopFuture<(uid: UInt32, pid: Int32, gid: UInt32)?> {
     guard let provider = channel as? any SocketOptionProvider else {
         return channel.eventLoop.makeSucceededFuture(nil)
     }
     let future: EventLoopFuture<PeerCredentials> = provider.unsafeGetSocketOption(
         level: SocketOptionLevel(SOL_SOCKET), name: SocketOptionName(SO_PEERCRED))
-    return future.map { credentials -> (uid: UInt32, pid: Int32)? in (uid: credentials.uid, pid: credentials.pid) }
+    return future.map { credentials -> (uid: UInt32, pid: Int32, gid: UInt32)? in
+        (uid: credentials.uid, pid: credentials.pid, gid: credentials.gid)
+    }
         .recover { _ in nil }
 }
 

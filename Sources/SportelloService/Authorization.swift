@@ -20,6 +20,10 @@ extension RPCError {
         data: ["reason": "totpSetupRequired",
                "detail": "an admin must set up two-factor login first (account.enableTotp, account.confirmTotp)"])
 
+    static let mailGatewayOnly = RPCError(
+        code: RPCErrorCode.forbidden, message: "Forbidden",
+        data: ["reason": "the mail gateway may call only mail.ingest and server.*"])
+
     static func notFound(field: String, _ reason: String) -> RPCError {
         RPCError(code: RPCErrorCode.notFound, message: "Not found", data: ["field": .string(field), "reason": .string(reason)])
     }
@@ -66,6 +70,8 @@ public enum MethodAccess: String, Sendable, Hashable, CaseIterable {
     case managers
     /// Admins and the system (configuration).
     case admin
+    /// The system, admins and the mail gateway (`mail.ingest`).
+    case mailgate
 }
 
 extension SportelloService {
@@ -78,6 +84,8 @@ extension SportelloService {
     func admission(_ access: MethodAccess, method: String = "") -> @Sendable (CallContext) async throws -> Void {
         if access == .anyone { return { _ in } }
         return { [self] context in
+            // The dispatcher's gate (`mailGatewayGate`) let the mail gateway through to its method.
+            if context.isMailGateway, access == .mailgate { return }
             let session = try await checkSession(context)
             switch session?.restriction {
             case SessionPolicy.passwordChangeRestriction? where method != AccountChangePassword.name:
@@ -96,8 +104,20 @@ extension SportelloService {
                 throw RPCError.forbidden("only admins and care managers may do this")
             case (.admin, _):
                 throw RPCError.forbidden("only admins may change the configuration")
+            case (.mailgate, _):
+                throw RPCError.forbidden("only the mail gateway, admins and the system may hand mail in")
             }
         }
+    }
+}
+
+extension SportelloService {
+    /// The dispatcher's gate: the mail gateway may call `mail.ingest` and `server.*` and nothing
+    /// else, whatever the method's access level (even methods anyone may call), before its
+    /// params are looked at.
+    static let mailGatewayGate: @Sendable (String, CallContext) -> RPCError? = { method, context in
+        guard context.isMailGateway else { return nil }
+        return method == MailIngest.name || method.hasPrefix("server.") ? nil : .mailGatewayOnly
     }
 }
 

@@ -27,15 +27,24 @@ public final class CallContext: Sendable {
         var sessionTokenHash: String?
     }
 
-    public init(transport: Transport, principal: Principal?) {
+    /// A socket peer in the mail group (`--mail-group`, default `sportello-mail`): it may call
+    /// only `mail.ingest` and `server.*`, and nothing it does can change that.
+    public let isMailGateway: Bool
+
+    public init(transport: Transport, principal: Principal?, isMailGateway: Bool = false) {
         self.transport = transport
+        self.isMailGateway = isMailGateway && principal == nil
         self.initialPrincipal = principal
         self.binding = Mutex(Binding(principal: principal))
     }
 
     /// The principal a connection starts with: stdio is the system; on the socket, a peer
     /// running as root or as the server's own user is the system, anyone else anonymous.
-    public static func forConnection(transport: Transport, peerUID: UInt32?, serverUID: UInt32 = getuid()) -> CallContext {
+    /// A peer of neither kind that belongs to `mailGroup` (its primary group or a supplementary
+    /// one of its user) is the mail gateway.
+    public static func forConnection(
+        transport: Transport, peerUID: UInt32?, peerGID: UInt32? = nil, mailGroup: UInt32? = nil, serverUID: UInt32 = getuid()
+    ) -> CallContext {
         let principal: Principal?
         switch transport {
         case .stdio:
@@ -47,7 +56,11 @@ public final class CallContext: Sendable {
                 principal = nil
             }
         }
-        return CallContext(transport: transport, principal: principal)
+        var gateway = false
+        if principal == nil, transport == .socket, let mailGroup, let peerUID {
+            gateway = peerGID == mailGroup || UnixGroups.user(peerUID, isIn: mailGroup)
+        }
+        return CallContext(transport: transport, principal: principal, isMailGateway: gateway)
     }
 
     /// Who is calling; nil while anonymous.
@@ -76,5 +89,28 @@ extension Optional where Wrapped == Principal {
         case .staff(let id, let role)?: ["kind": "staff", "id": .int(id), "role": .string(role.rawValue)]
         case .contact(let id, let customer)?: ["kind": "contact", "id": .int(id), "customer": .int(customer)]
         }
+    }
+}
+
+/// Group membership, as the system's user and group databases tell it.
+public enum UnixGroups {
+    /// The id of the group named `name`, if it exists.
+    public static func id(named name: String) -> UInt32? {
+        guard let entry = getgrnam(name) else { return nil }
+        return entry.pointee.gr_gid
+    }
+
+    /// Whether user `uid` has `gid` among its groups (primary or supplementary).
+    static func user(_ uid: UInt32, isIn gid: UInt32) -> Bool {
+        guard let entry = getpwuid(uid), let name = entry.pointee.pw_name else { return false }
+        let primary = entry.pointee.pw_gid
+        if primary == gid { return true }
+        var count: Int32 = 64
+        var groups = [gid_t](repeating: 0, count: Int(count))
+        if getgrouplist(name, primary, &groups, &count) < 0 {
+            groups = [gid_t](repeating: 0, count: Int(count))
+            guard getgrouplist(name, primary, &groups, &count) >= 0 else { return false }
+        }
+        return groups.prefix(Int(count)).contains(gid)
     }
 }

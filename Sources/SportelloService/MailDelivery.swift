@@ -159,6 +159,12 @@ extension SportelloService {
                 if let domain = params.messageIDDomain { settings.messageIDDomain = try MailSettingsCheck.domain(domain, field: "params.messageIDDomain") }
                 if let command = params.sendmailCommand { settings.sendmailCommand = try MailSettingsCheck.absolute(command, field: "params.sendmailCommand") }
                 if let path = params.maildirPath { settings.maildirPath = try MailSettingsCheck.absolute(path, field: "params.maildirPath") }
+                if let days = params.rawRetentionDays {
+                    guard (1...3650).contains(days) else {
+                        throw RPCError.invalidParams(field: "params.rawRetentionDays", reason: "must be 1 to 3650 days")
+                    }
+                    settings.rawRetentionDays = days
+                }
                 if let transport = params.transport {
                     settings.transport = try AccountValidation.choice(transport, field: "params.transport", as: MailSettingsRecord.Transport.self)
                 }
@@ -204,7 +210,8 @@ extension MailSettingsView {
         self.init(
             supportAddress: settings.supportAddress, displayName: settings.displayName, messageIDDomain: settings.messageIDDomain,
             transport: .init(rawValue: settings.transport.rawValue) ?? .sendmail, sendmailCommand: settings.sendmailCommand,
-            maildirPath: settings.maildirPath, updatedAt: stored.map { Instant($0.updatedAt) })
+            maildirPath: settings.maildirPath, updatedAt: stored.map { Instant($0.updatedAt) },
+            rawRetentionDays: settings.rawRetentionDays)
     }
 }
 

@@ -19,6 +19,7 @@ public struct SportelloService: Sendable {
         registerTicketMethods(into: &registry)
         registerPaidWorkMethods(into: &registry)
         registerMailMethods(into: &registry)
+        registerMailInMethods(into: &registry)
         registerMaintenanceMethods(into: &registry)
         registerEscalationMethods(into: &registry)
         registerReportMethods(into: &registry)
@@ -28,8 +29,10 @@ public struct SportelloService: Sendable {
 
     public func makeDispatcher(maximumBatchSize: Int = 100) -> RPCDispatcher<CallContext> {
         let logger = environment.logger
-        return RPCDispatcher(registry: makeRegistry(), maximumBatchSize: maximumBatchSize) { method, error in
+        var dispatcher = RPCDispatcher(registry: makeRegistry(), maximumBatchSize: maximumBatchSize) { method, error in
             logger.error("\(method) failed: \(error)")
         }
+        dispatcher.gate = Self.mailGatewayGate
+        return dispatcher
     }
 }

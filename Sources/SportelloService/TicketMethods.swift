@@ -155,7 +155,7 @@ struct TicketOperations: Sendable {
     /// computed from this `now` and from history rows read back from the database, so both must
     /// be the same instant (an unrounded `now` a fraction of a millisecond before the stored
     /// pause start reported a ticket that had just entered `waitingCustomer` as `running`).
-    private func storedNow() -> Date { StoreTime.rounded(environment.now()) }
+    func storedNow() -> Date { StoreTime.rounded(environment.now()) }
 
     // MARK: Open
 
@@ -480,7 +480,7 @@ struct TicketOperations: Sendable {
     /// notification says (the quote, the offer form) to the texts' context.
     func persist(
         _ tx: StoreWriter, _ ticket: inout TicketRecord, decision: TicketDecision, action: String, principal: Principal,
-        now: Date, extraChanges: JSONObject = [:],
+        now: Date, extraChanges: JSONObject = [:], author: (kind: String, id: Int64?)? = nil,
         notification: (NotificationContext) -> NotificationContext = { $0 }
     ) throws {
         let message = decision.message
@@ -509,14 +509,15 @@ struct TicketOperations: Sendable {
         }
         if let message {
             try TicketStore.addMessage(
-                tx, ticket: ticket.id, authorKind: principal.kind, authorID: principal.id, body: message.text,
-                isInternal: message.internal, at: now)
+                tx, ticket: ticket.id, authorKind: author?.kind ?? principal.kind, authorID: author.map(\.id) ?? principal.id,
+                body: message.text, isInternal: message.internal, at: now)
         }
         if !decision.notifications.isEmpty {
             guard let customer = try AccountStore.customer(tx, id: ticket.customer) else { return }
             let contact = try ticket.contact.flatMap { try AccountStore.contact(tx, id: $0) }
+            let sender = contact == nil ? try InboundStore.sender(tx, ticket: ticket.id) : nil
             let language = ticket.language
-            try Self.notify(tx, ticket: ticket, customer: customer, contact: contact, kinds: decision.notifications,
+            try Self.notify(tx, ticket: ticket, customer: customer, contact: contact, sender: sender, kinds: decision.notifications,
                             message: message?.text, at: now) { context in
                 let context = notification(context)
                 return minutesWorked.map { context.withHoursWorked(minutes: $0, language: language) } ?? context
@@ -524,7 +525,9 @@ struct TicketOperations: Sendable {
         }
     }
 
-    private func openFollowUp(_ tx: StoreWriter, of closed: TicketRecord, text: String, principal: Principal, now: Date) throws -> TicketRecord {
+    func openFollowUp(
+        _ tx: StoreWriter, of closed: TicketRecord, text: String, principal: Principal, now: Date, sender: TicketSenderRecord? = nil
+    ) throws -> TicketRecord {
         guard let customer = try AccountStore.customer(tx, id: closed.customer) else {
             throw RPCError.notFound(field: "params.ticket", "the ticket's company no longer exists")
         }
@@ -541,7 +544,8 @@ struct TicketOperations: Sendable {
         try persistOpening(
             tx, &ticket, decision: decision, body: text, at: now, author: ("contact", contact?.id),
             changes: ["status": [.null, .string(ticket.status.rawValue)], "followUpOf": [.null, .int(closed.id)]],
-            customer: customer, contact: contact, principal: principal, policy: policy, calendar: calendar, now: now)
+            customer: customer, contact: contact, principal: principal, policy: policy, calendar: calendar, now: now,
+            sender: contact == nil ? sender : nil)
         try Self.record(tx, ticket: closed, principal: principal, action: "followUp",
                         changes: ["followUp": [.null, .int(ticket.id)]], events: [], at: now)
         return ticket
@@ -550,18 +554,26 @@ struct TicketOperations: Sendable {
     /// Persists an opening decision, as `apply` persists the others: the new ticket with its SLA
     /// index, its first message (searchable with the subject), the history row and the outbox
     /// rows, in the caller's transaction. Sets `ticket.id`.
-    private func persistOpening(
+    /// `sender`: the address a mail ticket came from when it is no contact's (notifications go
+    /// to it; none while it is unmatched).
+    func persistOpening(
         _ tx: StoreWriter, _ ticket: inout TicketRecord, decision: TicketDecision, body: String, at received: Date,
         author: (kind: String, id: Int64?), changes: JSONObject, customer: CustomerRecord, contact: ContactRecord?,
-        principal: Principal, policy: SLAPolicy, calendar: BusinessCalendar, now: Date
+        principal: Principal, policy: SLAPolicy, calendar: BusinessCalendar, now: Date, sender: TicketSenderRecord? = nil
     ) throws {
         try TicketSLA.index(&ticket, pauses: [], policy: policy, calendar: calendar, now: now)
         ticket.id = try TicketStore.insert(tx, ticket)
         try TicketStore.addMessage(
             tx, ticket: ticket.id, authorKind: author.kind, authorID: author.id, body: body, isInternal: false, at: received,
             subject: ticket.subject)
+        var sender = sender
+        if sender != nil {
+            sender!.ticket = ticket.id
+            try InboundStore.setSender(tx, sender!)
+        }
         try Self.record(tx, ticket: ticket, principal: principal, action: "open", changes: changes, events: decision.events, at: now)
-        try Self.notify(tx, ticket: ticket, customer: customer, contact: contact, kinds: decision.notifications, message: nil, at: now)
+        try Self.notify(
+            tx, ticket: ticket, customer: customer, contact: contact, sender: sender, kinds: decision.notifications, message: nil, at: now)
     }
 
     // MARK: Pieces
@@ -662,16 +674,19 @@ struct TicketOperations: Sendable {
     }
 
     /// Writes the notifications to the outbox, in the ticket's language, to the reporting
-    /// contact (else the company's address). Without any address nothing can be sent, and
-    /// nothing is queued.
+    /// contact (else the address a mail ticket came from, else the company's address). Without
+    /// any address nothing can be sent, and nothing is queued; nothing goes to an unmatched
+    /// sender (no backscatter to whoever forged an address) until a care manager links it.
     static func notify(
-        _ tx: StoreWriter, ticket: TicketRecord, customer: CustomerRecord, contact: ContactRecord?, kinds: [NotificationKind],
+        _ tx: StoreWriter, ticket: TicketRecord, customer: CustomerRecord, contact: ContactRecord?,
+        sender: TicketSenderRecord? = nil, kinds: [NotificationKind],
         message: String?, at: Date, context extend: (NotificationContext) -> NotificationContext = { $0 }
     ) throws {
-        guard let recipient = contact?.email ?? customer.email, !kinds.isEmpty else { return }
+        if contact == nil, sender?.unmatched == true { return }
+        guard let recipient = contact?.email ?? sender?.address ?? customer.email, !kinds.isEmpty else { return }
         for kind in kinds {
             let text = NotificationTemplates.render(kind, language: ticket.language, context: extend(NotificationContext(
-                ticketID: ticket.id, subject: ticket.subject, customerName: customer.name, contactName: contact?.name,
+                ticketID: ticket.id, subject: ticket.subject, customerName: customer.name, contactName: contact?.name ?? sender?.name,
                 message: message, priority: ticket.priority)))
             try TicketStore.enqueue(
                 tx, ticket: ticket.id, kind: kind.rawValue, language: ticket.language, recipient: recipient,
@@ -685,21 +700,31 @@ struct TicketOperations: Sendable {
         return try TicketSLA.compute(ticket: ticket, pauses: pauses, policy: policy, calendar: calendar, asOf: now)
     }
 
-    private func render(_ tx: StoreReader, ticket: TicketRecord, principal: Principal, now: Date) throws -> Ticket {
+    func render(_ tx: StoreReader, ticket: TicketRecord, principal: Principal, now: Date) throws -> Ticket {
         let summary = try summaries(tx, tickets: [ticket], principal: principal, now: now)[0]
         let isContact: Bool = if case .contact = principal { true } else { false }
         let messages = try TicketStore.messages(tx, ticket: ticket.id, includeInternal: !isContact)
-        return Ticket(
+        let attachments = Dictionary(grouping: try InboundStore.attachments(tx, ticket: ticket.id), by: \.message)
+        let sender = ticket.contact == nil ? try InboundStore.sender(tx, ticket: ticket.id) : nil
+        var view = Ticket(
             summary,
             messages: try messages.map { message in
-                TicketMessage(
-                    id: Int(message.id), author: try actor(tx, kind: message.authorKind, id: message.authorID),
-                    at: Instant(message.at), text: message.body, internal: message.isInternal)
+                var author = try actor(tx, kind: message.authorKind, id: message.authorID)
+                // A mail sender who is no contact is named by the address they wrote from.
+                if author.kind == .contact, author.id == nil, let sender { author.name = sender.name ?? sender.address }
+                return TicketMessage(
+                    id: Int(message.id), author: author,
+                    at: Instant(message.at), text: message.body, internal: message.isInternal,
+                    attachments: attachments[message.id].map { $0.map {
+                        AttachmentInfo(id: Int($0.id), filename: $0.filename, contentType: $0.contentType, size: $0.size)
+                    } })
             },
             // The actions that are methods (`methodActions`): the schema's enum leaves out those of quotes.
             allowedActions: TicketWorkflow.allowedActions(for: ticket.state, actor: principal).compactMap {
                 Ticket.AllowedAction(rawValue: $0.rawValue)
             })
+        view.sender = sender.map { MailSender(address: $0.address, name: $0.name, unmatched: $0.unmatched) }
+        return view
     }
 
     /// Tickets without their messages (lists), with the people they name and their SLA pauses

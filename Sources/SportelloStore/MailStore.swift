@@ -16,6 +16,8 @@ public struct MailSettingsRecord: Sendable, Hashable, Codable {
     public var sendmailCommand: String
     public var maildirPath: String?
     public var updatedAt: Date
+    /// Days mail in keeps each message's raw bytes.
+    public var rawRetentionDays: Int = 90
 
     public init(
         supportAddress: String, displayName: String, messageIDDomain: String, transport: Transport, sendmailCommand: String,

@@ -180,6 +180,11 @@ public enum TicketStore {
         return id
     }
 
+    /// The id of the ticket's newest message.
+    public static func lastMessageID(_ tx: StoreReader, ticket: Int64) throws -> Int64 {
+        try tx.db.value(Int64.self, "SELECT max(id) FROM ticket_message WHERE ticket = ?", [ticket], cached: true) ?? 0
+    }
+
     public static func messages(_ tx: StoreReader, ticket: Int64, includeInternal: Bool) throws -> [MessageRecord] {
         try tx.db.records(
             MessageRecord.self,

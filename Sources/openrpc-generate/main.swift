@@ -16,7 +16,7 @@ import Foundation
 // plus, once each, the components (`#/components/schemas/...`) those methods refer to. The
 // document's own extension fields steer it:
 //   x-access      on every method (all of them, generated or not): ["anyone"], ["signedIn"],
-//                 ["staff"], ["managers"] or ["admin"]; emitted as `access`.
+//                 ["staff"], ["managers"], ["admin"] or ["mailgate"]; emitted as `access`.
 //   x-swift-name  on a method or a component: the Swift type's name (else calendar.addWorkingTime
 //                 → CalendarAddWorkingTime, a component keeps its key).
 //   x-swift-type  on a component or an inline schema: an existing hand-written Swift type that
@@ -33,7 +33,7 @@ struct GenerationError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-let accessLevels = ["anyone", "signedIn", "staff", "managers", "admin"]
+let accessLevels = ["anyone", "signedIn", "staff", "managers", "admin", "mailgate"]
 
 let swiftKeywords: Set<String> = [
     "associatedtype", "class", "deinit", "enum", "extension", "fileprivate", "func", "import", "init", "inout",

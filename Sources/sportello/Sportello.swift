@@ -118,6 +118,11 @@ struct Serve: AsyncParsableCommand {
     var maxBatchSize = 100
 
     @Option(name: .long, help: ArgumentHelp(
+        "Socket peers in this Unix group are the mail gateway: they may call only mail.ingest and server.*.",
+        valueName: "group"))
+    var mailGroup = "sportello-mail"
+
+    @Option(name: .long, help: ArgumentHelp(
         "Deliver notifications into this Maildir instead of the configured transport (default: $SPORTELLO_MAILDIR, if set).",
         valueName: "directory"))
     var maildir: String?
@@ -168,11 +173,17 @@ struct Serve: AsyncParsableCommand {
         var options = ServerOptions()
         options.maximumMessageBytes = maxMessageBytes
         options.exitIdleTime = exitIdleTime.map { .milliseconds(Int64($0 * 1000)) }
+        let mailGroupID = UnixGroups.id(named: mailGroup)
+        // The mail gateway hands in whole mail messages (25 MiB, a third more as base64): its
+        // connections take messages of up to 36 MiB; everyone else's --max-message-bytes (raise
+        // it to hand in large mail as the system).
+        let mailMessageBytes = max(maxMessageBytes, 36 << 20)
         let server = RPCServer(listener: listener, options: options, logger: logger) { info in
             let transport: Transport = info.transport == .stdio ? .stdio : .socket
+            let context = CallContext.forConnection(
+                transport: transport, peerUID: info.peerUID, peerGID: info.peerGID, mailGroup: mailGroupID)
             return DispatchingSession(
-                dispatcher: dispatcher,
-                context: CallContext.forConnection(transport: transport, peerUID: info.peerUID))
+                dispatcher: dispatcher, context: context, maximumMessageBytes: context.isMailGateway ? mailMessageBytes : nil)
         }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: server, successTerminationBehavior: .gracefullyShutdownGroup)]
@@ -212,6 +223,7 @@ struct Serve: AsyncParsableCommand {
 struct DispatchingSession: RPCSession {
     let dispatcher: RPCDispatcher<CallContext>
     let context: CallContext
+    var maximumMessageBytes: Int? = nil
 
     func dispatch(message: ByteBufferView, rejection: RPCError?) -> DispatchStep {
         dispatcher.dispatch(message: message, context: context, rejection: rejection)

@@ -108,6 +108,7 @@ import Testing
             .staff: ["anonymous": -32001, "a contact": -32002],
             .managers: ["anonymous": -32001, "a contact": -32002, "an operator": -32002],
             .admin: ["anonymous": -32001, "a contact": -32002, "an operator": -32002, "a care manager": -32002],
+            .mailgate: ["anonymous": -32001, "a contact": -32002, "an operator": -32002, "a care manager": -32002],
         ]
         #expect(Self.documented.count > 30)
         for (name, method) in Self.documented.sorted(by: { $0.key < $1.key }) {
@@ -116,6 +117,13 @@ import Testing
             else {
                 Issue.record("\(name) has no valid x-access")
                 continue
+            }
+            // The mail gateway may call mail.ingest and server.*, nothing else.
+            let gateway = try await harness.call(name, [:], as: CallContext(transport: .socket, principal: nil, isMailGateway: true))
+            if level == .mailgate || name.hasPrefix("server.") {
+                #expect(gateway["error"]?["code"] != .int(-32001) && gateway["error"]?["code"] != .int(-32002), "\(name) refused the mail gateway: \(gateway)")
+            } else {
+                #expect(gateway["error"]?["code"] == .int(-32002), "\(name) (\(level)) called by the mail gateway: \(gateway)")
             }
             for (label, principal) in callers {
                 let reply = try await harness.call(name, [:], as: CallContext(transport: .socket, principal: principal))
