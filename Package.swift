@@ -72,7 +72,8 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "sportello-bench", dependencies: [
-            "SportelloDomain", "SportelloStore", "SportelloTestSupport",
+            "SportelloDomain", "SportelloStore", "SportelloService", "SportelloMail", "JSONRPC", "SportelloTestSupport",
+            .product(name: "Logging", package: "swift-log"),
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),

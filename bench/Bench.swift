@@ -23,7 +23,7 @@ struct Bench {
             case "--echo": try EchoServer.run(path: arguments.popFirst() ?? "echo.sock")
             case "--bounded-echo": try EchoServer.run(path: arguments.popFirst() ?? "echo.sock", bounded: true)
             default:
-                FileHandle.standardError.write(Data("usage: sportello-bench [--server PATH] [--only server|tickets|durability|calendar|paidwork|delivery|availability|accounts|escalation]\n".utf8))
+                FileHandle.standardError.write(Data("usage: sportello-bench [--server PATH] [--only server|tickets|durability|calendar|paidwork|delivery|ingest|availability|accounts|escalation]\n".utf8))
                 exit(2)
             }
         }
@@ -48,6 +48,9 @@ struct Bench {
         }
         if only == nil || only == "delivery" {
             results += try DeliveryBenchmarks(serverBinary: server).run()
+        }
+        if only == nil || only == "ingest" {
+            results += try IngestBenchmarks(serverBinary: server).run()
         }
         if only == nil || only == "calendar" {
             results += runCalendarBenchmarks()

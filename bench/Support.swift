@@ -150,12 +150,15 @@ func runToCompletion(_ binary: String, _ arguments: [String]) throws {
 
 /// Starts `sportello serve` on `socketPath` and `database`, with `environment` added to ours,
 /// and waits until it listens.
-func startServer(_ binary: String, socketPath: String, database: String, environment: [String: String] = [:]) throws -> Process {
+func startServer(
+    _ binary: String, socketPath: String, database: String, environment: [String: String] = [:], arguments: [String] = []
+) throws -> Process {
     let server = Process()
     server.executableURL = URL(fileURLWithPath: binary)
     // The request path alone: no background SLA sweep or mail delivery competing with the
     // measured requests (a seeded database has 100,000 receipts queued and open clocks to sweep).
     server.arguments = ["serve", "--socket", socketPath, "--database", database, "--sweep-interval", "0", "--delivery-interval", "0"]
+        + arguments
     server.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
     server.standardError = FileHandle.nullDevice
     try server.run()

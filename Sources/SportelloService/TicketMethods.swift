@@ -526,7 +526,8 @@ struct TicketOperations: Sendable {
     }
 
     func openFollowUp(
-        _ tx: StoreWriter, of closed: TicketRecord, text: String, principal: Principal, now: Date, sender: TicketSenderRecord? = nil
+        _ tx: StoreWriter, of closed: TicketRecord, text: String, principal: Principal, now: Date, sender: TicketSenderRecord? = nil,
+        detected: Language?? = nil
     ) throws -> TicketRecord {
         guard let customer = try AccountStore.customer(tx, id: closed.customer) else {
             throw RPCError.notFound(field: "params.ticket", "the ticket's company no longer exists")
@@ -534,7 +535,8 @@ struct TicketOperations: Sendable {
         let contact = try principal.id.flatMap { try AccountStore.contact(tx, id: $0) }
         let decision = try Self.decided(TicketWorkflow.openFollowUp(of: closed.state, reporterContact: contact?.id))
         let (policy, calendar) = try calendars.sla(forProduct: closed.product, in: tx)
-        let language = LanguageDetector.detect(text)?.language ?? closed.language
+        // `detected`: the language already detected (mail in detects before the transaction).
+        let language = (detected ?? LanguageDetector.detect(text)?.language) ?? closed.language
         var ticket = TicketRecord(
             customer: customer.id, contact: contact?.id, product: closed.product, subject: closed.subject, channel: closed.channel,
             language: language, priority: decision.state.priority, severity: nil, status: decision.state.status,

@@ -313,7 +313,10 @@ struct MailInTests {
             return rawMail(from: "mario@acme.example", subject: "Fattura errata", messageID: messageID, body: body,
                            contentType: "multipart/mixed; boundary=\"sep\"")
         }
-        let first = try await system.ingest(withAttachment("f1@acme.example", pdf, name: "fattura-118.pdf"))
+        // As `base64` writes it: wrapped at 76 columns, CRLF or LF.
+        let wrapped = Data(withAttachment("f1@acme.example", pdf, name: "fattura-118.pdf"))
+            .base64EncodedString(options: [.lineLength76Characters, .endLineWithCarriageReturn, .endLineWithLineFeed])
+        let first = try await system.ok("mail.ingest", ["raw": wrapped])
         let second = try await system.ingest(withAttachment("f2@acme.example", pdf, name: "copia.pdf"))
         let ticketA = try #require(first.int("ticket")), ticketB = try #require(second.int("ticket"))
         let ticket = try await system.ok("ticket.get", ["ticket": ticketA])
@@ -342,6 +345,10 @@ struct MailInTests {
         let lastMail = try #require(large.int("mail"))
         let notBase64 = try await system.fails("mail.ingest", ["raw": "not base64!"], code: -32602)
         #expect(notBase64.string("data.field") == "params.raw")
+        #expect(notBase64.string("data.reason") == "must be base64")
+        for broken in ["QUJD=", "QQ==QUJD", "QUJ", "QU\u{0}JD"] {
+            try await system.fails("mail.ingest", ["raw": broken], code: -32602)
+        }
         let future = try await system.fails("mail.ingest", [
             "raw": Data(rawMail(from: "mario@acme.example", subject: "x", messageID: "x@acme.example", body: "x")).base64EncodedString(),
             "receivedAt": "2099-01-01T00:00:00Z",
