@@ -102,8 +102,11 @@ public enum MailStore {
     /// The Message-IDs of the ticket's notifications already sent before `before`, oldest first
     /// (the thread a new one joins: In-Reply-To the last, References all).
     public static func thread(_ tx: StoreReader, ticket: Int64, before: Int64) throws -> [String] {
+        // `+id`, `+status`: by the ticket's index. Left to itself the planner took the status
+        // index and read every notification sent before this one, for each one sent (measured:
+        // delivery of 10,000 receipts spent most of its time in pread).
         try tx.db.values(String.self, """
-            SELECT messageID FROM outbox WHERE ticket = ? AND id < ? AND status = 'sent' AND messageID IS NOT NULL
+            SELECT messageID FROM outbox WHERE ticket = ? AND +id < ? AND +status = 'sent' AND messageID IS NOT NULL
             ORDER BY id
             """, [ticket, before], cached: true)
     }
