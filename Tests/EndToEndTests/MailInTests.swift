@@ -244,6 +244,8 @@ struct MailInTests {
         try await world.client(.operatorA).fails("ticket.get", ["ticket": id], code: -32003)
         try await world.client(.giulia).fails("ticket.get", ["ticket": id], code: -32003)
         #expect(try await Self.notifications(system, ticket: id).isEmpty, "no receipt to an address nobody vouches for")
+        let waiting = try await manager.ok("ticket.list", ["customer": "~unmatched"]).objects("items") ?? []
+        #expect(waiting.map { $0.int("id") } == [id], "the care managers' queue of unmatched mail")
 
         try await manager.fails("ticket.setContact", ["ticket": id, "contact": 999], code: -32003)
         try await world.client(.operatorA).fails("ticket.setContact", ["ticket": id, "contact": world.id(.giulia)], code: -32002)
