@@ -60,8 +60,8 @@ extension TicketOperations {
                 isBounce: mail.isBounce,
                 carriesOurLoopMarker: MailSignals.hasLoopMarker(mail.headers, marker: settings.supportAddress),
                 fromOurSupportAddress: mail.address == settings.supportAddress.lowercased(),
-                isAutoReply: mail.autoReply != nil && mail.autoReply != .precedence,
-                isBulk: mail.autoReply == .precedence || mail.listID != nil,
+                isAutoReply: mail.autoReply != nil && !mail.isListMail,
+                isBulk: mail.isListMail,
                 recentFromSender: try mail.address.map {
                     try InboundStore.count(tx, sender: $0, since: received.addingTimeInterval(-limits.burstWindow))
                 } ?? 0,
@@ -354,6 +354,10 @@ struct ParsedMail: Sendable {
     var ancestors: [String]
     var autoReply: AutoReplyReason?
     var listID: String?
+    /// Mailing-list mail: a `List-Id`, or `Precedence: list`. (`Precedence: bulk` or `junk`
+    /// without a list is a robot's answer — a helpdesk's acknowledgement — screened as an
+    /// auto-reply.)
+    var isListMail: Bool
     var isBounce: Bool
     var deliveryStatuses: [DeliveryStatus]
     var bouncedMessageID: String?
@@ -378,6 +382,8 @@ struct ParsedMail: Sendable {
         ancestors = keys.ancestors
         autoReply = message.autoReplyReason
         listID = message.listID
+        let precedence = headers["Precedence"]?.trimmingCharacters(in: .whitespaces).lowercased()
+        isListMail = listID != nil || precedence == "list"
         isBounce = message.isBounce
         deliveryStatuses = isBounce ? MailSignals.deliveryStatuses(message) : []
         bouncedMessageID = isBounce ? MailSignals.bouncedMessageID(message) : nil

@@ -153,7 +153,8 @@ struct MailInTests {
             ("vacation", [("Auto-Submitted", "auto-replied")], Who.giulia.email, "autoReply"),
             ("exchange", [("X-Auto-Response-Suppress", "All")], Who.giulia.email, "autoReply"),
             ("list", [("List-Id", "Clienti <clienti.lists.example.it>")], Who.giulia.email, "bulk"),
-            ("bulk", [("Precedence", "bulk")], Who.giulia.email, "bulk"),
+            ("listPrecedence", [("Precedence", "list")], Who.giulia.email, "bulk"),
+            ("helpdeskAck", [("Precedence", "bulk")], Who.giulia.email, "autoReply"),
             ("xloop", [("X-Loop", "support@interzen.it")], Who.giulia.email, "loop"),
             ("ours", [], "Servizio Clienti <support@interzen.it>", "loop"),
         ]
@@ -374,5 +375,55 @@ struct MailInTests {
         #expect(expired.isNull("raw"))
         #expect(expired.string("outcome") == "opened", "the record stays")
         #expect(try await system.ok("mail.get", ["mail": try #require(first.int("mail"))]).string("raw") != nil, "a recent one keeps its copy")
+    }
+}
+
+/// The whole mail corpus (Tests/SportelloMailTests/Fixtures, each message as a real mail client
+/// wrote it) through one real server, in file order, each against the outcome its line in
+/// EXPECTED.tsv gives: a new request or a reply (to tickets this desk never had) opens a
+/// ticket; auto-replies, bounces, list mail and the desk's own mail coming back are recorded
+/// only, each for its reason; and every message is kept raw.
+@Suite("Mail corpus through mail.ingest")
+struct MailCorpusIngestTests {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("SportelloMailTests/Fixtures").path
+
+    @Test("every message of the corpus gets the outcome its manifest line names, and is kept byte for byte")
+    func corpus() async throws {
+        let manifest = try String(contentsOfFile: Self.fixtures + "/EXPECTED.tsv", encoding: .utf8)
+        let lines = manifest.split(separator: "\n").filter { !$0.hasPrefix("#") && !$0.isEmpty }
+        #expect(lines.count >= 40, "the corpus has at least 40 messages")
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let server = try await SocketServer(directory: directory, arguments: ["--max-message-bytes", "40000000"])
+        defer { server.stop() }
+        let system = RPCClient(try server.connect(), who: "system")
+        defer { system.close() }
+        // The corpus writes to support@example.it: that is the desk's address here.
+        _ = try await system.ok("mail.settings.set", ["supportAddress": "support@example.it"])
+        let expected: [String: (String, String?)] = [
+            "new": ("opened", nil), "reply": ("opened", nil), "autoReply": ("ignored", "autoReply"),
+            "bounce": ("ignored", "bounce"), "list": ("ignored", "bulk"), "loop": ("ignored", "loop"),
+        ]
+        for line in lines {
+            let cells = line.split(separator: "\t").map(String.init)
+            guard cells.count >= 4, let (outcome, reason) = expected[cells[1]] else {
+                Issue.record("a manifest line this test does not know: \(line)")
+                continue
+            }
+            let raw = try #require(FileManager.default.contents(atPath: Self.fixtures + "/" + cells[0]), "\(cells[0])")
+            let answer = try await system.ingest(Array(raw))
+            #expect(answer.string("outcome") == outcome, "\(cells[0]): \(answer)")
+            #expect(answer.string("reason") == reason, "\(cells[0]): \(answer)")
+            let kept = try await system.ok("mail.get", ["mail": try #require(answer.int("mail"))])
+            #expect(kept.string("raw").flatMap { Data(base64Encoded: $0) } == raw, "\(cells[0]) kept byte for byte")
+            #expect(kept.string("messageID") == cells[3], "\(cells[0])")
+            if outcome == "opened" {
+                let ticket = try await system.ok("ticket.get", ["ticket": try #require(answer.int("ticket"))])
+                let text = ticket.objects("messages")?.first?.string("text") ?? ""
+                #expect(!text.isEmpty && !text.contains("\r"), "\(cells[0]): a readable text")
+                #expect(!text.contains("\n> "), "\(cells[0]): the quoted part stays out of the ticket: \(text.prefix(200))")
+            }
+        }
     }
 }
