@@ -102,7 +102,7 @@ extension LanguageDetector {
         static let quotedWeight = 0.25
 
         static func segments(of message: String) -> [Segment] {
-            let normalized = !message.contains("\r") ? message : message
+            let normalized = !message.utf8.contains(13) ? message : message
                 .replacingOccurrences(of: "\r\n", with: "\n")
                 .replacingOccurrences(of: "\r", with: "\n")
             let lines = normalized.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
@@ -112,7 +112,7 @@ extension LanguageDetector {
             var index = 0
             while index < lines.count {
                 // A subject tag ("[Sportello #12]") is neither prose nor code.
-                let raw = lines[index].contains("#") ? lines[index].replacingOccurrences(
+                let raw = lines[index].utf8.contains(UInt8(ascii: "#")) ? lines[index].replacingOccurrences(
                     of: #"\[[^\]\n]*#\s*\d+\s*\]"#, with: " ", options: .regularExpression) : lines[index]
                 let next = index + 1 < lines.count ? lines[index + 1] : nil
                 index += 1
@@ -145,7 +145,7 @@ extension LanguageDetector {
         static func isReplyHeader(_ line: String, next: String?) -> Bool {
             // Cheap tests first: most lines are prose, and each pattern needs a telltale word.
             let lower = line.lowercased()
-            if line.count <= 300, lower.contains("wrote") || lower.contains("scritto") || lower.contains("écrit"),
+            if line.count <= 300, lower.hasSubstring("wrote") || lower.hasSubstring("scritto") || lower.hasSubstring("écrit"),
                 matches(line, #"^(on\s.+\swrote|il\s.+\sha\sscritto|le\s.+\sa\sécrit)\s*:?\s*$"#)
             {
                 return true
@@ -156,7 +156,7 @@ extension LanguageDetector {
                 return true
             }
             if lower.hasPrefix("from") || lower.hasPrefix("da"), matches(line, #"^(from|da)\s*:\s*\S"#) {
-                if line.contains("@") { return true }
+                if line.utf8.contains(UInt8(ascii: "@")) { return true }
                 if let next, matches(next.trimmingCharacters(in: .whitespaces), #"^(sent|inviato|date|data|to|a)\s*:"#) {
                     return true
                 }
@@ -193,7 +193,7 @@ extension LanguageDetector {
             // Each pattern is tried only when the line has what it needs (cheap tests first).
             let lower = line.lowercased()
             if lower.hasPrefix("at ") || lower.hasPrefix("caused by") || lower.hasPrefix("traceback") || lower.hasPrefix("file")
-                || lower.contains("exception") || lower.contains("error"),
+                || lower.hasSubstring("exception") || lower.hasSubstring("error"),
                 matches(line, #"^(at\s+[\w$.]+\(|caused by:|traceback|file\s+"|\w+(\.\w+)+(exception|error)\b|exception in thread)"#)
             {
                 return true
@@ -348,9 +348,9 @@ extension LanguageDetector {
         /// Skips URLs, addresses, paths, numbers, identifiers and short acronyms.
         static func isProseToken(_ token: String) -> Bool {
             if token.contains(where: { $0.isNumber || "@/\\_=#<>{}[]|$%&+~^".contains($0) }) { return false }
-            if token.contains(".") { return false }  // domains, files, identifiers, "e.g."
+            if token.utf8.contains(UInt8(ascii: ".")) { return false }  // domains, files, identifiers, "e.g."
             let lower = token.lowercased()
-            if lower.hasPrefix("http") && lower.contains(":") || lower.hasPrefix("www") { return false }
+            if lower.hasPrefix("http") && lower.utf8.contains(UInt8(ascii: ":")) || lower.hasPrefix("www") { return false }
             // camelCase or PascalCase inside the word: an identifier or a product name.
             var sawLower = false
             for character in token {
@@ -847,5 +847,22 @@ extension String {
             return ""
         }
         return String(scalars[first...last])
+    }
+}
+
+extension String {
+    /// Whether `needle` occurs in the string, byte for byte in UTF-8: Foundation's `contains`
+    /// goes through CFStringFind (measured at 5 % of mail in, most of it here).
+    func hasSubstring(_ needle: String) -> Bool {
+        let haystack = Array(utf8), pattern = Array(needle.utf8)
+        guard !pattern.isEmpty else { return true }
+        guard haystack.count >= pattern.count else { return false }
+        let first = pattern[0]
+        for start in 0...(haystack.count - pattern.count) where haystack[start] == first {
+            var index = 1
+            while index < pattern.count, haystack[start + index] == pattern[index] { index += 1 }
+            if index == pattern.count { return true }
+        }
+        return false
     }
 }
