@@ -155,4 +155,28 @@ import SportelloTestSupport
         #expect(text.utf8.count == 500_000 * 3 + 5 && text.hasSuffix("ab ab fine\n"), "no value printed: it is 1.5 MB")
         #expect(Date().timeIntervalSince(start) < 30)
     }
+
+    /// Three thousand nested `<blockquote>`s over three thousand lines: every line carried every
+    /// mark, each appended by copying the text so far (a thousand of each took six minutes).
+    @Test func deeplyNestedHTMLQuotesStayProportional() {
+        let start = Date()
+        let html = String(repeating: "<blockquote>", count: 3_000) + String(repeating: "riga<br>", count: 3_000)
+        let m = MailMessage(bytes: ("Content-Type: text/html; charset=utf-8\r\n\r\n" + html).bytes)
+        let text = m.text
+        let marks = String(repeating: "> ", count: 10)
+        #expect(text.hasPrefix(marks + "riga\n" + marks + "riga\n"))
+        #expect(text.utf8.count == 3_000 * (20 + 5) - 1, "at most ten marks a line")
+        #expect(m.reply.newText.isEmpty)
+        #expect(Date().timeIntervalSince(start) < 30)
+    }
+
+    /// Thousands of encoded words: each decoded word was appended by copying the subject so far.
+    @Test func manyEncodedWordsAreLinear() {
+        let start = Date()
+        let words = Array(repeating: "=?iso-8859-1?Q?=E8?= =?utf-8?B?w6A=?=", count: 50_000).joined(separator: " ")
+        let m = MailMessage(bytes: ("Subject: " + words + "\r\n\r\nx").bytes)
+        let subject = m.subject
+        #expect(subject.count == 100_000 && subject.hasPrefix("èàèà"), "no value printed: it is 100,000 characters")
+        #expect(Date().timeIntervalSince(start) < 30)
+    }
 }
