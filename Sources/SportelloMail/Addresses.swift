@@ -32,11 +32,14 @@ public struct MailAddress: Sendable, Hashable {
         var angle: String? = nil
         var comment: String? = nil
         var group: String? = nil
+        // Whether `phrase` holds an `@`, kept as it grows: asking `phrase.contains("@")` at each
+        // `:` made a long run of colons after an `@` quadratic.
+        var phraseHasAt = false
         let scalars = Array(value.unicodeScalars)
         var i = 0
 
         func flush() {
-            defer { phrase = ""; angle = nil; comment = nil }
+            defer { phrase = ""; phraseHasAt = false; angle = nil; comment = nil }
             let text = phrase.split(whereSeparator: { $0 == " " || $0 == "\t" }).joined(separator: " ")
             if var address = angle {
                 // Obsolete route (RFC 5322 §4.4): `<@relay,@relay:user@host>`.
@@ -65,6 +68,7 @@ public struct MailAddress: Sendable, Hashable {
                 }
                 // Keep encoded words inside quotes decodable: Outlook quotes them.
                 phrase += quoted
+                if quoted.unicodeScalars.contains("@") { phraseHasAt = true }
                 i += 1
             case "(":
                 // Comment (RFC 5322 §3.2.2), nested.
@@ -84,9 +88,9 @@ public struct MailAddress: Sendable, Hashable {
                 while i < scalars.count, scalars[i] != ">" { address.unicodeScalars.append(scalars[i]); i += 1 }
                 i += 1
                 angle = address
-            case ":" where angle == nil && group == nil && !phrase.contains("@"):
+            case ":" where angle == nil && group == nil && !phraseHasAt:
                 group = decodeName(phrase.trimmingCharacters(in: .whitespaces)) ?? ""
-                phrase = ""; comment = nil
+                phrase = ""; phraseHasAt = false; comment = nil
                 i += 1
             case ";":
                 flush()
@@ -96,7 +100,10 @@ public struct MailAddress: Sendable, Hashable {
                 flush()
                 i += 1
             default:
-                if angle == nil { phrase.unicodeScalars.append(c) } // text after `>` is ignored
+                if angle == nil { // text after `>` is ignored
+                    phrase.unicodeScalars.append(c)
+                    if c == "@" { phraseHasAt = true }
+                }
                 i += 1
             }
         }

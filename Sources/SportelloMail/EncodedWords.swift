@@ -12,7 +12,8 @@ public enum EncodedWords {
         var result = String.UnicodeScalarView()
         var pending: (charset: String, bytes: [UInt8])? = nil
         func flushPending() {
-            if let p = pending { result.append(contentsOf: MailCharset.decode(p.bytes, charset: p.charset).unicodeScalars) }
+            // Scalar by scalar: UnicodeScalarView.append(contentsOf:) copies what is already there.
+            if let p = pending { for scalar in MailCharset.decode(p.bytes, charset: p.charset).unicodeScalars { result.append(scalar) } }
             pending = nil
         }
         var i = 0

@@ -14,6 +14,9 @@ public enum HTMLText {
         "div", "li", "tr", "section", "article", "header", "footer", "address", "dt", "dd",
         "form", "fieldset", "main", "nav", "aside", "tbody", "thead", "tfoot", "center",
     ]
+    /// `> ` marks written for nested `<blockquote>`s at most: real threads rarely quote deeper,
+    /// reply separation needs only the first, and each mark repeats on every line.
+    static let maxQuoteMarks = 10
     static let skippedElements: Set<String> = ["script", "style", "head", "title", "template", "noscript", "xml"]
 
     static let namedEntities: [String: String] = [
@@ -59,7 +62,10 @@ public enum HTMLText {
                 }
                 if preDepth > 0 && scalar == "\n" { out.append("\n"); trailingNewlines += 1; atLineStart = true; continue }
                 if atLineStart {
-                    for _ in 0..<quoteDepth { out.append(contentsOf: "> ".unicodeScalars) }
+                    // Scalar by scalar: UnicodeScalarView.append(contentsOf:) rebuilds the whole
+                    // string, which made deep quotes quadratic. At most `maxQuoteMarks` marks, so
+                    // that the text stays proportional to the HTML whatever the nesting.
+                    for _ in 0..<min(quoteDepth, maxQuoteMarks) { out.append(">"); out.append(" ") }
                     atLineStart = false; pendingSpace = false
                 }
                 if pendingSpace { out.append(" "); pendingSpace = false }

@@ -71,10 +71,13 @@ public struct MailHeaders: Sendable, Hashable, Sequence {
             // A name is printable ASCII without blanks; tolerate blanks before the colon.
             let name = String(decoding: nameBytes, as: UTF8.self).trimmingCharacters(in: .whitespaces)
             guard !name.isEmpty, name.utf8.allSatisfy({ $0 > 32 && $0 < 127 }) else { return }
-            var valueBytes = Array(line[(colon + 1)...])
-            while let f = valueBytes.first, f == 0x20 || f == 0x09 { valueBytes.removeFirst() }
-            while let l = valueBytes.last, l == 0x20 || l == 0x09 { valueBytes.removeLast() }
-            let value = MailCharset.bestEffort(valueBytes)
+            // Blanks trimmed by slicing: removing them one by one from the front of an array
+            // moved the rest each time, quadratic in a value of many blanks.
+            let isBlank: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 }
+            var valueBytes = line[(colon + 1)...]
+            valueBytes = valueBytes.drop(while: isBlank)
+            if let last = valueBytes.lastIndex(where: { !isBlank($0) }) { valueBytes = valueBytes[...last] } else { valueBytes = [] }
+            let value = MailCharset.bestEffort(Array(valueBytes))
             headers.append(name, value)
         }
         for line in lines {

@@ -89,11 +89,13 @@ func unflow(_ text: String, deleteSpace: Bool) -> String {
         let flowed = body.hasSuffix(" ") && body != "-- "
         var content = String(body)
         if flowed && deleteSpace { content.removeLast() }
-        if let previous = current {
+        if current != nil {
             if depth == currentDepth {
-                current = previous + content
+                // Appended in place: `current = previous + content` copied the paragraph on
+                // every line, quadratic in a long flowed paragraph.
+                current!.append(contentsOf: content)
             } else {
-                emit(previous, depth: currentDepth)
+                emit(current!, depth: currentDepth)
                 current = content
             }
         } else {

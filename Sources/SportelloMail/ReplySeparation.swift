@@ -38,6 +38,7 @@ public enum ReplySeparator {
         var quotedLines: [String] = []
         var signatureLines: [String]? = nil
         var inSignature = false
+        var quotedSinceNewText = false
         var i = 0
         while i < lines.count {
             let line = lines[i]
@@ -56,6 +57,7 @@ public enum ReplySeparator {
                         quotedLines.append(lines[i]); i += 1
                     }
                     inSignature = false
+                    quotedSinceNewText = true
                     continue
                 }
                 quotedLines += lines[i...]
@@ -63,6 +65,7 @@ public enum ReplySeparator {
             }
             if line.hasPrefix(">") {
                 inSignature = false
+                quotedSinceNewText = true
                 quotedLines.append(line); i += 1
                 continue
             }
@@ -72,7 +75,15 @@ public enum ReplySeparator {
                 i += 1
                 continue
             }
-            if inSignature { signatureLines!.append(line) } else { newLines.append(line) }
+            if inSignature {
+                signatureLines!.append(line)
+            } else if trimmed.isEmpty, quotedSinceNewText, newLines.last?.trimmingCharacters(in: .whitespaces).isEmpty == true {
+                // An interleaved quote taken out leaves the blank lines around it side by side:
+                // keep one, as the sender separated the answers.
+            } else {
+                newLines.append(line)
+                if !trimmed.isEmpty { quotedSinceNewText = false }
+            }
             i += 1
         }
         func clean(_ lines: [String]) -> String {

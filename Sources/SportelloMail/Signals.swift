@@ -212,21 +212,31 @@ public enum SubjectTag {
     /// The ticket number of the first tag in the subject, or nil.
     public static func ticketNumber(in subject: String) -> Int64? { firstTag(in: subject)?.number }
 
+    /// One pass over the subject: only a `[` with no other `[` before the next `]` can open a
+    /// tag (the inside of a tag holds no `[`), so each `]` is tried with the last `[` before it
+    /// and every character is looked at a bounded number of times — a subject of thousands of
+    /// brackets stays linear.
     static func firstTag(in subject: String) -> (range: Range<String.Index>, number: Int64)? {
-        var searchStart = subject.startIndex
-        while let open = subject[searchStart...].firstIndex(of: "[") {
-            guard let close = subject[open...].firstIndex(of: "]") else { return nil }
-            let inside = subject[subject.index(after: open)..<close].trimmingCharacters(in: .whitespaces)
-            let lower = inside.lowercased()
-            var rest = Substring(lower)
-            if rest.hasPrefix("sportello") { rest = rest.dropFirst("sportello".count).drop(while: { $0 == " " }) }
-            if rest.hasPrefix("#") {
-                let digits = rest.dropFirst().trimmingCharacters(in: .whitespaces)
-                if !digits.isEmpty, digits.count <= 18, digits.allSatisfy({ $0.isASCII && $0.isNumber }), let n = Int64(digits) {
-                    return (open..<subject.index(after: close), n)
+        var open: String.Index? = nil
+        var index = subject.startIndex
+        while index < subject.endIndex {
+            let c = subject[index]
+            if c == "[" {
+                open = index
+            } else if c == "]", let start = open {
+                open = nil
+                let inside = subject[subject.index(after: start)..<index].trimmingCharacters(in: .whitespaces)
+                let lower = inside.lowercased()
+                var rest = Substring(lower)
+                if rest.hasPrefix("sportello") { rest = rest.dropFirst("sportello".count).drop(while: { $0 == " " }) }
+                if rest.hasPrefix("#") {
+                    let digits = rest.dropFirst().trimmingCharacters(in: .whitespaces)
+                    if !digits.isEmpty, digits.count <= 18, digits.allSatisfy({ $0.isASCII && $0.isNumber }), let n = Int64(digits) {
+                        return (start..<subject.index(after: index), n)
+                    }
                 }
             }
-            searchStart = subject.index(after: open)
+            index = subject.index(after: index)
         }
         return nil
     }
@@ -238,22 +248,22 @@ public enum SubjectTag {
     public static func normalize(_ subject: String) -> String {
         var text = subject
         if let tag = firstTag(in: text) { text.replaceSubrange(tag.range, with: " ") }
-        var changed = true
-        while changed {
-            changed = false
-            text = text.trimmingCharacters(in: .whitespaces)
-            let word = text.prefix { $0.isLetter }
-            guard prefixes.contains(word.lowercased()) else { break }
-            var rest = text.dropFirst(word.count)
+        // Prefixes are cut from a Substring, so a subject of many thousands of `Re:` is not
+        // copied once per prefix.
+        let blank: (Character) -> Bool = { $0.unicodeScalars.allSatisfy(CharacterSet.whitespaces.contains) }
+        var rest = Substring(text)
+        while true {
+            rest = rest.drop(while: blank)
+            let word = rest.prefix { $0.isLetter }
+            guard word.count <= 7, prefixes.contains(word.lowercased()) else { break }
+            var after = rest.dropFirst(word.count)
             // Optional counter: `Re[2]:`, `Re^2:`, `RE (2):`
-            if rest.hasPrefix("[") || rest.hasPrefix("(") { rest = rest.drop(while: { $0 != "]" && $0 != ")" }).dropFirst() }
-            if rest.hasPrefix("^") { rest = rest.dropFirst().drop(while: { $0.isNumber }) }
-            rest = rest.drop(while: { $0 == " " })
-            if rest.hasPrefix(":") || rest.hasPrefix("：") {
-                text = String(rest.dropFirst())
-                changed = true
-            }
+            if after.hasPrefix("[") || after.hasPrefix("(") { after = after.drop(while: { $0 != "]" && $0 != ")" }).dropFirst() }
+            if after.hasPrefix("^") { after = after.dropFirst().drop(while: { $0.isNumber }) }
+            after = after.drop(while: { $0 == " " })
+            guard after.hasPrefix(":") || after.hasPrefix("：") else { break }
+            rest = after.dropFirst()
         }
-        return text.split(whereSeparator: { $0 == " " || $0 == "\t" }).joined(separator: " ")
+        return rest.trimmingCharacters(in: .whitespaces).split(whereSeparator: { $0 == " " || $0 == "\t" }).joined(separator: " ")
     }
 }

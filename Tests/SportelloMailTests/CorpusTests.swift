@@ -5,7 +5,7 @@ import SportelloMail
 /// One test per mail in Fixtures/: what a support agent would see of it.
 @Suite struct CorpusTests {
     @Test func corpusIsComplete() {
-        #expect(Corpus.names.count == 22)
+        #expect(Corpus.names.count == 46)
         // CRLF fixtures keep their CRLF (the .gitattributes `-text` rule).
         #expect(Corpus.bytes("outlook_it_reply.eml").starts(with: Array("Received: from mail.cliente.example (mail.cliente.example [192.0.2.10])\r\n".utf8)))
     }

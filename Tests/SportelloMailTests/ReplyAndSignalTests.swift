@@ -35,6 +35,12 @@ import SportelloMail
         #expect(parts.quoted.hasSuffix("Testo vecchio"))
     }
 
+    @Test func blankLinesAroundARemovedInterleavedQuoteBecomeOne() {
+        let parts = ReplySeparator.split("> Which format?\n\nCSV.\n\n> How many rows?\n\nAbout 48,000.\n\n\nTom")
+        #expect(parts.newText == "CSV.\n\nAbout 48,000.\n\n\nTom")
+        #expect(parts.quoted == "> Which format?\n> How many rows?")
+    }
+
     @Test func interleavedAnswersAreNewText() {
         let parts = ReplySeparator.split("> Which version?\n4.2\n> Which OS?\nWindows 11")
         #expect(parts.newText == "4.2\nWindows 11")

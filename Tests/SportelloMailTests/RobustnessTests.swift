@@ -104,4 +104,79 @@ import SportelloTestSupport
         let html = String(repeating: "<div><blockquote><a href='", count: 5_000) + String(repeating: "&#xFFFFFFFF;&#0;<", count: 1000)
         _ = HTMLText.toText(html)
     }
+
+    // Inputs that were quadratic (each found while writing the fuzz target, each also in
+    // fuzz/corpus at a size libFuzzer runs): with the old code every one of them took minutes at
+    // these sizes; the bound is generous for a debug build on a loaded machine.
+
+    /// A subject of brackets: each `[` looked for its `]` from scratch.
+    @Test func subjectOfManyBracketsIsLinear() {
+        let start = Date()
+        let m = MailMessage(bytes: ("Subject: " + String(repeating: "[", count: 1_000_000) + "[Sportello #7] x\r\n\r\nbody").bytes)
+        #expect(m.threadKeys.ticketNumber == 7)
+        let normalized = m.threadKeys.normalizedSubject
+        #expect(normalized.utf8.count == 1_000_000 + 2 && normalized.hasSuffix("[[[ x"), "no value printed: it is a megabyte")
+        #expect(Date().timeIntervalSince(start) < 30)
+    }
+
+    /// `Re:` a third of a million times: the subject was copied once per prefix removed.
+    @Test func subjectOfManyReplyPrefixesIsLinear() {
+        let start = Date()
+        let m = MailMessage(bytes: ("Subject: " + String(repeating: "Re: ", count: 300_000) + "[Sportello #8] Stampa\r\n\r\nbody").bytes)
+        #expect(m.threadKeys.ticketNumber == 8)
+        #expect(m.threadKeys.normalizedSubject == "Stampa")
+        #expect(m.autoReplyReason == nil)
+        #expect(Date().timeIntervalSince(start) < 30)
+    }
+
+    /// A header value of two million blanks: they were removed one by one from the front.
+    @Test func headerValueOfManyBlanksIsLinear() {
+        let start = Date()
+        let m = MailMessage(bytes: ("Subject:" + String(repeating: " ", count: 2_000_000) + "Ciao  \r\n\r\nbody").bytes)
+        #expect(m.subject == "Ciao")
+        #expect(Date().timeIntervalSince(start) < 30)
+    }
+
+    /// An address list of colons after an `@`: each `:` searched the whole phrase for the `@`.
+    @Test func addressOfManyColonsIsLinear() {
+        let start = Date()
+        let m = MailMessage(bytes: ("From: a@" + String(repeating: ":", count: 1_000_000) + "\r\nTo: Vendite: v@example.it;\r\n\r\nx").bytes)
+        #expect(m.from.count == 1)
+        #expect(m.to == [MailAddress(address: "v@example.it", group: "Vendite")])
+        #expect(Date().timeIntervalSince(start) < 30)
+    }
+
+    /// A format=flowed paragraph of half a million lines: the paragraph was copied per line.
+    @Test func longFlowedParagraphIsLinear() {
+        let start = Date()
+        let body = String(repeating: "ab \r\n", count: 500_000) + "fine\r\n"
+        let m = MailMessage(bytes: ("Subject: x\r\nContent-Type: text/plain; charset=utf-8; format=flowed\r\n\r\n" + body).bytes)
+        let text = m.text
+        #expect(text.utf8.count == 500_000 * 3 + 5 && text.hasSuffix("ab ab fine\n"), "no value printed: it is 1.5 MB")
+        #expect(Date().timeIntervalSince(start) < 30)
+    }
+
+    /// Three thousand nested `<blockquote>`s over three thousand lines: every line carried every
+    /// mark, each appended by copying the text so far (a thousand of each took six minutes).
+    @Test func deeplyNestedHTMLQuotesStayProportional() {
+        let start = Date()
+        let html = String(repeating: "<blockquote>", count: 3_000) + String(repeating: "riga<br>", count: 3_000)
+        let m = MailMessage(bytes: ("Content-Type: text/html; charset=utf-8\r\n\r\n" + html).bytes)
+        let text = m.text
+        let marks = String(repeating: "> ", count: 10)
+        #expect(text.hasPrefix(marks + "riga\n" + marks + "riga\n"))
+        #expect(text.utf8.count == 3_000 * (20 + 5) - 1, "at most ten marks a line")
+        #expect(m.reply.newText.isEmpty)
+        #expect(Date().timeIntervalSince(start) < 30)
+    }
+
+    /// Thousands of encoded words: each decoded word was appended by copying the subject so far.
+    @Test func manyEncodedWordsAreLinear() {
+        let start = Date()
+        let words = Array(repeating: "=?iso-8859-1?Q?=E8?= =?utf-8?B?w6A=?=", count: 50_000).joined(separator: " ")
+        let m = MailMessage(bytes: ("Subject: " + words + "\r\n\r\nx").bytes)
+        let subject = m.subject
+        #expect(subject.count == 100_000 && subject.hasPrefix("èàèà"), "no value printed: it is 100,000 characters")
+        #expect(Date().timeIntervalSince(start) < 30)
+    }
 }
