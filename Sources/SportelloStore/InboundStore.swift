@@ -77,13 +77,22 @@ public enum InboundStore {
 
     /// Stores the message and its raw bytes, compressed; returns its id.
     public static func insert(_ tx: StoreWriter, _ mail: InboundMailRecord, raw: [UInt8]) throws -> Int64 {
-        let compressed = try compress(raw)
-        try tx.db.run("""
-            INSERT INTO inbound_mail(messageID, receivedAt, sender, subject, outcome, reason, ticket, message, size, sha256, raw,
-                                     expiresAt)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, [mail.messageID, StoreTime.text(mail.receivedAt), mail.sender, mail.subject, mail.outcome, mail.reason, mail.ticket,
-                  mail.message, mail.size, mail.sha256, compressed, StoreTime.text(mail.expiresAt)], cached: true)
+        // The input's copy in a ByteBuffer is released before the insert allocates.
+        let compressed = try {
+            var buffer = ByteBuffer(bytes: raw)
+            return try buffer.compress(with: .zlib())
+        }()
+        // Bound straight from the compressor's buffer: a `Data` copy of it would be one more
+        // message-sized allocation at the peak of taking a 25 MiB mail (SQLite copies it once).
+        try compressed.withUnsafeReadableBytes { bytes in
+            let data = Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: bytes.baseAddress!), count: bytes.count, deallocator: .none)
+            try tx.db.run("""
+                INSERT INTO inbound_mail(messageID, receivedAt, sender, subject, outcome, reason, ticket, message, size, sha256, raw,
+                                         expiresAt)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, [mail.messageID, StoreTime.text(mail.receivedAt), mail.sender, mail.subject, mail.outcome, mail.reason,
+                      mail.ticket, mail.message, mail.size, mail.sha256, data, StoreTime.text(mail.expiresAt)], cached: true)
+        }
         return tx.db.lastInsertedRowID
     }
 
@@ -279,12 +288,6 @@ public enum InboundStore {
     }
 
     // MARK: Compression
-
-    static func compress(_ bytes: [UInt8]) throws -> Data {
-        var buffer = ByteBuffer(bytes: bytes)
-        let compressed = try buffer.compress(with: .zlib())
-        return Data(compressed.readableBytesView)
-    }
 
     static func decompress(_ data: Data, size: Int) throws -> [UInt8] {
         var input = ByteBuffer(bytes: data)
