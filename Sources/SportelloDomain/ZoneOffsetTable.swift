@@ -125,6 +125,16 @@ final class ZoneOffsetTable: Sendable {
         return max(local - offsets[i + 1], transitions[i])     // new offset; a skipped time → the change
     }
 
+    /// The UTC offset (seconds) in force at `instant` (UTC seconds since 2001).
+    func offset(at instant: Double) -> Int {
+        var lo = 0, hi = transitions.count
+        while lo < hi {
+            let mid = (lo + hi) >> 1
+            if Double(transitions[mid]) <= instant { lo = mid + 1 } else { hi = mid }
+        }
+        return offsets[lo]
+    }
+
     /// UTC instant of local midnight starting `day` (`firstDay...endDay + 1`).
     @inline(__always)
     func dayStart(_ day: Int) -> Int {

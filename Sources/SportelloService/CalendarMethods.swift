@@ -29,6 +29,17 @@ extension SportelloService {
             let deadline = try arithmetic { try calendar.add(params.duration, to: params.start.date) }
             return CalendarAddWorkingTime.Result(deadline: Instant(deadline))
         }
+        registry.registerInline(CalendarExplain.self, by: self) { params, _ in
+            let calendar = try catalog.calendar(named: params.calendar)
+            let explanation = try arithmetic { try calendar.explain(params.duration, from: params.start.date) }
+            return CalendarExplain.Result(
+                deadline: Instant(explanation.deadline),
+                intervals: explanation.stretches.map { stretch in
+                    .init(from: Instant(stretch.from), to: Instant(stretch.to),
+                          minutes: JSONNumber((stretch.seconds / 60 * 1e6).rounded() / 1e6))
+                },
+                lines: explanation.lines)
+        }
         registry.registerInline(CalendarWorkingTimeBetween.self, by: self) { params, _ in
             let calendar = try catalog.calendar(named: params.calendar)
             for (field, date) in [("params.from", params.from.date), ("params.to", params.to.date)] {

@@ -78,6 +78,15 @@ extension SportelloService {
         registry.register(SLAStatus.self, by: self) { params, context in
             return try await tickets.slaStatus(Int64(params.ticket), principal: try context.requirePrincipal())
         }
+        registry.register(SLAPreview.self, by: self) { params, context in
+            let priority = try params.priority.map { try checkedPriority($0, field: "params.priority") }
+            let classification = try params.classification.map {
+                try AccountValidation.choice($0, field: "params.classification", as: Classification.self)
+            }
+            return try await tickets.slaPreview(
+                Int64(params.ticket), priority: priority, classification: classification, at: params.at?.date,
+                principal: try context.requirePrincipal())
+        }
         registry.register(NotificationList.self, by: self) { params, context in
             return try await tickets.notifications(params, principal: try context.requireStaff())
         }
@@ -386,6 +395,35 @@ struct TicketOperations: Sendable {
         return try await reading(principal: principal, now: now) { tx in
             let ticket = try Self.visibleTicket(tx, id: id, principal: principal)
             return (SLA(try sla(tx, ticket: ticket, now: now)), [ticket.id])
+        }
+    }
+
+    /// The clocks as if a care manager took charge at `at` (default now) with this priority and
+    /// classification (docs/product.md §6): a read, nothing is written.
+    func slaPreview(
+        _ id: Int64, priority: Int?, classification: Classification?, at: Date?, principal: Principal
+    ) async throws -> SLAPreview.Result {
+        let now = storedNow()
+        return try await environment.database.read { tx in
+            let ticket = try Self.visibleTicket(tx, id: id, principal: principal)
+            let (policy, calendar) = try calendars.sla(forProduct: ticket.product, in: tx)
+            let pauses = try TicketStore.waitingIntervals(tx, ticket: ticket.id).map { PauseInterval(from: $0.from, to: $0.to) }
+            let preview: TakeChargePreview
+            do {
+                preview = try TakeChargePreview.compute(
+                    ticket.slaFacts, pauses: pauses, priority: priority, classification: classification, at: at ?? now, now: now,
+                    policy: policy, calendar: calendar)
+            } catch TakeChargePreviewError.closed {
+                throw RPCError(code: RPCErrorCode.transitionNotAllowed, message: "Transition not allowed", data: [
+                    "field": "params.ticket",
+                    "status": .string(ticket.status.rawValue),
+                    "reason": .string("ticket #\(id) is closed: its clocks have stopped and there is no charge to take"),
+                ])
+            } catch TakeChargePreviewError.invalid(let field, let reason) {
+                throw RPCError.invalidParams(field: "params." + field, reason: reason)
+            }
+            return SLAPreview.Result(
+                at: Instant(preview.at), priority: preview.priority, classification: preview.classification, sla: SLA(preview.sla))
         }
     }
 
