@@ -65,7 +65,7 @@ test: deps
 ## The suites that load the machine on purpose (a client that never reads its replies, 100,000
 ## commits) run after the others, one at a time: on 2 cores they would otherwise slow the
 ## latency checks of the rest.
-HEAVY_SUITES := BackpressureTests|WALBoundTests
+HEAVY_SUITES := BackpressureTests|WALBoundTests|MailInLimitsTests
 test-swift:
 	$(SWIFT) test --skip-build --disable-xctest --skip '$(HEAVY_SUITES)'
 	$(SWIFT) test --skip-build --disable-xctest --no-parallel --filter '$(HEAVY_SUITES)'

@@ -285,7 +285,12 @@ struct MailInTests {
         #expect(intruder.string("outcome") == "opened")
         #expect(intruder.int("ticket") != domainTicket)
     }
+}
 
+/// Mail in's limits with messages of tens of MiB: run after the other suites, one at a time (a
+/// 25 MiB mail loads both cores for seconds, which the latency checks of the rest would feel).
+@Suite("Mail in: limits")
+struct MailInLimitsTests {
     @Test("attachments are stored once, listed on their message and served to whoever sees the ticket; one over 10 MiB is left out with a note; bad raw input is a clear error and stores nothing; the raw copy expires after the retention")
     func attachmentsLimitsAndRetention() async throws {
         let directory = try TemporaryDirectory()
