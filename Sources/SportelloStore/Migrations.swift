@@ -16,6 +16,7 @@ enum Migrations {
         v9Escalation,
         v10MailDelivery,
         v11Accounts,
+        v13SweepIndex,
     ]
 
     /// Installation facts: when the database was created.
