@@ -2,7 +2,8 @@ import Foundation
 import GRDB
 import SportelloTestSupport
 
-/// The escalation figures, on 100,000 demo tickets spread over the last year: the first
+/// The escalation figures, on 100,000 demo tickets spread over the last year (and, for the
+/// report, 1,000,000 closed tickets more over the same year): the first
 /// `sportello sweep` (every step the open clocks have reached fires) and one with nothing due,
 /// beside a plain indexed SELECT of the same open tickets; `sportello report sla` for the year by
 /// month and priority, as JSON and as the printable page, beside a plain SELECT of the year's

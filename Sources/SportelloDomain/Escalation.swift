@@ -213,8 +213,8 @@ public enum Escalation {
             if let stoppedAt, stoppedAt <= asOf { continue }
             let targetSeconds = duration.seconds(on: calendar)
             // A step's instant is `SLAClock.status(…, target: .minutes(targetSeconds × at / 60), pauses, asOf).due`;
-            // only that deadline is computed (the pauses merged once per clock), with the same
-            // arithmetic: measured 6 full statuses a ticket as most of a first sweep's arithmetic.
+            // only that deadline is computed, with the same arithmetic, the pauses merged once per
+            // clock (a full status also counts the elapsed and paused time, unused here).
             let spans = SLAClock.merged(clockPauses, from: facts.receivedAt, to: max(facts.receivedAt, asOf))
             for step in ladder.steps {
                 let share = WorkingDuration.minutes(targetSeconds * step.at / 60)

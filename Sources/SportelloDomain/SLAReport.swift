@@ -168,8 +168,7 @@ public struct SLAReportTally: Sendable {
             var f = figures0
             f.metRatio = f.met + f.breached > 0 ? Double(f.met) / Double(f.met + f.breached) : nil
             // The two ranks are selected, not sorted for: a year's report has a million stopped
-            // times in its totals (sorting them for every grouping measured a third of the
-            // printable page's time).
+            // times in its totals, and the printable page tallies three groupings.
             var values = stopped
             f.medianMinutes = SLAReport.percentile(selecting: &values, 0.5)
             f.p90Minutes = SLAReport.percentile(selecting: &values, 0.9)

@@ -131,8 +131,8 @@ public enum EscalationStore {
     /// triggers), and every one after a calendar change. Oldest first. Removes on the way the
     /// rows of due tickets that have closed or lost their SLA (nothing of theirs fires).
     ///
-    /// Reads the index on `nextAt` only: a sweep with nothing due reads no ticket (measured
-    /// against the join of every open ticket with its row it replaces: see `make bench`).
+    /// Reads the index on `nextAt` only: a sweep with nothing due reads no ticket, where the join
+    /// it replaces compared every open ticket with its row.
     public static func sweepCandidates(_ tx: StoreWriter, asOf: Date) throws -> [SweepTicket] {
         let revision = try CalendarStore.revision(tx)
         // Two lookups in the index on `revision`: is any row computed under another revision?

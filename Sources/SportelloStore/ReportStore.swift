@@ -35,9 +35,8 @@ public enum ReportStore {
     /// in `receivedAt, id` order (by the `ticket_by_received` index), one row at a time.
     ///
     /// Reads the eleven columns it needs straight from the statement, times parsed from their
-    /// bytes: a report of a year holds up to a million tickets, and decoding each into a whole
-    /// `TicketRecord` (24 columns, every time parsed from a `String`) and keeping them all
-    /// measured slower than the clocks' arithmetic itself (see `make bench`).
+    /// bytes, and keeps nothing: a report of a year holds up to a million tickets, which were
+    /// each decoded into a whole `TicketRecord` (24 columns) and all kept until counted.
     public static func forEachTicket(
         _ tx: StoreReader, receivedFrom: Date, before: Date, priority: Int?, customer: Int64?, assignee: Int64?, product: String?,
         _ body: (ReportTicketRow) throws -> Void
