@@ -189,25 +189,39 @@ private struct GroupKey: Hashable {
         self.product = product
     }
 
-    func keeping(_ keys: Set<SLAReportKey>) -> GroupKey {
+    func keeping(_ keys: KeptKeys) -> GroupKey {
         var key = self
-        if !keys.contains(.month) { key.month = nil }
-        if !keys.contains(.policy) { key.policy = nil }
-        if !keys.contains(.priority) { key.priority = nil }
-        if !keys.contains(.customer) { key.customer = nil }
-        if !keys.contains(.assignee) { key.assignee = nil }
-        if !keys.contains(.product) { key.product = nil }
+        if !keys.month { key.month = nil }
+        if !keys.policy { key.policy = nil }
+        if !keys.priority { key.priority = nil }
+        if !keys.customer { key.customer = nil }
+        if !keys.assignee { key.assignee = nil }
+        if !keys.product { key.product = nil }
         return key
+    }
+}
+
+/// Which keys a grouping keeps, as flags (asked once per ticket and grouping).
+private struct KeptKeys {
+    let month, policy, priority, customer, assignee, product: Bool
+
+    init(_ keys: Set<SLAReportKey>) {
+        month = keys.contains(.month)
+        policy = keys.contains(.policy)
+        priority = keys.contains(.priority)
+        customer = keys.contains(.customer)
+        assignee = keys.contains(.assignee)
+        product = keys.contains(.product)
     }
 }
 
 /// The groups of one grouping, in the order first seen.
 private struct GroupTallies {
-    let keys: Set<SLAReportKey>
+    let keys: KeptKeys
     var index: [GroupKey: Int] = [:]
     var groups: [(group: SLAReportGroup, tally: SLAReportTally)] = []
 
-    init(keys: Set<SLAReportKey>) { self.keys = keys }
+    init(keys: Set<SLAReportKey>) { self.keys = KeptKeys(keys) }
 
     mutating func add(
         _ full: GroupKey, _ sla: TicketSLA?, chargeTakingStopped: Bool, secondStopped: Bool, name: (GroupKey) throws -> SLAReportGroup

@@ -55,7 +55,13 @@ public enum ReportStore {
         try statement.setArguments(StatementArguments(arguments))
         let s = statement.sqliteStatement
         let cursor = try Row.fetchCursor(statement)
-        var products: [String] = []
+        // The few distinct texts of the product, classification and status columns, each made
+        // into its value once and found again by its bytes (memcmp): comparing through
+        // String.UTF8View and switching over strings for every row measured about 7 % of a
+        // 1.1-million-ticket report's CPU samples (perf).
+        var products = KnownTexts<String> { $0 }
+        var classifications = KnownTexts<Classification?> { Classification(rawValue: $0) }
+        var statuses = KnownTexts<TicketStatus?> { TicketStatus(rawValue: $0) }
         func corrupt(_ what: String) -> CorruptRecord {
             CorruptRecord(table: "ticket", key: String(sqlite3_column_int64(s, 0)), reason: "bad \(what)")
         }
@@ -69,23 +75,14 @@ public enum ReportStore {
             return date
         }
         while try cursor.next() != nil {
-            // A product code is one of a handful: the same String is handed out again.
             guard let productBytes = text(2) else { throw corrupt("product") }
-            let product: String
-            if let known = products.first(where: { $0.utf8.elementsEqual(productBytes) }) {
-                product = known
-            } else {
-                product = String(decoding: productBytes, as: UTF8.self)
-                products.append(product)
-            }
+            let product = products.value(productBytes)
             var classification: Classification?
             if let bytes = text(5) {
-                guard let value = Classification(rawValue: String(decoding: bytes, as: UTF8.self)) else { throw corrupt("classification") }
+                guard let value = classifications.value(bytes) else { throw corrupt("classification") }
                 classification = value
             }
-            guard let statusBytes = text(6), let status = TicketStatus(rawValue: String(decoding: statusBytes, as: UTF8.self)) else {
-                throw corrupt("status")
-            }
+            guard let statusBytes = text(6), let status = statuses.value(statusBytes) else { throw corrupt("status") }
             guard let receivedAt = try time(7, "receivedAt") else { throw corrupt("receivedAt") }
             try body(ReportTicketRow(
                 id: sqlite3_column_int64(s, 0), customer: sqlite3_column_int64(s, 1), product: product,
@@ -104,6 +101,26 @@ public enum ReportStore {
             codes[row["id"]] = row["code"]
         }
         return codes
+    }
+}
+
+/// Values made from a column's text, kept by the text's bytes (a column with few distinct values).
+private struct KnownTexts<Value> {
+    private var known: [(bytes: [UInt8], value: Value)] = []
+    private let make: (String) -> Value
+
+    init(_ make: @escaping (String) -> Value) { self.make = make }
+
+    mutating func value(_ bytes: UnsafeBufferPointer<UInt8>) -> Value {
+        for entry in known where entry.bytes.count == bytes.count {
+            let same = entry.bytes.withUnsafeBufferPointer { stored in
+                bytes.isEmpty || memcmp(stored.baseAddress!, bytes.baseAddress!, bytes.count) == 0
+            }
+            if same { return entry.value }
+        }
+        let value = make(String(decoding: bytes, as: UTF8.self))
+        known.append((Array(bytes), value))
+        return value
     }
 }
 
