@@ -212,10 +212,17 @@ public enum Escalation {
         for (clock, duration, clockPauses, stoppedAt) in clocks {
             if let stoppedAt, stoppedAt <= asOf { continue }
             let targetSeconds = duration.seconds(on: calendar)
+            // A step's instant is `SLAClock.status(…, target: .minutes(targetSeconds × at / 60), pauses, asOf).due`;
+            // only that deadline is computed, with the same arithmetic, the pauses merged once per
+            // clock (a full status also counts the elapsed and paused time, unused here).
+            let spans = SLAClock.merged(clockPauses, from: facts.receivedAt, to: max(facts.receivedAt, asOf))
             for step in ladder.steps {
-                let dueAt = try SLAClock.status(
-                    start: facts.receivedAt, target: .minutes(targetSeconds * step.at / 60), calendar: calendar,
-                    pauses: clockPauses, stoppedAt: nil, asOf: asOf).due
+                let share = WorkingDuration.minutes(targetSeconds * step.at / 60)
+                guard share.isValid else {
+                    throw CalendarError.invalid(field: "target", reason: "must be a finite amount ≥ 0, got \(share.amount)")
+                }
+                let dueAt = try SLAClock.deadline(
+                    start: facts.receivedAt, targetSeconds: share.seconds(on: calendar), calendar: calendar, spans: spans)
                 guard dueAt < asOf else {
                     // Later steps come later still: this one is the clock's next.
                     next = min(next ?? dueAt, dueAt)

@@ -581,7 +581,9 @@ private struct Page {
     /// Folds whitespace (a subject is one header line), drops our own tags (they are added
     /// once, in front), shortens very long subjects, and names a missing one.
     static func cleanSubject(_ raw: String, language: Language) -> String {
-        var text = raw.replacingOccurrences(
+        // Without a "[" there is no tag to drop: the regular expression (compiled at each call)
+        // was most of an SLA notification's rendering (measured with perf on a first sweep).
+        var text = !raw.utf8.contains(UInt8(ascii: "[")) ? raw : raw.replacingOccurrences(
             of: #"\[\s*Sportello\s*#\s*\d+\s*\]"#, with: " ",
             options: [.regularExpression, .caseInsensitive])
         text = oneLine(text)
@@ -592,7 +594,19 @@ private struct Page {
 
     /// Collapses every run of whitespace (line breaks included) into one space.
     static func oneLine(_ raw: String) -> String {
-        raw.split(whereSeparator: { $0.isWhitespace || $0.isNewline }).joined(separator: " ")
+        // Already one line — printable ASCII, single spaces between words, none at either
+        // end — comes back as it is, without splitting it into words and joining them again.
+        var previous: UInt8 = UInt8(ascii: " ")
+        var plain = true
+        for byte in raw.utf8 {
+            if byte < 0x20 || byte >= 0x7F || (byte == UInt8(ascii: " ") && previous == UInt8(ascii: " ")) {
+                plain = false
+                break
+            }
+            previous = byte
+        }
+        if plain && previous != UInt8(ascii: " ") { return raw }
+        return raw.split(whereSeparator: { $0.isWhitespace || $0.isNewline }).joined(separator: " ")
     }
 }
 
@@ -600,5 +614,138 @@ private extension String {
     var lowercasedFirst: String {
         guard let first else { return self }
         return first.lowercased() + dropFirst()
+    }
+}
+
+// MARK: - SLA step notifications, rendered once per shape
+
+/// An SLA step's notification (`slaWarning`, `slaBreach`, `slaEscalation`) rendered once for
+/// everything that is the same across tickets — kind, language, priority, clock, share — with
+/// holes for what is not: the ticket's number, subject, customer, assignee and the due
+/// instant. ``render(_:dueAt:)`` gives exactly what ``NotificationTemplates/render(_:language:context:)``
+/// gives for the same values (a value folding to empty where the shape expects one, or the
+/// other way round, falls back to it). A first sweep writes one notification per recipient of
+/// every step fired; rendering each from scratch cleaned the subject with a regular expression
+/// and rebuilt every line each time.
+public struct EscalationNotificationTemplate: Sendable {
+    /// What decides the text apart from the holes.
+    public struct Shape: Hashable, Sendable {
+        public var kind: NotificationKind
+        public var language: Language
+        public var priority: Int?
+        /// `chargeTaking`, `resolution` or `firstAid`.
+        public var clock: String
+        /// e.g. "75".
+        public var percent: String
+        /// Whether the customer's name and the assignee's name fold to something (else their
+        /// lines are left out).
+        public var hasCustomer: Bool
+        public var hasAssignee: Bool
+
+        public init(kind: NotificationKind, language: Language, priority: Int?, clock: String, percent: String, hasCustomer: Bool, hasAssignee: Bool) {
+            self.kind = kind
+            self.language = language
+            self.priority = priority
+            self.clock = clock
+            self.percent = percent
+            self.hasCustomer = hasCustomer
+            self.hasAssignee = hasAssignee
+        }
+    }
+
+    /// One ticket's values, folded as the templates fold them (once per ticket and language).
+    public struct Values: Sendable {
+        public let ticketID: Int64
+        public let rawSubject: String
+        public let rawCustomer: String
+        public let rawAssignee: String
+        let subject: String
+        let customer: String
+        let assignee: String
+
+        public init(ticketID: Int64, subject: String, customerName: String, assigneeName: String, language: Language) {
+            self.ticketID = ticketID
+            rawSubject = subject
+            rawCustomer = customerName
+            rawAssignee = assigneeName
+            self.subject = Page.cleanSubject(subject, language: language)
+            customer = Page.oneLine(customerName)
+            assignee = Page.oneLine(assigneeName)
+        }
+
+        public var hasCustomer: Bool { !customer.isEmpty }
+        public var hasAssignee: Bool { !assignee.isEmpty }
+    }
+
+    private enum Part: Sendable {
+        case text(String)
+        case ticketID, subject, customer, dueAt, assignee
+    }
+
+    public let shape: Shape
+    private let subjectParts: [Part]
+    private let bodyParts: [Part]
+
+    // Stand-ins the templates pass through unchanged (no whitespace, no tag, short), found
+    // again in the rendered text. The number stands in for the ticket's.
+    private static let idMark = "8070450532247928832"
+    private static let marks: [(String, Part)] = [
+        ("\u{E001}", .subject), ("\u{E002}", .customer), ("\u{E003}", .dueAt), ("\u{E004}", .assignee), (idMark, .ticketID),
+    ]
+
+    public init(_ shape: Shape) {
+        self.shape = shape
+        let text = NotificationTemplates.render(shape.kind, language: shape.language, context: NotificationContext(
+            ticketID: Int64(Self.idMark)!, subject: "\u{E001}", customerName: shape.hasCustomer ? "\u{E002}" : "",
+            priority: shape.priority, dueAt: "\u{E003}",
+            extra: [
+                NotificationContext.Key.clock: shape.clock, NotificationContext.Key.percent: shape.percent,
+                NotificationContext.Key.assigneeName: shape.hasAssignee ? "\u{E004}" : "",
+            ]))
+        subjectParts = Self.parts(text.subject)
+        bodyParts = Self.parts(text.body)
+    }
+
+    private static func parts(_ text: String) -> [Part] {
+        var parts: [Part] = []
+        var rest = Substring(text)
+        while !rest.isEmpty {
+            let next = marks.compactMap { mark, part in rest.range(of: mark).map { ($0, part) } }.min { $0.0.lowerBound < $1.0.lowerBound }
+            guard let (range, part) = next else { parts.append(.text(String(rest))); break }
+            if range.lowerBound > rest.startIndex { parts.append(.text(String(rest[..<range.lowerBound]))) }
+            parts.append(part)
+            rest = rest[range.upperBound...]
+        }
+        return parts
+    }
+
+    /// The notification for one ticket's values and the step's due instant as displayed.
+    public func render(_ values: Values, dueAt: String) -> NotificationText {
+        let due = Page.oneLine(dueAt)
+        guard values.hasCustomer == shape.hasCustomer, values.hasAssignee == shape.hasAssignee, !due.isEmpty else {
+            return NotificationTemplates.render(shape.kind, language: shape.language, context: NotificationContext(
+                ticketID: values.ticketID, subject: values.rawSubject, customerName: values.rawCustomer, priority: shape.priority,
+                dueAt: dueAt,
+                extra: [
+                    NotificationContext.Key.clock: shape.clock, NotificationContext.Key.percent: shape.percent,
+                    NotificationContext.Key.assigneeName: values.rawAssignee,
+                ]))
+        }
+        let id = String(values.ticketID)
+        func fill(_ parts: [Part]) -> String {
+            var out = ""
+            for part in parts {
+                switch part {
+                case .text(let text): out += text
+                case .ticketID: out += id
+                case .subject: out += values.subject
+                case .customer: out += values.customer
+                case .dueAt: out += due
+                case .assignee: out += values.assignee
+                }
+            }
+            return out
+        }
+        return NotificationText(subject: fill(subjectParts), body: fill(bodyParts))
     }
 }

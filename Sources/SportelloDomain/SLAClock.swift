@@ -115,20 +115,7 @@ public enum SLAClock {
         let pausedSeconds = spans.reduce(0) { $0 + calendar.workingTime(from: $1.from, to: $1.to) }
         let elapsed = calendar.workingTime(from: start, to: end) - pausedSeconds
 
-        // Walk the counted stretches between pauses until the target is reached.
-        var counted = 0.0
-        var cursor = start
-        var due: Date?
-        for span in spans {
-            let stretch = calendar.workingTime(from: cursor, to: span.from)
-            if counted + stretch >= targetSeconds {
-                due = try calendar.add(seconds: max(0, targetSeconds - counted), to: cursor)
-                break
-            }
-            counted += stretch
-            cursor = span.to
-        }
-        let deadline = try due ?? calendar.add(seconds: max(0, targetSeconds - counted), to: cursor)
+        let deadline = try self.deadline(start: start, targetSeconds: targetSeconds, calendar: calendar, spans: spans)
 
         let state: SLAClockState
         if let stop {
@@ -144,6 +131,24 @@ public enum SLAClock {
             target: target, targetSeconds: targetSeconds, due: deadline, elapsed: elapsed,
             remaining: targetSeconds - elapsed, paused: pausedSeconds, state: state,
             breachedAt: state == .breached ? deadline : nil)
+    }
+
+    /// The instant the counted working time from `start` reaches `targetSeconds`, the working
+    /// time inside `spans` (``merged(_:from:to:)``) not counted: `status`'s `due`, without the
+    /// rest of the figures (the escalation sweep asks it for every step of every open clock).
+    static func deadline(start: Date, targetSeconds: Double, calendar: BusinessCalendar, spans: [(from: Date, to: Date)]) throws -> Date {
+        // Walk the counted stretches between pauses until the target is reached.
+        var counted = 0.0
+        var cursor = start
+        for span in spans {
+            let stretch = calendar.workingTime(from: cursor, to: span.from)
+            if counted + stretch >= targetSeconds {
+                return try calendar.add(seconds: max(0, targetSeconds - counted), to: cursor)
+            }
+            counted += stretch
+            cursor = span.to
+        }
+        return try calendar.add(seconds: max(0, targetSeconds - counted), to: cursor)
     }
 
     /// The pauses clipped to `[from, to]` (open ones end at `to`), sorted, overlaps merged.

@@ -109,26 +109,41 @@ struct EscalationOperations: Sendable {
             let staff = try EscalationStore.activeStaff(tx)
             let fired = try EscalationStore.firedSteps(tx, tickets: tickets.map(\.id))
             let revision = try EscalationStore.calendarRevision(tx)
-            var pauses: [Int64: [(from: Date, to: Date?)]] = [:]
-            // Only tickets that ever waited have pauses; ask in chunks (SQLite's variable limit).
-            let ids = tickets.map(\.id)
-            for start in stride(from: 0, to: ids.count, by: 5000) {
-                pauses.merge(try TicketStore.waitingIntervals(tx, tickets: Array(ids[start..<min(start + 5000, ids.count)]))) { $1 }
-            }
+            let pauses = try TicketStore.waitingIntervals(tx, tickets: tickets.map(\.id))
             var result: [FiredStep] = []
             var people: TicketStore.People?
+            // What is the same for many tickets is worked out once per sweep: the policy and
+            // calendar of a product, when a step fired now may be delivered, a due instant as
+            // displayed, a notification's text but for the ticket's own values.
+            var slaByProduct: [String: (policy: SLAPolicy, calendar: BusinessCalendar)] = [:]
+            var notBeforeCache: [String: Date?] = [:]
+            var templates: [EscalationNotificationTemplate.Shape: EscalationNotificationTemplate] = [:]
             for ticket in tickets {
-                let (policy, calendar) = try calendars.sla(forProduct: ticket.product, in: tx)
+                let (policy, calendar): (SLAPolicy, BusinessCalendar)
+                if let known = slaByProduct[ticket.product] {
+                    (policy, calendar) = known
+                } else {
+                    (policy, calendar) = try calendars.sla(forProduct: ticket.product, in: tx)
+                    slaByProduct[ticket.product] = (policy, calendar)
+                }
                 guard let ladder = ladders[policy.name] ?? ladders[""] else { continue }
                 let (reached, next) = try Escalation.scan(
                     ticket.slaFacts, pauses: (pauses[ticket.id] ?? []).map { PauseInterval(from: $0.from, to: $0.to) },
                     policy: policy, calendar: calendar, ladder: ladder, asOf: asOf)
                 try EscalationStore.bookmark(tx, ticket: ticket.id, version: ticket.version, revision: revision, nextAt: next)
+                var values: [Language: EscalationNotificationTemplate.Values] = [:]
                 for step in reached {
                     let key = FiredStepKey(ticket: ticket.id, clock: step.clock, step: step.step.at)
                     guard !fired.contains(key) else { continue }
-                    let recipients = Self.recipients(step.step.to, ticket: ticket, staff: staff)
-                    let notBefore = try Escalation.notBefore(priority: ticket.priority, firedAt: asOf, calendar: calendar)
+                    let recipients = Self.recipients(step.step.to, assignee: ticket.assignee, staff: staff)
+                    let notBefore: Date?
+                    let deliveryKey = calendar.name + (ticket.priority == 1 ? "#1" : "")
+                    if let known = notBeforeCache[deliveryKey] {
+                        notBefore = known
+                    } else {
+                        notBefore = try Escalation.notBefore(priority: ticket.priority, firedAt: asOf, calendar: calendar)
+                        notBeforeCache[deliveryKey] = notBefore
+                    }
                     guard try EscalationStore.recordFired(
                         tx, key, kind: step.step.kind, dueAt: step.dueAt, firedAt: asOf, recipients: recipients.map(\.id))
                     else { continue }
@@ -136,21 +151,41 @@ struct EscalationOperations: Sendable {
                         people = try TicketStore.people(
                             tx, customers: Set(tickets.map(\.customer)), contacts: [], staff: Set(staff.map(\.id)))
                     }
-                    let customerName = people?.customers[ticket.customer]?.name ?? ""
-                    let assigneeName = ticket.assignee.flatMap { people?.staff[$0] }
+                    let kind = NotificationKind(step.step.kind)
+                    let percent = Self.percent(step.step.at)
+                    var dueTexts: [Language: String] = [:]
                     for person in recipients {
-                        let text = NotificationTemplates.render(
-                            NotificationKind(step.step.kind), language: person.language,
-                            context: NotificationContext(
-                                ticketID: ticket.id, subject: ticket.subject, customerName: customerName,
-                                priority: ticket.priority, dueAt: Self.display(step.dueAt, calendar: calendar, language: person.language),
-                                extra: [
-                                    NotificationContext.Key.clock: step.clock.rawValue,
-                                    NotificationContext.Key.percent: Self.percent(step.step.at),
-                                    NotificationContext.Key.assigneeName: assigneeName ?? "",
-                                ]))
+                        let language = person.language
+                        let ticketValues: EscalationNotificationTemplate.Values
+                        if let known = values[language] {
+                            ticketValues = known
+                        } else {
+                            ticketValues = EscalationNotificationTemplate.Values(
+                                ticketID: ticket.id, subject: ticket.subject,
+                                customerName: people?.customers[ticket.customer]?.name ?? "",
+                                assigneeName: ticket.assignee.flatMap { people?.staff[$0] } ?? "", language: language)
+                            values[language] = ticketValues
+                        }
+                        let shape = EscalationNotificationTemplate.Shape(
+                            kind: kind, language: language, priority: ticket.priority, clock: step.clock.rawValue, percent: percent,
+                            hasCustomer: ticketValues.hasCustomer, hasAssignee: ticketValues.hasAssignee)
+                        let template: EscalationNotificationTemplate
+                        if let known = templates[shape] {
+                            template = known
+                        } else {
+                            template = EscalationNotificationTemplate(shape)
+                            templates[shape] = template
+                        }
+                        let dueText: String
+                        if let known = dueTexts[language] {
+                            dueText = known
+                        } else {
+                            dueText = Self.display(step.dueAt, calendar: calendar, language: language)
+                            dueTexts[language] = dueText
+                        }
+                        let text = template.render(ticketValues, dueAt: dueText)
                         try TicketStore.enqueue(
-                            tx, ticket: ticket.id, kind: NotificationKind(step.step.kind).rawValue, language: person.language,
+                            tx, ticket: ticket.id, kind: kind.rawValue, language: language,
                             recipient: person.email, subject: text.subject, body: text.body, at: asOf, notBefore: notBefore)
                     }
                     let summary: JSONValue = .object([
@@ -159,8 +194,8 @@ struct EscalationOperations: Sendable {
                         "notBefore": notBefore.map { .string(RFC3339.format($0)) } ?? .null,
                     ])
                     try TicketOperations.record(
-                        tx, ticket: ticket, principal: .system, action: "slaEscalation", changes: ["escalation": [.null, summary]],
-                        events: recipients.isEmpty ? [] : [.notify(NotificationKind(step.step.kind))], at: asOf)
+                        tx, ticket: ticket.id, principal: .system, action: "slaEscalation", changes: ["escalation": [.null, summary]],
+                        events: recipients.isEmpty ? [] : [.notify(kind)], at: asOf)
                     result.append(FiredStep(
                         ticket: Int(ticket.id), clock: step.clock, step: JSONNumber(step.step.at), kind: step.step.kind,
                         dueAt: Instant(step.dueAt), firedAt: Instant(asOf), notBefore: notBefore.map(Instant.init),
@@ -173,14 +208,14 @@ struct EscalationOperations: Sendable {
 
     /// The staff a step names, resolved now: the ticket's assignee, every active care manager or
     /// admin, or one staff member; inactive staff are skipped, each person once, in order.
-    static func recipients(_ to: [EscalationRecipient], ticket: TicketRecord, staff: [EscalationStaff]) -> [EscalationStaff] {
+    static func recipients(_ to: [EscalationRecipient], assignee: Int64?, staff: [EscalationStaff]) -> [EscalationStaff] {
         var chosen: [EscalationStaff] = []
         var seen = Set<Int64>()
         func add(_ person: EscalationStaff) { if seen.insert(person.id).inserted { chosen.append(person) } }
         for recipient in to {
             switch recipient {
             case .assignee:
-                if let id = ticket.assignee, let person = staff.first(where: { $0.id == id }) { add(person) }
+                if let id = assignee, let person = staff.first(where: { $0.id == id }) { add(person) }
             case .careManagers:
                 staff.filter { $0.role == .careManager }.forEach(add)
             case .admins:
@@ -202,10 +237,15 @@ struct EscalationOperations: Sendable {
     static func display(_ instant: Date, calendar: BusinessCalendar, language: Language) -> String {
         let local = calendar.localDate(of: instant)
         let minute = Int((instant.timeIntervalSince(calendar.instant(on: local, minute: 0)) / 60).rounded(.down))
-        let time = String(format: "%02d:%02d", minute / 60, minute % 60)
+        // Zero-padded by hand: String(format:) went through Foundation's formatter per notification.
+        func pad(_ value: Int, _ width: Int) -> String {
+            let digits = String(value)
+            return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
+        }
+        let time = pad(minute / 60, 2) + ":" + pad(minute % 60, 2)
         let date = language == .it
-            ? String(format: "%02d/%02d/%04d", local.day, local.month, local.year)
-            : String(format: "%04d-%02d-%02d", local.year, local.month, local.day)
+            ? pad(local.day, 2) + "/" + pad(local.month, 2) + "/" + pad(local.year, 4)
+            : pad(local.year, 4) + "-" + pad(local.month, 2) + "-" + pad(local.day, 2)
         return date + " " + time + " (" + calendar.timeZoneIdentifier + ")"
     }
 }

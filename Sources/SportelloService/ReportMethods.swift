@@ -52,12 +52,13 @@ extension SportelloService {
     }
 
     /// The printable page of a period (for `sportello report --format html`): the table grouped
-    /// by `groupBy`, the charts by month and by priority, from one reading of the tickets.
+    /// by `groupBy`, the charts by month and by priority and of the open tickets by age, from
+    /// one reading of the tickets.
     public func reportPage(from: LocalDate, to: LocalDate, groupBy: [SLAReportKey], at: Date?, language: Language) async throws -> (page: String, table: SLAReportMethod.Result) {
-        let all = try await ReportOperations(environment: environment, calendars: calendars).reports(
+        let (all, openAges) = try await ReportOperations(environment: environment, calendars: calendars).reports(
             SLAReportMethod.Params(from: from, to: to, groupBy: groupBy.isEmpty ? nil : groupBy, filter: nil, at: at.map(Instant.init)),
             groupings: [groupBy, [.month], [.priority]])
-        return (SLAReportPage.render(.init(table: all[0], byMonth: all[1], byPriority: all[2]), language: language), all[0])
+        return (SLAReportPage.render(.init(table: all[0], byMonth: all[1], byPriority: all[2], openAges: openAges), language: language), all[0])
     }
 
     /// `sla.report` as the system (for `sportello report`).
@@ -76,12 +77,19 @@ struct ReportOperations: Sendable {
     static let maximumDays = 1096
 
     func report(_ params: SLAReportMethod.Params) async throws -> SLAReportMethod.Result {
-        try await reports(params, groupings: [params.groupBy ?? []])[0]
+        try await reports(params, groupings: [params.groupBy ?? []]).results[0]
     }
 
     /// The same period and tickets under several groupings, read and computed once (the
-    /// printable page's table and charts).
-    func reports(_ params: SLAReportMethod.Params, groupings: [[SLAReportKey]]) async throws -> [SLAReportMethod.Result] {
+    /// printable page's table and charts), and the tickets still open by age and state.
+    ///
+    /// One pass over the period's tickets in arrival order: each ticket's clocks are derived and
+    /// counted at once into its group of every grouping (and the totals), so no per-ticket value
+    /// is kept but the stopped clocks' times the percentiles need. Groups are found by a key of
+    /// integers, their names made once per group.
+    func reports(
+        _ params: SLAReportMethod.Params, groupings: [[SLAReportKey]]
+    ) async throws -> (results: [SLAReportMethod.Result], openAges: SLAOpenTicketAges) {
         let now = StoreTime.rounded(environment.now())
         guard params.from <= params.to else { throw RPCError.invalidParams(field: "params.to", reason: "must not be before from") }
         guard params.from.days(to: params.to) < Self.maximumDays else {
@@ -100,36 +108,134 @@ struct ReportOperations: Sendable {
             let start = days.instant(on: params.from, minute: 0)
             let end = min(days.instant(on: params.to.adding(days: 1), minute: 0), asOf.addingTimeInterval(0.001))
             let customer = try filter?.customer.map { try $0.resolve(tx).id }
-            let tickets = try ReportStore.tickets(
+            let waits = try TicketStore.waitingIntervalsOfAll(tx)
+            var codes: [Int64: String]?
+            var grouped = groupings.map { GroupTallies(keys: Set($0)) }
+            var totals = SLAReportTally()
+            var openAges = SLAOpenTicketAges()
+            // Per product: its policy (with its index, for group keys) and calendar.
+            var slaByProduct: [String: (policy: SLAPolicy, policyIndex: Int, productIndex: Int, calendar: BusinessCalendar)] = [:]
+            var policyNames: [String] = []
+            var productNames: [String] = []
+            var monthNames: [Int: String] = [:]
+            try ReportStore.forEachTicket(
                 tx, receivedFrom: start, before: end, priority: filter?.priority, customer: customer,
-                assignee: filter?.assignee.map(Int64.init), product: filter?.product)
-            let codes = try ReportStore.customerCodes(tx, ids: Set(tickets.map(\.customer)))
-            var pauses: [Int64: [(from: Date, to: Date?)]] = [:]
-            let waited = tickets.filter { $0.pausedSince != nil || $0.status != .new }.map(\.id)
-            for offset in stride(from: 0, to: waited.count, by: 5000) {
-                pauses.merge(try TicketStore.waitingIntervals(tx, tickets: Array(waited[offset..<min(offset + 5000, waited.count)]))) { $1 }
-            }
-            var entries: [SLAReportTicket] = []
-            entries.reserveCapacity(tickets.count)
-            for ticket in tickets {
-                let (policy, calendar) = try calendars.sla(forProduct: ticket.product, in: tx)
-                if let wanted = filter?.policy, wanted != policy.name { continue }
-                let sla = try TicketSLA.compute(ticket: ticket, pauses: pauses[ticket.id] ?? [], policy: policy, calendar: calendar, asOf: asOf)
+                assignee: filter?.assignee.map(Int64.init), product: filter?.product
+            ) { ticket in
+                let sla: (policy: SLAPolicy, policyIndex: Int, productIndex: Int, calendar: BusinessCalendar)
+                if let known = slaByProduct[ticket.product] {
+                    sla = known
+                } else {
+                    let (policy, calendar) = try calendars.sla(forProduct: ticket.product, in: tx)
+                    let policyIndex = policyNames.firstIndex(of: policy.name) ?? { policyNames.append(policy.name); return policyNames.count - 1 }()
+                    productNames.append(ticket.product)
+                    sla = (policy, policyIndex, productNames.count - 1, calendar)
+                    slaByProduct[ticket.product] = sla
+                }
+                if let wanted = filter?.policy, wanted != sla.policy.name { return }
+                // Only a ticket that ever left `new` can have waited (as the list pages ask).
+                let pauses = ticket.pausedSince != nil || ticket.status != .new
+                    ? (waits[ticket.id] ?? []).map { PauseInterval(from: $0.from, to: $0.to) } : []
+                let clocks = try TicketSLA.compute(ticket.slaFacts, pauses: pauses, policy: sla.policy, calendar: sla.calendar, asOf: asOf)
                 let received = days.localDate(of: ticket.receivedAt)
-                entries.append(SLAReportTicket(
-                    month: String(format: "%04d-%02d", received.year, received.month), policy: policy.name, priority: ticket.priority,
-                    customer: codes[ticket.customer] ?? String(ticket.customer), assignee: ticket.assignee, product: ticket.product,
-                    sla: sla.applicable ? sla : nil,
-                    chargeTakingStopped: ticket.chargeTakenAt.map { $0 <= asOf } ?? false,
-                    secondStopped: ticket.closedAt.map { $0 <= asOf } ?? false))
+                let month = received.year * 100 + received.month
+                let chargeTakingStopped = ticket.chargeTakenAt.map { $0 <= asOf } ?? false
+                let secondStopped = ticket.closedAt.map { $0 <= asOf } ?? false
+                let counted = clocks.applicable ? clocks : nil
+                totals.add(counted, chargeTakingStopped: chargeTakingStopped, secondStopped: secondStopped)
+                for index in grouped.indices {
+                    try grouped[index].add(
+                        GroupKey(month: month, policy: sla.policyIndex, priority: ticket.priority, customer: ticket.customer,
+                                 assignee: ticket.assignee, product: sla.productIndex),
+                        counted, chargeTakingStopped: chargeTakingStopped, secondStopped: secondStopped
+                    ) { key in
+                        if monthNames[month] == nil { monthNames[month] = String(format: "%04d-%02d", received.year, received.month) }
+                        if codes == nil { codes = try ReportStore.customerCodes(tx) }
+                        return SLAReportGroup(
+                            month: key.month == nil ? nil : monthNames[month], policy: key.policy.map { policyNames[$0] },
+                            priority: key.priority, customer: key.customer.map { codes?[$0] ?? String($0) },
+                            assignee: key.assignee, product: key.product.map { productNames[$0] })
+                    }
+                }
+                if !secondStopped { openAges.add(receivedAt: ticket.receivedAt, asOf: asOf, state: clocks.summary) }
             }
-            return groupings.map { groupBy in
-                let (rows, totals) = SLAReport.rows(entries, groupBy: Set(groupBy))
+            let totalsRow = ReportRow(totals.row(SLAReportGroup()))
+            let results = zip(groupings, grouped).map { groupBy, tallies in
+                let rows = tallies.groups.sorted { $0.group < $1.group }.map { ReportRow($0.tally.row($0.group)) }
                 return SLAReportMethod.Result(
-                    from: params.from, to: params.to, at: Instant(asOf), groupBy: groupBy, rows: rows.map(ReportRow.init),
-                    totals: ReportRow(totals))
+                    from: params.from, to: params.to, at: Instant(asOf), groupBy: groupBy, rows: rows, totals: totalsRow)
             }
+            return (results, openAges)
         }
+    }
+}
+
+/// A ticket's group values as integers (policy and product by their index in the pass), with
+/// only the grouped ones kept: what the groups of one grouping are found by.
+private struct GroupKey: Hashable {
+    var month: Int?
+    var policy: Int?
+    var priority: Int?
+    var customer: Int64?
+    var assignee: Int64??
+    var product: Int?
+
+    init(month: Int, policy: Int, priority: Int, customer: Int64, assignee: Int64?, product: Int) {
+        self.month = month
+        self.policy = policy
+        self.priority = priority
+        self.customer = customer
+        self.assignee = .some(assignee)
+        self.product = product
+    }
+
+    func keeping(_ keys: KeptKeys) -> GroupKey {
+        var key = self
+        if !keys.month { key.month = nil }
+        if !keys.policy { key.policy = nil }
+        if !keys.priority { key.priority = nil }
+        if !keys.customer { key.customer = nil }
+        if !keys.assignee { key.assignee = nil }
+        if !keys.product { key.product = nil }
+        return key
+    }
+}
+
+/// Which keys a grouping keeps, as flags (asked once per ticket and grouping).
+private struct KeptKeys {
+    let month, policy, priority, customer, assignee, product: Bool
+
+    init(_ keys: Set<SLAReportKey>) {
+        month = keys.contains(.month)
+        policy = keys.contains(.policy)
+        priority = keys.contains(.priority)
+        customer = keys.contains(.customer)
+        assignee = keys.contains(.assignee)
+        product = keys.contains(.product)
+    }
+}
+
+/// The groups of one grouping, in the order first seen.
+private struct GroupTallies {
+    let keys: KeptKeys
+    var index: [GroupKey: Int] = [:]
+    var groups: [(group: SLAReportGroup, tally: SLAReportTally)] = []
+
+    init(keys: Set<SLAReportKey>) { self.keys = KeptKeys(keys) }
+
+    mutating func add(
+        _ full: GroupKey, _ sla: TicketSLA?, chargeTakingStopped: Bool, secondStopped: Bool, name: (GroupKey) throws -> SLAReportGroup
+    ) rethrows {
+        let key = full.keeping(keys)
+        let position: Int
+        if let known = index[key] {
+            position = known
+        } else {
+            position = groups.count
+            index[key] = position
+            groups.append((try name(key), SLAReportTally()))
+        }
+        groups[position].tally.add(sla, chargeTakingStopped: chargeTakingStopped, secondStopped: secondStopped)
     }
 }
 

@@ -15,11 +15,17 @@ public enum SLAReportPage {
         /// The same period grouped by month, and by priority.
         public var byMonth: SLAReportMethod.Result
         public var byPriority: SLAReportMethod.Result
+        /// The period's tickets still open at the report's instant, by age and SLA state.
+        public var openAges: SLAOpenTicketAges
 
-        public init(table: SLAReportMethod.Result, byMonth: SLAReportMethod.Result, byPriority: SLAReportMethod.Result) {
+        public init(
+            table: SLAReportMethod.Result, byMonth: SLAReportMethod.Result, byPriority: SLAReportMethod.Result,
+            openAges: SLAOpenTicketAges = SLAOpenTicketAges()
+        ) {
             self.table = table
             self.byMonth = byMonth
             self.byPriority = byPriority
+            self.openAges = openAges
         }
     }
 
@@ -80,6 +86,8 @@ public enum SLAReportPage {
         html.append(timesChart(input.byPriority, t))
         html.append("<h2>\(escape(t.openTitle))</h2>")
         html.append(openChart(input.byPriority, t))
+        html.append("<h2>\(escape(t.agesTitle))</h2>")
+        html.append(agesChart(input.openAges, t))
         html.append("<h2>\(escape(t.tableTitle))</h2>")
         html.append(table(report, t))
         html.append("</body>\n</html>\n")
@@ -92,6 +100,8 @@ public enum SLAReportPage {
     static let secondColor = "#e08a1e"
     static let breachColor = "#c2362b"
     static let runningColor = "#7aa6cf"
+    static let pausedColor = "#e0b84a"
+    static let noSLAColor = "#c9d4df"
 
     static func kpi(_ value: String, _ label: String) -> String {
         "<div class=\"kpi\"><b>\(escape(value))</b><span>\(escape(label))</span></div>"
@@ -184,6 +194,42 @@ public enum SLAReportPage {
         if rows.isEmpty { svg += "<text x=\"\(width / 2)\" y=\"\(f(height / 2))\" text-anchor=\"middle\" fill=\"#4a5866\">\(escape(t.noTickets))</text>" }
         svg += "</svg>"
         return figure(svg, legend: [(runningColor, t.running), (breachColor, t.breachedOpen)], caption: t.openCaption)
+    }
+
+    /// The open tickets per age class: one bar each, split by SLA state (running, paused,
+    /// breached, no SLA), the count at its end.
+    static func agesChart(_ ages: SLAOpenTicketAges, _ t: Texts) -> String {
+        let width = 700.0, rowH = 24.0, left = 90.0, right = 60.0, top = 8.0
+        let classes = ages.counts.count
+        let height = top + Double(classes) * rowH + 12
+        let most = ages.counts.map { $0.reduce(0, +) }.max() ?? 0
+        let scale = most > 0 ? (width - left - right) / Double(most) : 0
+        let colors = SLAOpenTicketAges.states.map(stateColor)
+        var svg = svgOpen(width, height, label: t.agesTitle)
+        for (i, counts) in ages.counts.enumerated() {
+            let y = top + Double(i) * rowH
+            svg += "<text x=\"\(left - 8)\" y=\"\(f(y + 13))\" font-size=\"9\" text-anchor=\"end\" fill=\"#1d2733\">\(escape(t.ageClass(i)))</text>"
+            var x = left
+            for (j, count) in counts.enumerated() where count > 0 {
+                let w = Double(count) * scale
+                svg += "<rect x=\"\(f(x))\" y=\"\(f(y + 4))\" width=\"\(f(w))\" height=\"12\" fill=\"\(colors[j])\" data-age=\"\(i)\" data-state=\"\(SLAOpenTicketAges.states[j].rawValue)\" data-count=\"\(count)\"><title>\(escape(t.state(SLAOpenTicketAges.states[j]))): \(count)</title></rect>"
+                x += w
+            }
+            svg += "<text x=\"\(f(x + 4))\" y=\"\(f(y + 13))\" font-size=\"8\" fill=\"#4a5866\">\(counts.reduce(0, +))</text>"
+        }
+        if ages.total == 0 { svg += "<text x=\"\(width / 2)\" y=\"\(f(height / 2))\" text-anchor=\"middle\" fill=\"#4a5866\">\(escape(t.noOpen))</text>" }
+        svg += "</svg>"
+        let legend = SLAOpenTicketAges.states.enumerated().map { (colors[$0.offset], t.state($0.element)) }
+        return figure(svg, legend: legend, caption: t.agesCaption)
+    }
+
+    static func stateColor(_ state: SLAClockState) -> String {
+        switch state {
+        case .running: runningColor
+        case .paused: pausedColor
+        case .breached: breachColor
+        default: noSLAColor
+        }
     }
 
     /// Breached clocks still open: the breached ones minus those that stopped late, which is
@@ -304,6 +350,28 @@ public enum SLAReportPage {
         var openCaption: String {
             it ? "Orologi ancora in corso entro la scadenza, e scadenze superate (in corso o concluse in ritardo)."
                : "Clocks still running within their deadline, and deadlines breached (still open or stopped late)."
+        }
+        var agesTitle: String { it ? "Ticket aperti per età e stato SLA" : "Open tickets by age and SLA state" }
+        var agesCaption: String {
+            it ? "Ticket del periodo ancora aperti, per tempo trascorso dall'arrivo (giorni di calendario) e stato SLA."
+               : "Tickets of the period still open, by time since arrival (calendar days) and SLA state."
+        }
+        var noOpen: String { it ? "Nessun ticket aperto" : "No open tickets" }
+        func ageClass(_ index: Int) -> String {
+            let d = it ? "g" : "d"
+            let bounds = SLAOpenTicketAges.bounds.map { String(Int($0)) }
+            if index == 0 { return "< \(bounds[0]) \(d)" }
+            if index >= bounds.count { return "≥ \(bounds[bounds.count - 1]) \(d)" }
+            return "\(bounds[index - 1])–\(bounds[index]) \(d)"
+        }
+        func state(_ state: SLAClockState) -> String {
+            switch state {
+            case .running: it ? "in corso" : "running"
+            case .paused: it ? "in pausa" : "paused"
+            case .breached: it ? "scaduti" : "breached"
+            case .met: it ? "rispettati" : "met"
+            case .notApplicable: it ? "senza SLA" : "no SLA"
+            }
         }
         var tableTitle: String { it ? "Dettaglio" : "Detail" }
         var noTickets: String { it ? "Nessun ticket nel periodo" : "No tickets in the period" }

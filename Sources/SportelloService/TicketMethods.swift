@@ -685,9 +685,15 @@ struct TicketOperations: Sendable {
     static func record(
         _ tx: StoreWriter, ticket: TicketRecord, principal: Principal, action: String, changes: JSONObject, events: [TicketEvent], at: Date
     ) throws {
+        try record(tx, ticket: ticket.id, principal: principal, action: action, changes: changes, events: events, at: at)
+    }
+
+    static func record(
+        _ tx: StoreWriter, ticket: Int64, principal: Principal, action: String, changes: JSONObject, events: [TicketEvent], at: Date
+    ) throws {
         let eventNames: [JSONValue] = events.map { .string(eventName($0)) }
         try TicketStore.addHistory(
-            tx, ticket: ticket.id, at: at, actorKind: principal.kind, actorID: principal.id, action: action,
+            tx, ticket: ticket, at: at, actorKind: principal.kind, actorID: principal.id, action: action,
             changes: String(decoding: JSONSerializer.serialize(.object(changes)), as: UTF8.self),
             events: String(decoding: JSONSerializer.serialize(.array(eventNames)), as: UTF8.self))
     }

@@ -24,6 +24,58 @@ public struct FiredStepKey: Sendable, Hashable {
     }
 }
 
+/// An open ticket as the sweep reads it: the columns its clocks, its notifications and its
+/// bookmark need, not the whole row.
+public struct SweepTicket: Sendable, Hashable {
+    public var id: Int64
+    public var customer: Int64
+    public var product: String
+    public var subject: String
+    public var priority: Int
+    public var classification: Classification?
+    public var status: TicketStatus
+    public var assignee: Int64?
+    public var receivedAt: Date
+    public var chargeTakenAt: Date?
+    public var closedAt: Date?
+    public var version: Int
+
+    init(row: Row) throws {
+        func corrupt(_ what: String) -> CorruptRecord {
+            CorruptRecord(table: "ticket", key: String(row[0] as Int64), reason: "bad \(what)")
+        }
+        func time(_ index: Int, _ name: String) throws -> Date? {
+            guard let text = row[index] as String? else { return nil }
+            guard let date = StoreTime.date(text) else { throw corrupt(name) }
+            return date
+        }
+        id = row[0]
+        customer = row[1]
+        product = row[2]
+        subject = row[3]
+        priority = row[4]
+        if let text = row[5] as String? {
+            guard let value = Classification(rawValue: text) else { throw corrupt("classification") }
+            classification = value
+        }
+        guard let status = TicketStatus(rawValue: row[6]) else { throw corrupt("status") }
+        self.status = status
+        assignee = row[7]
+        guard let received = try time(8, "receivedAt") else { throw corrupt("receivedAt") }
+        receivedAt = received
+        chargeTakenAt = try time(9, "chargeTakenAt")
+        closedAt = try time(10, "closedAt")
+        version = row[11]
+    }
+
+    /// What the ticket's SLA clocks are derived from.
+    public var slaFacts: TicketSLAFacts {
+        TicketSLAFacts(
+            receivedAt: receivedAt, priority: priority, classification: classification, status: status,
+            chargeTakenAt: chargeTakenAt, closedAt: closedAt)
+    }
+}
+
 /// The escalation ladders, the steps fired, and what a sweep reads.
 public enum EscalationStore {
     // MARK: Ladders
@@ -74,28 +126,51 @@ public enum EscalationStore {
 
     // MARK: Sweep
 
-    /// The open tickets the SLA applies to that the sweep must compute as of `asOf`: those it has
-    /// never seen, those changed since (version), all of them after a calendar change
-    /// (revision), and those whose next step is due. Oldest first.
-    public static func sweepCandidates(_ tx: StoreReader, asOf: Date) throws -> [TicketRecord] {
-        try tx.db.records(TicketRecord.self, """
-            SELECT t.* FROM ticket t LEFT JOIN sla_sweep_next n ON n.ticket = t.id
-            WHERE t.status <> 'closed' AND t.slaApplicable = 1
-              AND (n.ticket IS NULL OR n.version <> t.version OR n.revision <> ? OR n.nextAt <= ?)
+    /// The open tickets the SLA applies to that the sweep must compute as of `asOf`: those whose
+    /// `sla_sweep_next.nextAt` is due — new and changed tickets are due at once (the v13
+    /// triggers), and every one after a calendar change. Oldest first. Removes on the way the
+    /// rows of due tickets that have closed or lost their SLA (nothing of theirs fires).
+    ///
+    /// Reads the index on `nextAt` only: a sweep with nothing due reads no ticket, where the join
+    /// it replaces compared every open ticket with its row. The CROSS JOIN keeps it so: with a
+    /// plain JOIN SQLite's planner, seeing the WHERE match the partial index `ticket_open_by_id`,
+    /// scanned every open ticket and looked each one's row up (EXPLAIN QUERY PLAN; strace showed
+    /// an idle sweep reading every page of that index).
+    public static func sweepCandidates(_ tx: StoreWriter, asOf: Date) throws -> [SweepTicket] {
+        let revision = try CalendarStore.revision(tx)
+        // Two lookups in the index on `revision`: is any row computed under another revision?
+        let stale = try tx.db.value(Bool.self, """
+            SELECT EXISTS (SELECT 1 FROM sla_sweep_next WHERE revision < ?1)
+                OR EXISTS (SELECT 1 FROM sla_sweep_next WHERE revision > ?1)
+            """, [revision]) ?? false
+        if stale {
+            try tx.db.run("UPDATE sla_sweep_next SET nextAt = '', revision = ?1 WHERE revision <> ?1", [revision])
+        }
+        let now = StoreTime.text(asOf)
+        try tx.db.run("""
+            DELETE FROM sla_sweep_next WHERE nextAt <= ?1 AND NOT EXISTS (
+                SELECT 1 FROM ticket t WHERE t.id = sla_sweep_next.ticket AND t.status <> 'closed' AND t.slaApplicable = 1)
+            """, [now])
+        return try tx.db.rows("""
+            SELECT t.id, t.customer, t.product, t.subject, t.priority, t.classification, t.status, t.assignee,
+                   t.receivedAt, t.chargeTakenAt, t.closedAt, t.version
+            FROM sla_sweep_next n CROSS JOIN ticket t ON t.id = n.ticket
+            WHERE n.nextAt <= ? AND t.status <> 'closed' AND t.slaApplicable = 1
             ORDER BY t.id
-            """, [try CalendarStore.revision(tx), StoreTime.text(asOf)])
+            """, [now]).map(SweepTicket.init(row:))
     }
 
-    /// Where the sweep left a ticket (see `sweepCandidates`).
+    /// Where the sweep left a ticket (see `sweepCandidates`): `nextAt` nil when no further step
+    /// can fire until the ticket changes.
     public static func bookmark(_ tx: StoreWriter, ticket: Int64, version: Int, revision: Int, nextAt: Date?) throws {
-        try tx.db.run(
+        try tx.db.runKept(
             "INSERT OR REPLACE INTO sla_sweep_next(ticket, version, revision, nextAt) VALUES (?, ?, ?, ?)",
-            [ticket, version, revision, nextAt.map(StoreTime.text)], cached: true)
+            [.int(ticket), .int(Int64(version)), .int(Int64(revision)), .text(nextAt.map(StoreTime.text))])
     }
 
-    /// Forgets every bookmark (the ladder changed: every ticket is computed again).
+    /// Makes every ticket due again (the ladder changed: every ticket is computed again).
     public static func clearBookmarks(_ tx: StoreWriter) throws {
-        try tx.db.run("DELETE FROM sla_sweep_next")
+        try tx.db.run("UPDATE sla_sweep_next SET nextAt = ''")
     }
 
     public static func calendarRevision(_ tx: StoreReader) throws -> Int { try CalendarStore.revision(tx) }
@@ -131,11 +206,10 @@ public enum EscalationStore {
     public static func recordFired(
         _ tx: StoreWriter, _ key: FiredStepKey, kind: EscalationKind, dueAt: Date, firedAt: Date, recipients: [Int64]
     ) throws -> Bool {
-        try tx.db.run(
+        try tx.db.runKept(
             "INSERT OR IGNORE INTO sla_escalation(ticket, clock, step, kind, dueAt, firedAt, recipients) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [key.ticket, key.clock.rawValue, key.step, kind.rawValue, StoreTime.text(dueAt), StoreTime.text(firedAt),
-             "[" + recipients.map(String.init).joined(separator: ",") + "]"],
-            cached: true)
+            [.int(key.ticket), .text(key.clock.rawValue), .double(key.step), .text(kind.rawValue), .text(StoreTime.text(dueAt)),
+             .text(StoreTime.text(firedAt)), .text("[" + recipients.map(String.init).joined(separator: ",") + "]")])
         return tx.db.changesCount == 1
     }
 

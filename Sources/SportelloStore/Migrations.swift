@@ -17,6 +17,7 @@ enum Migrations {
         v10MailDelivery,
         v11Accounts,
         v12MailInbound,
+        v13SweepIndex,
     ]
 
     /// Installation facts: when the database was created.

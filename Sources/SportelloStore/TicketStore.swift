@@ -195,8 +195,12 @@ public enum TicketStore {
         _ tx: StoreWriter, ticket: Int64, at: Date, actorKind: String, actorID: Int64?, action: String, changes: String,
         events: String
     ) throws {
-        try tx.db.insert(HistoryRecord(
-            id: 0, ticket: ticket, at: at, actorKind: actorKind, actorID: actorID, action: action, changes: changes, events: events))
+        // Fixed SQL on a kept statement rather than `insert(HistoryRecord(…))`, which encodes the
+        // record into a dictionary and rebuilds its SQL per row: a first sweep writes one row per
+        // step fired (see `make bench`).
+        try tx.db.runKept(
+            "INSERT INTO ticket_history(ticket, at, actorKind, actorID, action, changes, events) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [.int(ticket), .text(StoreTime.text(at)), .text(actorKind), .int(actorID), .text(action), .text(changes), .text(events)])
     }
 
     public static func history(_ tx: StoreReader, ticket: Int64) throws -> [HistoryRecord] {
@@ -209,17 +213,46 @@ public enum TicketStore {
         try waitingIntervals(tx, tickets: [ticket])[ticket] ?? []
     }
 
-    /// The waiting intervals of several tickets at once (a list page).
+    /// The waiting intervals of several tickets at once (a list page, a sweep, a report).
+    ///
+    /// Only history rows that mention `waitingCustomer` can start or end a wait, and the v13
+    /// index `ticket_history_waiting` holds just those: a few tickets are looked up in it, many
+    /// read it whole (no list of ids to bind, and no ticket's other history read).
     public static func waitingIntervals(_ tx: StoreReader, tickets: [Int64]) throws -> [Int64: [(from: Date, to: Date?)]] {
         guard !tickets.isEmpty else { return [:] }
+        return try waitingIntervals(tx, tickets: Set(tickets), list: tickets)
+    }
+
+    /// The waiting intervals of every ticket that ever waited (a report of a long period).
+    public static func waitingIntervalsOfAll(_ tx: StoreReader) throws -> [Int64: [(from: Date, to: Date?)]] {
+        try waitingIntervals(tx, tickets: nil, list: [])
+    }
+
+    private static func waitingIntervals(
+        _ tx: StoreReader, tickets wanted: Set<Int64>?, list tickets: [Int64]
+    ) throws -> [Int64: [(from: Date, to: Date?)]] {
         var intervals: [Int64: [(from: Date, to: Date?)]] = [:]
-        let rows = try tx.db.rows("""
-                SELECT ticket, at, json_extract(changes, '$.status[0]') AS before, json_extract(changes, '$.status[1]') AS after
-                FROM ticket_history
-                WHERE ticket IN (\(databaseQuestionMarks(count: tickets.count))) AND json_extract(changes, '$.status') IS NOT NULL
+        let columns = """
+            SELECT ticket, at, json_extract(changes, '$.status[0]') AS before, json_extract(changes, '$.status[1]') AS after
+            FROM ticket_history
+            """
+        var rows: [Row]
+        if wanted != nil, tickets.count <= 500 {
+            rows = try tx.db.rows("""
+                \(columns)
+                WHERE ticket IN (\(databaseQuestionMarks(count: tickets.count))) AND instr(changes, 'waitingCustomer') > 0
+                  AND json_extract(changes, '$.status') IS NOT NULL
                 ORDER BY ticket, id
                 """,
-            tickets.map { $0 })
+                tickets.map { $0 })
+        } else {
+            rows = try tx.db.rows("""
+                \(columns)
+                WHERE instr(changes, 'waitingCustomer') > 0 AND json_extract(changes, '$.status') IS NOT NULL
+                ORDER BY ticket, id
+                """)
+            if let wanted { rows.removeAll { !wanted.contains($0["ticket"]) } }
+        }
         let waiting = TicketStatus.waitingCustomer.rawValue
         for row in rows {
             let ticket: Int64 = row["ticket"]
@@ -276,9 +309,15 @@ public enum TicketStore {
         _ tx: StoreWriter, ticket: Int64?, kind: String, language: Language, recipient: String, subject: String, body: String,
         at: Date, notBefore: Date? = nil
     ) throws {
-        try tx.db.insert(OutboxRecord(
-            id: 0, ticket: ticket, kind: kind, language: language, recipient: recipient, subject: subject, body: body,
-            createdAt: at, status: "pending", notBefore: notBefore))
+        // A new notification: pending, no attempt yet (the other columns NULL), as
+        // `insert(OutboxRecord(…))` wrote it, on a kept statement (see `addHistory`).
+        try tx.db.runKept(
+            """
+            INSERT INTO outbox(ticket, kind, language, recipient, subject, body, createdAt, status, attempts, notBefore)
+            VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?)
+            """,
+            [.int(ticket), .text(kind), .text(language.rawValue), .text(recipient), .text(subject), .text(body), .text(StoreTime.text(at)),
+             .text(notBefore.map(StoreTime.text))])
     }
 
     /// One outbox row.

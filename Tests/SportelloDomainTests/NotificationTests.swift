@@ -206,4 +206,41 @@ struct NotificationTests {
             #expect(a == b)
         }
     }
+
+    @Test("an SLA step's notification rendered once per shape reads exactly as one rendered for the ticket")
+    func escalationTemplate() {
+        let subjects = ["Errore 500 sul portale", "[Sportello #77] Re: login\nbloccato", "  ", String(repeating: "lungo ", count: 40), "«x» & <y>"]
+        let customers = ["ACME S.p.A.", "", " \n "]
+        let assignees = ["Luca Bruni", ""]
+        for kind in [NotificationKind.slaWarning, .slaBreach, .slaEscalation] {
+            for language in Language.allCases {
+                for priority in [1, 4, 9] {
+                    for subject in subjects {
+                        for customer in customers {
+                            for assignee in assignees {
+                                let values = EscalationNotificationTemplate.Values(
+                                    ticketID: 4021, subject: subject, customerName: customer, assigneeName: assignee, language: language)
+                                let template = EscalationNotificationTemplate(.init(
+                                    kind: kind, language: language, priority: priority, clock: "resolution", percent: "87.5",
+                                    hasCustomer: values.hasCustomer, hasAssignee: values.hasAssignee))
+                                let direct = NotificationTemplates.render(kind, language: language, context: NotificationContext(
+                                    ticketID: 4021, subject: subject, customerName: customer, priority: priority,
+                                    dueAt: "04/12/2026 18:00 (Europe/Rome)",
+                                    extra: [
+                                        NotificationContext.Key.clock: "resolution", NotificationContext.Key.percent: "87.5",
+                                        NotificationContext.Key.assigneeName: assignee,
+                                    ]))
+                                #expect(template.render(values, dueAt: "04/12/2026 18:00 (Europe/Rome)") == direct)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        // A template made for a ticket with an assignee, given one without: still the ticket's own text.
+        let withAssignee = EscalationNotificationTemplate(.init(
+            kind: .slaBreach, language: .it, priority: 2, clock: "chargeTaking", percent: "100", hasCustomer: true, hasAssignee: true))
+        let unassigned = EscalationNotificationTemplate.Values(ticketID: 9, subject: "x", customerName: "ACME", assigneeName: "", language: .it)
+        #expect(!withAssignee.render(unassigned, dueAt: "d").body.contains("Assegnatario"))
+    }
 }

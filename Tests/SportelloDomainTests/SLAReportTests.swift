@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import SportelloDomain
+import SportelloTestSupport
 
 /// The report's counting on hand-computed clocks (interzen policy, interzen-support calendar,
 /// December 2026, times in Rome).
@@ -79,5 +80,34 @@ struct SLAReportTests {
         // 10 values: median = 5th, p90 = 9th.
         let values = (1...10).map(Double.init)
         #expect(SLAReport.percentile(values, 0.5) == 5 && SLAReport.percentile(values, 0.9) == 9)
+        // Selected from any order (repeats included), the same value as from the sorted list.
+        var generator = SeededGenerator(seed: 20261206)
+        for count in [1, 2, 3, 10, 101, 1000] {
+            let shuffled = (0..<count).map { _ in Double(Int.random(in: 0..<(count / 2 + 1), using: &generator)) }
+            for p in [0.5, 0.9, 0.01, 1] {
+                var copy = shuffled
+                #expect(SLAReport.percentile(selecting: &copy, p) == SLAReport.percentile(shuffled.sorted(), p))
+            }
+        }
+    }
+
+    @Test("open tickets by age and SLA state: each in the class of its calendar age, a bound in the class above")
+    func openTicketAges() throws {
+        let asOf = rome("2026-12-11 18:00")
+        var ages = SLAOpenTicketAges()
+        // Fri 11 Dec 18:00 minus 23 h 59 min = Thu 10 Dec 18:01: under a day → class 0.
+        ages.add(receivedAt: rome("2026-12-10 18:01"), asOf: asOf, state: .running)
+        // Exactly one day before (Thu 10 Dec 18:00) → 1 is not under 1: class 1 (1–3 days).
+        ages.add(receivedAt: rome("2026-12-10 18:00"), asOf: asOf, state: .breached)
+        // Fri 4 Dec 18:00 is 7 days → class 3 (7–30); Tue 1 Dec 09:00 is 10 days 9 h → class 3.
+        ages.add(receivedAt: rome("2026-12-04 18:00"), asOf: asOf, state: .paused)
+        ages.add(receivedAt: rome("2026-12-01 09:00"), asOf: asOf, state: .breached)
+        // Tue 10 Nov 18:00 is 31 days → class 4 (30 and more); a help-desk request has no SLA.
+        ages.add(receivedAt: rome("2026-11-10 18:00"), asOf: asOf, state: .notApplicable)
+        // A met state cannot be an open ticket's: not counted.
+        ages.add(receivedAt: rome("2026-12-11 09:00"), asOf: asOf, state: .met)
+        // States in the order running, paused, breached, notApplicable.
+        #expect(ages.counts == [[1, 0, 0, 0], [0, 0, 1, 0], [0, 0, 0, 0], [0, 1, 1, 0], [0, 0, 0, 1]])
+        #expect(ages.total == 5)
     }
 }

@@ -164,6 +164,57 @@ private func element(_ value: JSONValue?, _ index: Int) -> JSONValue? {
         #expect(fired(try await harness.ok("sla.sweep", [:], as: system)).allSatisfy { $0.contains("resolution") })
     }
 
+    @Test("a ticket is computed again when it changes, after a calendar or ladder change, when a step is due; never once closed")
+    func whatASweepReads() async throws {
+        let harness = try await world()
+        defer { harness.cleanUp() }
+        // Two P3 tickets received Friday 4 Dec 08:00 and 09:00 Rome: warnings (6 h) 14:00 and
+        // 15:00, breaches (8 h) 16:00 and 17:00 on Friday; 150 % (12 h) Monday 09:30 and 10:30.
+        let a = try await open(harness, receivedAt: "2026-12-04T08:00:00+01:00", severity: 3)
+        let b = try await open(harness, receivedAt: "2026-12-04T09:00:00+01:00", severity: 3)
+        try move(harness, to: "2026-12-05T09:00:00Z")  // Saturday 10:00 Rome
+        let first = try await harness.ok("sla.sweep", [:], as: system)
+        #expect(first["checked"] == 2 && fired(first).count == 4)
+        try move(harness, to: "2026-12-05T09:01:00Z")
+        #expect(try await harness.ok("sla.sweep", [:], as: system)["checked"] == 0)
+
+        // Monday 7 Dec becomes a holiday (Tuesday 8 is one already): both are computed again,
+        // nothing new is due.
+        _ = try await harness.ok("calendar.addHoliday", ["calendar": "interzen-support", "date": "2026-12-07"], as: system)
+        try move(harness, to: "2026-12-05T09:02:00Z")
+        let afterHoliday = try await harness.ok("sla.sweep", [:], as: system)
+        #expect(afterHoliday["checked"] == 2 && fired(afterHoliday) == [])
+
+        // A step at 50 % (4 h: 12:00 and 13:00 Rome on Friday) joins the default ladder: it fires
+        // on both, to be delivered at the next opening, Wednesday 9 Dec 08:00 Rome.
+        _ = try await harness.ok("sla.setLadder", ["steps": [
+            ["at": 0.5, "kind": "slaWarning", "to": ["careManagers"]],
+            ["at": 0.75, "kind": "slaWarning", "to": ["assignee", "careManagers"]],
+            ["at": 1, "kind": "slaBreach", "to": ["careManagers"]],
+            ["at": 1.5, "kind": "slaEscalation", "to": ["admins"]],
+        ]], as: system)
+        try move(harness, to: "2026-12-05T09:03:00Z")
+        let afterLadder = try await harness.ok("sla.sweep", [:], as: system)
+        #expect(afterLadder["checked"] == 2)
+        #expect(fired(afterLadder) == [
+            "#\(a) chargeTaking slaWarning 2026-12-04T11:00:00Z → 2026-12-09T07:00:00Z",
+            "#\(b) chargeTaking slaWarning 2026-12-04T12:00:00Z → 2026-12-09T07:00:00Z",
+        ])
+
+        // B is taken in charge and closed: the next sweep reads neither ticket (A's next step
+        // is not due), and none after reads B.
+        _ = try await harness.ok("ticket.takeCharge", ["ticket": .int(b), "classification": "bug", "priority": 3, "assignee": 2], as: system)
+        _ = try await harness.ok("ticket.close", ["ticket": .int(b), "text": "Risolto."], as: system)
+        try move(harness, to: "2026-12-05T09:04:00Z")
+        #expect(try await harness.ok("sla.sweep", [:], as: system)["checked"] == 0)
+        // A's 150 % step: Friday's 10 h 30 + 1 h 30 on Wednesday 9 Dec (Monday and Tuesday are
+        // holidays) → 09:30 Rome (08:30Z); at 12:00 Rome only A is read, and only that step fires.
+        try move(harness, to: "2026-12-09T11:00:00Z")
+        let wednesday = try await harness.ok("sla.sweep", [:], as: system)
+        #expect(wednesday["checked"] == 1)
+        #expect(fired(wednesday) == ["#\(a) chargeTaking slaEscalation 2026-12-09T08:30:00Z → now"])
+    }
+
     @Test("sla.sweep's at: an as-of sweep, never in the future")
     func asOf() async throws {
         let harness = try await world()

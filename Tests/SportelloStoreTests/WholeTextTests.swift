@@ -46,4 +46,26 @@ import Testing
             }
         }
     }
+
+    @Test("a notification and a history row written on a kept statement keep NUL, empty and absent values apart")
+    func keptStatementRows() throws {
+        try withDatabase { database in
+            let body = "line one\u{0}line two"
+            try database.pool.write { db in
+                let tx = StoreWriter(db)
+                for subject in ["a\u{0}b", ""] {
+                    try TicketStore.enqueue(
+                        tx, ticket: nil, kind: "slaBreach", language: .en, recipient: "x@example.com", subject: subject, body: body,
+                        at: Date(timeIntervalSince1970: 1_800_000_000.123), notBefore: nil)
+                }
+            }
+            try database.pool.read { db in
+                let rows = try db.rows("SELECT subject, body, notBefore, status, attempts, createdAt FROM outbox ORDER BY id")
+                #expect(rows.map { $0["subject"] as String } == ["a\u{0}b", ""])
+                #expect(rows.allSatisfy { $0["body"] as String == body && ($0["notBefore"] as String?) == nil })
+                #expect(rows.allSatisfy { $0["status"] as String == "pending" && $0["attempts"] as Int == 0 })
+                #expect(rows[0]["createdAt"] as String == "2027-01-15T08:00:00.123Z")
+            }
+        }
+    }
 }
