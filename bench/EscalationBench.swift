@@ -25,6 +25,22 @@ struct EscalationBenchmarks {
         }
         let first = try timed(["sweep", "--database", database])
         let idle = try timed(["sweep", "--database", database])
+        // What the server does every minute: sla.sweep with nothing due, in a running server (the
+        // process figure above adds a process start and a database open to the same work).
+        let socket = directory + "/sweep.sock"
+        let server = try startServer(serverBinary, socketPath: socket, database: database)
+        let client = try UnixClient(path: socket)
+        var inServer: [Double] = []
+        for index in 0..<21 {
+            let started = monotonicNow()
+            try client.write(Array("{\"jsonrpc\":\"2.0\",\"id\":\(index),\"method\":\"sla.sweep\",\"params\":{}}\n".utf8))
+            let reply = String(decoding: try client.readLine(), as: UTF8.self)
+            guard reply.contains("\"checked\"") else { throw BenchError.timeout("an answer to sla.sweep: \(reply.prefix(200))") }
+            inServer.append(monotonicNow() - started)
+        }
+        server.terminate()
+        server.waitUntilExit()
+        let idleInServer = percentile(inServer.sorted(), 0.5)
         let queue = try DatabaseQueue(path: database)
         let (open, selectSeconds) = try queue.read { db -> (Int, Double) in
             let started = monotonicNow()
@@ -56,7 +72,10 @@ struct EscalationBenchmarks {
         return [
             BenchResult(name: "first sweep, \(tickets) tickets (\(open) open with an SLA)", value: first, unit: "s",
                         note: "target < 2 s for 100,000 open; every step reached fires"),
-            BenchResult(name: "sweep with nothing due", value: idle * 1000, unit: "ms", note: "target < 20 ms; whole process"),
+            BenchResult(name: "sla.sweep with nothing due, in the running server (median of 21)", value: idleInServer * 1000, unit: "ms",
+                        note: "target < 20 ms"),
+            BenchResult(name: "sportello sweep with nothing due (the timer's process)", value: idle * 1000, unit: "ms",
+                        note: "whole process: start, database open, sweep, checkpoint"),
             BenchResult(name: "plain indexed SELECT of the open tickets (baseline)", value: selectSeconds * 1000, unit: "ms",
                         note: "GRDB, in process"),
             BenchResult(name: "sla.report for the year by month and priority (JSON)", value: report, unit: "s",
