@@ -21,6 +21,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // System libraries (Debian: libsystemd-dev, libargon2-dev).
@@ -45,6 +47,8 @@ let package = Package(
             "SportelloDomain", "SportelloStore", "SportelloMail", "JSONRPC", "CArgon2", "CSyscalls",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "CoreMetrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
         ], swiftSettings: crossModuleOptimization, plugins: ["EmbedSchema"]),
         // Build tools: embed schema/sportello.openrpc.json into SportelloService (what rpc.discover
         // serves) and generate the method types it declares, so the document in schema/ stays
@@ -63,6 +67,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "CoreMetrics", package: "swift-metrics"),
         ], swiftSettings: crossModuleOptimization),
         .executableTarget(name: "sportello", dependencies: [
             "SportelloServer", "SportelloService", "SportelloStore", "SportelloDomain", "JSONRPC",

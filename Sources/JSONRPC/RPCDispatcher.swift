@@ -21,6 +21,9 @@ public struct RPCDispatcher<Context: Sendable>: Sendable {
     /// A gate in front of every handler: the error a caller gets instead of running `method`
     /// (checked before its params are looked at), or nil to let it run.
     public var gate: (@Sendable (_ method: String, _ context: Context) -> RPCError?)?
+    /// Told about every call that ran (notifications included): its method, the error code it
+    /// was answered with (nil: a result) and how long its handler took. For metrics.
+    public var observe: (@Sendable (_ method: String, _ errorCode: Int?, _ duration: Duration) -> Void)?
 
     public init(
         registry: MethodRegistry<Context>,
@@ -155,20 +158,22 @@ public struct RPCDispatcher<Context: Sendable>: Sendable {
     // MARK: Execution
 
     private func runInline(_ entry: Entry, context: Context) -> [UInt8]? {
+        let started = observe == nil ? nil : ContinuousClock.now
         if case .call(let id, let method, _, _) = entry, let gate, let refusal = gate(method, context) {
-            return finish(id: id, method: method, .failure(refusal))
+            return finish(id: id, method: method, .failure(refusal), started: started)
         }
         switch entry {
         case .answered(let reply):
             return reply.map(JSONSerializer.serialize)
         case .call(let id, let method, let params, .inline(let body)):
-            return finish(id: id, method: method, Result { try body(params, context) })
+            return finish(id: id, method: method, Result { try body(params, context) }, started: started)
         case .call(let id, let method, let params, .serialized(let validate, let result)):
             do {
                 try validate(params)
             } catch {
-                return finish(id: id, method: method, .failure(error))
+                return finish(id: id, method: method, .failure(error), started: started)
             }
+            if let started { observe?(method, nil, ContinuousClock.now - started) }
             guard let id else { return nil }
             return Self.resultEnvelope(id: id, result: result)
         case .call:
@@ -179,30 +184,38 @@ public struct RPCDispatcher<Context: Sendable>: Sendable {
     private func run(_ entry: Entry, context: Context) async -> [UInt8]? {
         switch entry {
         case .call(let id, let method, let params, .async(let body)):
-            if let gate, let refusal = gate(method, context) { return finish(id: id, method: method, .failure(refusal)) }
+            let started = observe == nil ? nil : ContinuousClock.now
+            if let gate, let refusal = gate(method, context) {
+                return finish(id: id, method: method, .failure(refusal), started: started)
+            }
             do {
-                return finish(id: id, method: method, .success(try await body(params, context)))
+                return finish(id: id, method: method, .success(try await body(params, context)), started: started)
             } catch {
-                return finish(id: id, method: method, .failure(error))
+                return finish(id: id, method: method, .failure(error), started: started)
             }
         default:
             return runInline(entry, context: context)
         }
     }
 
-    private func finish(id: JSONValue?, method: String, _ outcome: Result<JSONValue, any Error>) -> [UInt8]? {
+    private func finish(
+        id: JSONValue?, method: String, _ outcome: Result<JSONValue, any Error>, started: ContinuousClock.Instant?
+    ) -> [UInt8]? {
         switch outcome {
         case .success(let result):
             guard case .object = result else {
                 reportInternalError(method, RPCError.internalError("result is not an object"))
+                if let started { observe?(method, RPCErrorCode.internalError, ContinuousClock.now - started) }
                 guard let id else { return nil }
                 return RPCReply.errorBytes(id: id, error: .internalError("the method produced a result that is not an object"))
             }
+            if let started { observe?(method, nil, ContinuousClock.now - started) }
             guard let id else { return nil }
             return JSONSerializer.serialize(.object(["jsonrpc": "2.0", "id": id, "result": result]))
         case .failure(let error):
             // Converted (and an unexpected error reported) even for a notification, which gets no reply.
             let error = rpcError(for: error, method: method)
+            if let started { observe?(method, error.code, ContinuousClock.now - started) }
             guard let id else { return nil }
             return RPCReply.errorBytes(id: id, error: error)
         }

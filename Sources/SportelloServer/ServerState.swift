@@ -1,3 +1,4 @@
+import CoreMetrics
 import Logging
 import NIOCore
 import Synchronization
@@ -33,20 +34,27 @@ final class ServerState: Sendable {
         inner.withLock { $0.stopped = body }
     }
 
+    /// The open connections, for metrics (made when the server starts, after `serve` bootstrapped
+    /// swift-metrics).
+    private let connectionsGauge = Gauge(label: "sportello_open_connections")
+
     func connectionOpened(_ channel: any Channel) {
-        inner.withLock {
+        let count = inner.withLock {
             $0.connections[ObjectIdentifier(channel)] = channel
             $0.lastActivity = .now()
+            return $0.connections.count
         }
+        connectionsGauge.record(count)
     }
 
     func connectionClosed(_ channel: any Channel) {
-        let stopped: (@Sendable () -> Void)? = inner.withLock {
+        let (stopped, count): ((@Sendable () -> Void)?, Int) = inner.withLock {
             $0.connections[ObjectIdentifier(channel)] = nil
             $0.lastActivity = .now()
             if $0.stopWhenNoConnections, $0.connections.isEmpty { $0.shuttingDown = true }
-            return takeStoppedIfDone(&$0)
+            return (takeStoppedIfDone(&$0), $0.connections.count)
         }
+        connectionsGauge.record(count)
         stopped?()
     }
 

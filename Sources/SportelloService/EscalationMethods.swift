@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import JSONRPC
 import SportelloDomain
@@ -28,7 +29,11 @@ extension SportelloService {
 
     /// One sweep as the system (the server's minute, `sportello sweep`): what `sla.sweep` does.
     public func sweep(at: Date? = nil) async throws -> SLASweep.Result {
-        try await EscalationOperations(environment: environment, calendars: calendars).sweep(at: at)
+        let started = ContinuousClock.now
+        let result = try await EscalationOperations(environment: environment, calendars: calendars).sweep(at: at)
+        let (seconds, attoseconds) = (ContinuousClock.now - started).components
+        CoreMetrics.Timer(label: "sportello_sla_sweep_duration_seconds").recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        return result
     }
 }
 

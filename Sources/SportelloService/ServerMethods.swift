@@ -1,5 +1,6 @@
 import Foundation
 import JSONRPC
+import SportelloStore
 
 // The server.* methods and rpc.discover are declared by schema/sportello.openrpc.json (their
 // types are generated at build time: RPCDiscover, ServerPing, ServerInfo).
@@ -18,6 +19,11 @@ extension SportelloService {
                 version: environment.version, schemaVersion: OpenRPCDocument.schemaVersion,
                 database: environment.database.path, transport: ServerInfo.Result.Transport(context.transport),
                 principal: Caller(context.principal))
+        }
+        registry.register(ServerMetrics.self, by: self) { _, _ in
+            let gauges = try await environment.database.read { tx in try MetricsStore.gauges(tx, now: environment.now()) }
+            SportelloMetrics.recordStoreGauges(gauges)
+            return ServerMetrics.Result(contentType: "text/plain; version=0.0.4; charset=utf-8", text: SportelloMetrics.render())
         }
     }
 }

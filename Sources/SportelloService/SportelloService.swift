@@ -33,6 +33,8 @@ public struct SportelloService: Sendable {
             logger.error("\(method) failed: \(error)")
         }
         dispatcher.gate = Self.mailGatewayGate
+        let metrics = RequestMetrics()
+        dispatcher.observe = { method, errorCode, duration in metrics.observe(method: method, errorCode: errorCode, duration: duration) }
         return dispatcher
     }
 }

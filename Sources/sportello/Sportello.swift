@@ -15,7 +15,7 @@ struct Sportello: AsyncParsableCommand {
         commandName: "sportello",
         abstract: "Sportello: the support desk's ticket system, as a JSON-RPC 2.0 server.",
         version: SportelloVersion.current,
-        subcommands: [Serve.self, Migrate.self, Backup.self, Restore.self, Deliver.self, Sweep.self, SeedDemo.self, Report.self, Audit.self]
+        subcommands: [Serve.self, Migrate.self, Backup.self, Restore.self, Deliver.self, Sweep.self, SeedDemo.self, Report.self, Audit.self, Metrics.self]
     )
 
     /// ArgumentParser's `main`, after making every file this process creates private to its
@@ -152,6 +152,7 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let logger = makeLogger("sportello")
+        SportelloMetrics.bootstrap()
         let listener: Listener
         if stdio {
             listener = .stdio
@@ -338,6 +339,39 @@ struct SweepLoop: Service {
             } catch {
                 logger.warning("SLA sweep failed (retried at the next interval): \(error)")
             }
+        }
+    }
+}
+
+struct Metrics: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write the database's gauges in Prometheus' text format, for node_exporter's textfile collector.",
+        discussion: """
+            Writes DIR/sportello.prom (through a temporary file renamed into place, as the \
+            collector expects): notifications by outbox status, open tickets by status, open \
+            tickets whose SLA is breached by policy, mail in by outcome. A running server's own \
+            counters (requests, latencies, connections) are in server.metrics.
+            """)
+
+    @OptionGroup var database: DatabaseOption
+
+    @Option(name: .long, help: ArgumentHelp("The collector's directory.", valueName: "directory"))
+    var textfile: String
+
+    func run() async throws {
+        SportelloMetrics.bootstrap()
+        let store = try database.open()
+        let gauges = try await store.read { tx in try MetricsStore.gauges(tx, now: Date()) }
+        SportelloMetrics.recordStoreGauges(gauges)
+        let target = (textfile as NSString).appendingPathComponent("sportello.prom")
+        let temporary = target + ".\(getpid()).tmp"
+        do {
+            try Data(SportelloMetrics.render().utf8).write(to: URL(fileURLWithPath: temporary))
+            guard rename(temporary, target) == 0 else { throw CocoaError(.fileWriteUnknown) }
+        } catch {
+            unlink(temporary)
+            FileHandle.standardError.write(Data("sportello: cannot write \(target): \(error)\n".utf8))
+            throw ExitCode(1)
         }
     }
 }

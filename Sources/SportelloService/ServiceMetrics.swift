@@ -1,0 +1,85 @@
+import CoreMetrics
+import Foundation
+import JSONRPC
+import Prometheus
+import SportelloStore
+import Synchronization
+
+// Metrics through swift-metrics, exposed in Prometheus' text format by swift-prometheus: the
+// requests by method and outcome with their latency (observed by the dispatcher), the open
+// connections (the server), the sweep's duration, and, read from the database when scraped,
+// the outbox by status, open tickets by status, SLA breaches by policy and mail in by outcome.
+// `sportello serve` bootstraps swift-metrics with a Prometheus factory over `registry`; a
+// process that does not (the in-process test harness) records nothing but the database gauges.
+
+/// The registry `server.metrics` renders, and the factory `serve` bootstraps swift-metrics with.
+public enum SportelloMetrics {
+    public static let registry = PrometheusCollectorRegistry()
+
+    public static func bootstrap() {
+        var factory = PrometheusMetricsFactory(registry: registry)
+        // Latencies of a JSON-RPC call: from 50 µs (an inline ping) to 10 s (a yearly report).
+        factory.defaultDurationHistogramBuckets = [
+            .microseconds(50), .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1),
+            .milliseconds(2.5), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
+            .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(10),
+        ]
+        MetricsSystem.bootstrap(factory)
+    }
+
+    /// The registry's text exposition.
+    public static func render() -> String {
+        var bytes: [UInt8] = []
+        registry.emit(into: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Records the database's gauges as of `now`.
+    public static func recordStoreGauges(_ gauges: StoreGauges) {
+        for status in ["pending", "sent", "failed", "bounced"] {
+            CoreMetrics.Gauge(label: "sportello_outbox_notifications", dimensions: [("status", status)]).record(gauges.outbox[status] ?? 0)
+        }
+        for status in ["new", "inCharge", "assigned", "waitingCustomer", "quoted", "awaitingPackage"] {
+            CoreMetrics.Gauge(label: "sportello_open_tickets", dimensions: [("status", status)]).record(gauges.openTickets[status] ?? 0)
+        }
+        for (policy, count) in gauges.breachedByPolicy.sorted(by: { $0.key < $1.key }) {
+            CoreMetrics.Gauge(label: "sportello_sla_breached_open_tickets", dimensions: [("policy", policy)]).record(count)
+        }
+        for outcome in ["opened", "appended", "followUp", "ignored"] {
+            CoreMetrics.Gauge(label: "sportello_inbound_mail", dimensions: [("outcome", outcome)]).record(gauges.inboundMail[outcome] ?? 0)
+        }
+    }
+}
+
+/// The dispatcher's observer: one counter per method and outcome, one latency timer per method,
+/// made once each and kept (making them through the factory on every call would cost a lock and
+/// a lookup per request).
+final class RequestMetrics: Sendable {
+    private struct Handles {
+        var counters: [String: CoreMetrics.Counter] = [:]
+        var timers: [String: CoreMetrics.Timer] = [:]
+    }
+
+    private let handles = Mutex(Handles())
+
+    func observe(method: String, errorCode: Int?, duration: Duration) {
+        let outcome = errorCode.map(String.init) ?? "ok"
+        let key = method + " " + outcome
+        let (counter, timer) = handles.withLock { handles -> (CoreMetrics.Counter, CoreMetrics.Timer) in
+            let counter = handles.counters[key] ?? {
+                let made = CoreMetrics.Counter(label: "sportello_requests_total", dimensions: [("method", method), ("outcome", outcome)])
+                handles.counters[key] = made
+                return made
+            }()
+            let timer = handles.timers[method] ?? {
+                let made = CoreMetrics.Timer(label: "sportello_request_duration_seconds", dimensions: [("method", method)])
+                handles.timers[method] = made
+                return made
+            }()
+            return (counter, timer)
+        }
+        counter.increment()
+        let (seconds, attoseconds) = duration.components
+        timer.recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}
