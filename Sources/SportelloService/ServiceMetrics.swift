@@ -51,35 +51,44 @@ public enum SportelloMetrics {
     }
 }
 
-/// The dispatcher's observer: one counter per method and outcome, one latency timer per method,
-/// made once each and kept (making them through the factory on every call would cost a lock and
-/// a lookup per request).
+/// The dispatcher's observer: the counter of successes and the latency timer of every method
+/// are made once, when the dispatcher is (a lookup in an immutable table per call, no lock);
+/// the counters of errors, which are rarer, once each on first use.
 final class RequestMetrics: Sendable {
-    private struct Handles {
-        var counters: [String: CoreMetrics.Counter] = [:]
-        var timers: [String: CoreMetrics.Timer] = [:]
+    private struct Handles: Sendable {
+        let ok: CoreMetrics.Counter
+        let latency: CoreMetrics.Timer
     }
 
-    private let handles = Mutex(Handles())
+    private let methods: [String: Handles]
+    private let errors = Mutex<[String: CoreMetrics.Counter]>([:])
+
+    init(methods: Set<String>) {
+        var table: [String: Handles] = [:]
+        for method in methods {
+            table[method] = Handles(
+                ok: CoreMetrics.Counter(label: "sportello_requests_total", dimensions: [("method", method), ("outcome", "ok")]),
+                latency: CoreMetrics.Timer(label: "sportello_request_duration_seconds", dimensions: [("method", method)]))
+        }
+        self.methods = table
+    }
 
     func observe(method: String, errorCode: Int?, duration: Duration) {
-        let outcome = errorCode.map(String.init) ?? "ok"
-        let key = method + " " + outcome
-        let (counter, timer) = handles.withLock { handles -> (CoreMetrics.Counter, CoreMetrics.Timer) in
-            let counter = handles.counters[key] ?? {
+        guard let handles = methods[method] else { return }
+        if let errorCode {
+            let outcome = String(errorCode)
+            let counter = errors.withLock { table in
+                let key = method + " " + outcome
+                if let existing = table[key] { return existing }
                 let made = CoreMetrics.Counter(label: "sportello_requests_total", dimensions: [("method", method), ("outcome", outcome)])
-                handles.counters[key] = made
+                table[key] = made
                 return made
-            }()
-            let timer = handles.timers[method] ?? {
-                let made = CoreMetrics.Timer(label: "sportello_request_duration_seconds", dimensions: [("method", method)])
-                handles.timers[method] = made
-                return made
-            }()
-            return (counter, timer)
+            }
+            counter.increment()
+        } else {
+            handles.ok.increment()
         }
-        counter.increment()
         let (seconds, attoseconds) = duration.components
-        timer.recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        handles.latency.recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 }

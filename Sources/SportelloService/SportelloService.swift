@@ -33,7 +33,7 @@ public struct SportelloService: Sendable {
             logger.error("\(method) failed: \(error)")
         }
         dispatcher.gate = Self.mailGatewayGate
-        let metrics = RequestMetrics()
+        let metrics = RequestMetrics(methods: dispatcher.registry.methodNames)
         dispatcher.observe = { method, errorCode, duration in metrics.observe(method: method, errorCode: errorCode, duration: duration) }
         return dispatcher
     }
