@@ -43,10 +43,15 @@ public struct WorkingTimeExplanation: Hashable, Sendable {
 
     /// One line per stretch, in English: `"Fri 4 Dec 2026 17:00–18:30 Europe/Rome: 90 min"`
     /// (seconds are shown only when a bound is not on a whole minute).
-    public var lines: [String] {
-        stretches.map { stretch in
+    public var lines: [String] { lines(in: .en) }
+
+    /// The lines in `language`: Italian names its days and months as Italian does
+    /// (`"ven 4 dic 2026 17:00–18:30 Europe/Rome: 90 min"`).
+    public func lines(in language: Language) -> [String] {
+        let (weekdays, months) = language == .it ? (Self.italianWeekdays, Self.italianMonths) : (Self.weekdayNames, Self.monthNames)
+        return stretches.map { stretch in
             let date = stretch.date
-            let day = Self.weekdayNames[date.weekday.rawValue - 1] + " \(date.day) " + Self.monthNames[date.month - 1] + " \(date.year)"
+            let day = weekdays[date.weekday.rawValue - 1] + " \(date.day) " + months[date.month - 1] + " \(date.year)"
             return day + " " + Self.wallClock(stretch.fromWallSeconds) + "–" + Self.wallClock(stretch.toWallSeconds) + " "
                 + timeZoneIdentifier + ": " + Self.minutesText(stretch.seconds) + " min"
         }
@@ -54,6 +59,8 @@ public struct WorkingTimeExplanation: Hashable, Sendable {
 
     static let weekdayNames = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
     static let monthNames = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    static let italianWeekdays = ["lun", "mar", "mer", "gio", "ven", "sab", "dom"]
+    static let italianMonths = ["gen", "feb", "mar", "apr", "mag", "giu", "lug", "ago", "set", "ott", "nov", "dic"]
 
     /// `"HH:MM"`, or `"HH:MM:SS"` off the minute.
     static func wallClock(_ seconds: Int) -> String {

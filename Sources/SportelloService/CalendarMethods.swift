@@ -30,6 +30,7 @@ extension SportelloService {
             return CalendarAddWorkingTime.Result(deadline: Instant(deadline))
         }
         registry.registerInline(CalendarExplain.self, by: self) { params, _ in
+            let language = try params.language.map { try AccountValidation.choice($0, field: "params.language", as: Language.self) } ?? .en
             let calendar = try catalog.calendar(named: params.calendar)
             let explanation = try arithmetic { try calendar.explain(params.duration, from: params.start.date) }
             return CalendarExplain.Result(
@@ -38,7 +39,7 @@ extension SportelloService {
                     .init(from: Instant(stretch.from), to: Instant(stretch.to),
                           minutes: JSONNumber((stretch.seconds / 60 * 1e6).rounded() / 1e6))
                 },
-                lines: explanation.lines)
+                lines: explanation.lines(in: language))
         }
         registry.registerInline(CalendarWorkingTimeBetween.self, by: self) { params, _ in
             let calendar = try catalog.calendar(named: params.calendar)

@@ -76,6 +76,17 @@ struct WorkingTimeExplanationTests {
         ])
     }
 
+    @Test func italianLinesNameDaysAndMonthsInItalian() throws {
+        // The same Friday evening as above: venerdì 4 dicembre 18:00–18:30, then lunedì 7
+        // dicembre 08:00–08:30; English stays the default.
+        let explanation = try support.explain(.hours(1), from: rome("2026-12-04 18:00"))
+        #expect(explanation.lines(in: .it) == [
+            "ven 4 dic 2026 18:00–18:30 Europe/Rome: 30 min",
+            "lun 7 dic 2026 08:00–08:30 Europe/Rome: 30 min",
+        ])
+        #expect(explanation.lines(in: .en) == explanation.lines)
+    }
+
     @Test func zucchettiLunchBreak() throws {
         // Fri 4 Dec 2026 12:00 CET + 3 h: 12:00–13:00 = 60 min, lunch 13:00–14:00, 14:00–16:00 =
         // 120 min → 16:00 CET = 15:00Z.
