@@ -100,17 +100,26 @@ public enum UnixGroups {
         return entry.pointee.gr_gid
     }
 
-    /// Whether user `uid` has `gid` among its groups (primary or supplementary).
+    /// Whether user `uid` has `gid` among its groups (primary or supplementary). Through
+    /// `getpwuid_r`: connections are set up on several threads at once, and `getpwuid` answers
+    /// in a buffer they would share.
     static func user(_ uid: UInt32, isIn gid: UInt32) -> Bool {
-        guard let entry = getpwuid(uid), let name = entry.pointee.pw_name else { return false }
-        let primary = entry.pointee.pw_gid
-        if primary == gid { return true }
-        var count: Int32 = 64
-        var groups = [gid_t](repeating: 0, count: Int(count))
-        if getgrouplist(name, primary, &groups, &count) < 0 {
-            groups = [gid_t](repeating: 0, count: Int(count))
-            guard getgrouplist(name, primary, &groups, &count) >= 0 else { return false }
+        var buffer = [CChar](repeating: 0, count: 16 * 1024)
+        return buffer.withUnsafeMutableBufferPointer { storage -> Bool in
+            var entry = passwd()
+            var found: UnsafeMutablePointer<passwd>?
+            guard let base = storage.baseAddress, getpwuid_r(uid, &entry, base, storage.count, &found) == 0, found != nil,
+                let name = entry.pw_name
+            else { return false }
+            let primary = entry.pw_gid
+            if primary == gid { return true }
+            var count: Int32 = 64
+            var groups = [gid_t](repeating: 0, count: Int(count))
+            if getgrouplist(name, primary, &groups, &count) < 0 {
+                groups = [gid_t](repeating: 0, count: Int(count))
+                guard getgrouplist(name, primary, &groups, &count) >= 0 else { return false }
+            }
+            return groups.prefix(Int(count)).contains(gid)
         }
-        return groups.prefix(Int(count)).contains(gid)
     }
 }
