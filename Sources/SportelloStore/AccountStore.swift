@@ -58,29 +58,8 @@ public enum StoreTime {
 
     /// Parses the store's own form (and, leniently, the same without milliseconds).
     public static func date(_ text: String) -> Date? {
-        let bytes = Array(text.utf8)
-        guard bytes.count == 24 || bytes.count == 20, bytes.last == UInt8(ascii: "Z"), bytes[10] == UInt8(ascii: "T"),
-            let day = LocalDate(iso: String(decoding: bytes[0..<10], as: UTF8.self))
-        else { return nil }
-        func number(_ range: Range<Int>) -> Int? {
-            var value = 0
-            for byte in bytes[range] {
-                guard byte >= 0x30, byte <= 0x39 else { return nil }
-                value = value * 10 + Int(byte - 0x30)
-            }
-            return value
-        }
-        guard bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":"),
-            let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19),
-            hour < 24, minute < 60, second < 60
-        else { return nil }
-        var milliseconds = 0
-        if bytes.count == 24 {
-            guard bytes[19] == UInt8(ascii: "."), let fraction = number(20..<23) else { return nil }
-            milliseconds = fraction
-        }
-        let seconds = Int64(day.daysSinceEpoch) * 86400 + Int64(hour * 3600 + minute * 60 + second)
-        return Date(timeIntervalSince1970: Double(seconds * 1000 + Int64(milliseconds)) / 1000)
+        var text = text
+        return text.withUTF8 { date(bytes: $0) }
     }
 
     private static func pad(_ value: Int, _ width: Int) -> String {
@@ -372,5 +351,36 @@ public enum AccountStore {
     /// Forgets failed logins older than `before` (every email).
     public static func pruneLoginFailures(_ tx: StoreWriter, before: Date) throws {
         try tx.db.run("DELETE FROM login_failure WHERE at < ?", [StoreTime.text(before)])
+    }
+}
+
+extension StoreTime {
+    /// The store's own form (and, leniently, the same without milliseconds) from its bytes,
+    /// without making a `String` first (the report reads a million of them).
+    static func date(bytes: UnsafeBufferPointer<UInt8>) -> Date? {
+        guard bytes.count == 24 || bytes.count == 20, bytes[bytes.count - 1] == UInt8(ascii: "Z"), bytes[10] == UInt8(ascii: "T"),
+            bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"), bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":")
+        else { return nil }
+        func number(_ range: Range<Int>) -> Int? {
+            var value = 0
+            for index in range {
+                let byte = bytes[index]
+                guard byte >= 0x30, byte <= 0x39 else { return nil }
+                value = value * 10 + Int(byte - 0x30)
+            }
+            return value
+        }
+        guard let year = number(0..<4), let month = number(5..<7), let dayOfMonth = number(8..<10),
+            let day = LocalDate(year: year, month: month, day: dayOfMonth),
+            let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19),
+            hour < 24, minute < 60, second < 60
+        else { return nil }
+        var milliseconds = 0
+        if bytes.count == 24 {
+            guard bytes[19] == UInt8(ascii: "."), let fraction = number(20..<23) else { return nil }
+            milliseconds = fraction
+        }
+        let seconds = Int64(day.daysSinceEpoch) * 86400 + Int64(hour * 3600 + minute * 60 + second)
+        return Date(timeIntervalSince1970: Double(seconds * 1000 + Int64(milliseconds)) / 1000)
     }
 }
