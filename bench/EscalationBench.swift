@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import SportelloStore
 import SportelloTestSupport
 
 /// The escalation figures, on 100,000 demo tickets spread over the last year (and, for the
@@ -103,24 +104,8 @@ struct EscalationBenchmarks {
                 """)
             let now = Date().timeIntervalSince1970
             var random = SeededGenerator(seed: 20261206)
-            func text(_ seconds: Double) -> String {
-                let millis = Int64(seconds * 1000)
-                let days = Int(millis / 86_400_000)
-                let inDay = Int(millis % 86_400_000)
-                // 1970-01-01 + days, proleptic Gregorian (civil_from_days).
-                let z = days + 719_468
-                let era = z / 146_097
-                let doe = z - era * 146_097
-                let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-                let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-                let mp = (5 * doy + 2) / 153
-                let d = doy - (153 * mp + 2) / 5 + 1
-                let m = mp < 10 ? mp + 3 : mp - 9
-                let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
-                func pad(_ v: Int, _ n: Int) -> String { let s = String(v); return String(repeating: "0", count: max(0, n - s.count)) + s }
-                return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T\(pad(inDay / 3_600_000, 2)):\(pad(inDay / 60_000 % 60, 2)):"
-                    + "\(pad(inDay / 1000 % 60, 2)).\(pad(inDay % 1000, 3))Z"
-            }
+            // The store's own text form of an instant.
+            func text(_ seconds: Double) -> String { StoreTime.text(Date(timeIntervalSince1970: seconds)) }
             // In arrival order, as a desk stores them (ids grow with receivedAt); a page cache
             // that holds the indexes being filled (measured 121 s with SQLite's default 2 MB
             // under load, against the whole group's budget of about three minutes).

@@ -841,7 +841,7 @@ extension String {
     /// The string without the scalars `drop` accepts at either end: what Foundation's
     /// `trimmingCharacters(in:)` does, without the trip through NSString that made it the
     /// language detector's second cost (measured on mail in).
-    func trimmingScalars(where drop: (Unicode.Scalar) -> Bool) -> String {
+    public func trimmingScalars(where drop: (Unicode.Scalar) -> Bool) -> String {
         let scalars = unicodeScalars
         guard let first = scalars.firstIndex(where: { !drop($0) }), let last = scalars.lastIndex(where: { !drop($0) }) else {
             return ""

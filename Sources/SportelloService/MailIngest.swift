@@ -397,13 +397,7 @@ struct ParsedMail: Sendable {
 
     /// Without blanks and line breaks at either end (Foundation's `trimmingCharacters` goes
     /// through NSString: measured at 9 % of an ingest).
-    static func trimmed(_ text: String) -> String {
-        let scalars = text.unicodeScalars
-        guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
-            let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })
-        else { return "" }
-        return String(scalars[first...last])
-    }
+    static func trimmed(_ text: String) -> String { text.trimmingScalars { $0.properties.isWhitespace } }
 
     /// The ticket message: the new text (cut at the message limit; the raw mail keeps it
     /// whole), then a line for each attachment left out.
