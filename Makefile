@@ -11,12 +11,13 @@ SOCKET       ?= $(VAR)/sportello.sock
 DATABASE     ?= $(VAR)/sportello.db
 # chromium: the end-to-end tests look at the printable SLA report in headless Chromium.
 # postfix: the mail suite hands notifications to a real Postfix (installed local only).
-DEB_PACKAGES := libsqlite3-dev libsystemd-dev libargon2-dev zlib1g-dev pkg-config socat python3 systemd strace postfix chromium
+# neovim: the editor plugin's suite drives clients/nvim in headless Neovim (0.7 or later).
+DEB_PACKAGES := libsqlite3-dev libsystemd-dev libargon2-dev zlib1g-dev pkg-config socat python3 systemd strace postfix chromium neovim
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEBUG_BIN     = $(CURDIR)/.build/debug/sportello
 RELEASE_BIN   = $(CURDIR)/.build/release/sportello
 
-.PHONY: all deps build release run test test-swift test-contract test-mail test-replies test-fuzz fuzz bench install clean
+.PHONY: all deps build release run test test-swift test-contract test-mail test-editor test-replies test-fuzz fuzz bench install clean
 
 all: build
 
@@ -58,7 +59,7 @@ REPLY_LOG := $(CURDIR)/.build/reply-log.jsonl
 test: deps
 	$(SWIFT) build --build-tests
 	rm -f $(REPLY_LOG)
-	$(MAKE) --no-print-directory test-swift test-contract test-clients test-systemd test-mail test-replies test-fuzz \
+	$(MAKE) --no-print-directory test-swift test-contract test-clients test-editor test-systemd test-mail test-replies test-fuzz \
 		SPORTELLO_BIN=$(DEBUG_BIN) SPORTELLO_REPLY_LOG=$(REPLY_LOG) SPORTELLO_MAILDIR=$(CURDIR)/.build/test-mail
 
 ## Every Swift suite is written with Swift Testing; XCTest's runner would only print "Executed 0 tests".
@@ -77,6 +78,10 @@ test-contract:
 ## Notifications through a real Postfix (local only, installed by deps) into a local mailbox.
 test-mail:
 	SPORTELLO_BIN=$(DEBUG_BIN) python3 -m unittest discover -s Tests/Mail -v
+
+## The Neovim plugin (clients/nvim), headless, against the real server on a socket and on stdio.
+test-editor:
+	SPORTELLO_BIN=$(DEBUG_BIN) PYTHONDONTWRITEBYTECODE=1 python3 -m unittest discover -s clients/nvim/tests -v
 
 test-replies:
 	SPORTELLO_REPLY_LOG=$(SPORTELLO_REPLY_LOG) python3 -m unittest discover -s Tests/Contract -p 'test_replies.py' -v
