@@ -124,8 +124,8 @@ local function signed_in(result)
   end
 end
 
-function M.login(email, password, done)
-  request("session.login", { email = email, password = password }, function(result)
+local function sign_in(method, params, done)
+  request(method, params, function(result)
     signed_in(result)
     if done then
       done(result)
@@ -133,13 +133,12 @@ function M.login(email, password, done)
   end)
 end
 
+function M.login(email, password, done)
+  sign_in("session.login", { email = email, password = password }, done)
+end
+
 function M.resume(token, done)
-  request("session.resume", { token = token }, function(result)
-    signed_in(result)
-    if done then
-      done(result)
-    end
-  end)
+  sign_in("session.resume", { token = token }, done)
 end
 
 function M.logout()
@@ -558,17 +557,22 @@ local function sportello_command(opts)
   end
 end
 
+-- Completes the command's first argument from words.
+local function first_word(words)
+  return function(_, line)
+    if #vim.split(line, "%s+") <= 2 then
+      return words
+    end
+    return {}
+  end
+end
+
 function M.define_commands()
   local cmd = vim.api.nvim_create_user_command
   cmd("Sportello", sportello_command, {
     nargs = "*",
     desc = "Sportello: login EMAIL | token [TOKEN] | logout | whoami",
-    complete = function(_, line)
-      if #vim.split(line, "%s+") <= 2 then
-        return SUBCOMMANDS
-      end
-      return {}
-    end,
+    complete = first_word(SUBCOMMANDS),
   })
   cmd("SportelloMine", function()
     M.mine()
@@ -590,12 +594,7 @@ function M.define_commands()
   end, {
     nargs = "*",
     desc = "Sportello: take charge of the ticket: CLASSIFICATION PRIORITY [ASSIGNEE]",
-    complete = function(_, line)
-      if #vim.split(line, "%s+") <= 2 then
-        return CLASSIFICATIONS
-      end
-      return {}
-    end,
+    complete = first_word(CLASSIFICATIONS),
   })
   local group = vim.api.nvim_create_augroup("sportello", { clear = true })
   -- :edit sportello://ticket/12 (or reloading the buffer) shows the ticket.
