@@ -71,4 +71,15 @@ H.run("framing.lua", function()
   H.wait_for("the late request's error", function()
     return late ~= nil
   end)
+
+  -- Nobody listens on the socket: the request fails with the reason, after the connect.
+  local lost = rpc.new({ socket = H.env("SPORTELLO_TEST_NO_SOCKET") }):open()
+  local why
+  lost:request("server.ping", {}, function(err)
+    why = rpc.format_error(err)
+  end)
+  H.wait_for("the connect error", function()
+    return why ~= nil
+  end)
+  H.check(why:find("cannot connect to " .. H.env("SPORTELLO_TEST_NO_SOCKET") .. ": ENOENT", 1, true), why)
 end)

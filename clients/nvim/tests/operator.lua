@@ -98,4 +98,20 @@ H.run("operator.lua", function()
     return H.find(buf, "Il proxy è stato riavviato.") ~= nil
   end)
   H.check(H.find(buf, "── ") and select(2, H.find(buf, "Il proxy")) > select(2, H.find(buf, "upstream: portal-2")), "messages in order\n" .. H.dump(buf))
+
+  -- The connection is lost: the next command connects again and resumes the session first.
+  local first = sportello._state.conn
+  first:close()
+  H.notes = {}
+  vim.cmd("bwipeout! " .. list)
+  vim.cmd("SportelloMine")
+  H.wait_for("the list on a new connection", function()
+    return H.find(0, number .. " ") ~= nil
+  end)
+  H.check(sportello._state.conn ~= first, "a new connection")
+  vim.cmd("Sportello whoami") -- (as the server's user, a connection not signed in is the system)
+  H.wait_notify("Sportello: staff " .. H.env("SPORTELLO_TEST_OPERATOR_ID") .. " (operator), session until ")
+  for _, n in ipairs(H.notes) do
+    H.check(n.level ~= vim.log.levels.ERROR, "no error on the new connection: " .. n.msg)
+  end
 end)

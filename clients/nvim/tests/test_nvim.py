@@ -91,7 +91,8 @@ class NvimConnectionTests(unittest.TestCase):
     def test_replies_notifications_and_chunks(self):
         check_nvim(self)
         with tempfile.TemporaryDirectory(prefix="sportello-nvim-") as tmp:
-            run_nvim(self, "framing.lua", tmp, {})
+            run_nvim(self, "framing.lua", tmp,
+                     {"SPORTELLO_TEST_NO_SOCKET": os.path.join(tmp, "nobody.sock")})
 
 
 class NvimPluginTests(ServerTestCase):

@@ -32,7 +32,7 @@ function M:_fail_pending(reason)
   local pending = self.pending
   self.pending = {}
   for _, p in pairs(pending) do
-    p.callback({ code = -32000, message = reason }, nil)
+    p.callback({ message = reason }, nil)
   end
 end
 
@@ -176,11 +176,12 @@ function M:open()
   return self
 end
 
--- callback(err, result): err is the JSON-RPC error object ({code, message, data}) or nil.
+-- callback(err, result): err is the JSON-RPC error object ({code, message, data}), or
+-- {message} when the connection failed, or nil.
 function M:request(method, params, callback)
   if self.closed then
     vim.schedule(function()
-      callback({ code = -32000, message = "not connected" }, nil)
+      callback({ message = "not connected" }, nil)
     end)
     return nil
   end
@@ -206,7 +207,7 @@ function M:call(method, params, timeout_ms)
   if not vim.wait(timeout_ms or 10000, function()
     return done
   end, 10) then
-    return nil, { code = -32000, message = method .. ": no reply within " .. (timeout_ms or 10000) .. " ms" }
+    return nil, { message = "no reply within " .. (timeout_ms or 10000) .. " ms" }
   end
   return result, err
 end
@@ -220,9 +221,13 @@ function M:close()
   self:_closed("closed")
 end
 
--- "forbidden (-32002): field params.body, reason blank" from a JSON-RPC error object.
+-- "invalid params (-32602): field params.body, reason blank" from a JSON-RPC error object
+-- (the connection's own errors, such as "cannot connect to …", have no code).
 function M.format_error(err)
-  local text = tostring(err.message or "error") .. " (" .. tostring(err.code) .. ")"
+  local text = tostring(err.message or "error")
+  if not is_nil(err.code) then
+    text = text .. " (" .. tostring(err.code) .. ")"
+  end
   local data = err.data
   if is_nil(data) then
     return text
