@@ -48,6 +48,20 @@ H.run("live.lua", function()
     return line and line:find("P1", 1, true)
   end)
 
+  -- A care manager assigns a new ticket to me: it appears in the list.
+  local new = H.other_client("ticket.open", {
+    customer = "ACME", product = "zenshare-suite", channel = "phone",
+    subject = "Stampa delle fatture bloccata", body = "Telefonata: la stampa si blocca al 50%.",
+  })
+  H.other_client("ticket.takeCharge", {
+    ticket = new.id, classification = "bug", priority = 3,
+    assignee = tonumber(H.env("SPORTELLO_TEST_OPERATOR_ID")),
+  })
+  H.wait_for("the newly assigned ticket in the list", function()
+    local line = H.find(list, "#" .. new.id .. " ")
+    return line and line:find("Stampa delle fatture bloccata", 1, true)
+  end)
+
   -- The server gives the subscription up (events.overflow): the plugin subscribes again,
   -- from the last sequence it saw, and ignores what still comes for the old one.
   local old, seen = state.subscription, state.sequence

@@ -161,6 +161,7 @@ class NvimPluginTests(ServerTestCase):
                 direction, text = line[0], line[2:]
                 msg = json.loads(text)
                 if direction == ">":
+                    self.assertFalse(msg["id"] in by_id, "request id %s sent twice" % msg["id"])
                     call = {"method": msg["method"], "params": msg.get("params"), "reply": None}
                     by_id[msg["id"]] = call
                     calls.append(call)

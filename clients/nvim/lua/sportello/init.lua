@@ -170,6 +170,15 @@ function M.token()
   return state.session and state.session.token
 end
 
+-- The signed-in staff member's principal ({kind, id, role}), else nil.
+local function me()
+  local p = state.session and state.session.principal
+  if p and p.kind == "staff" then
+    return p
+  end
+  return nil
+end
+
 -- Buffers ---------------------------------------------------------------------------------
 
 local function scratch(name)
@@ -278,6 +287,30 @@ local function schedule_list_refresh()
   end))
 end
 
+local function contains(list, value)
+  for _, v in ipairs(list) do
+    if v == value then
+      return true
+    end
+  end
+  return false
+end
+
+-- Whether a change can alter the list of my tickets: one of them changed, or the change
+-- assigned a ticket to me or away from me (changes.assignee = [before, after]).
+local function list_concerns(event)
+  if not state.list then
+    return false
+  end
+  if contains(state.list_ids, event.ticket) then
+    return true
+  end
+  local staff = me()
+  local changes = type(event.changes) == "table" and event.changes or {}
+  local assignee = changes.assignee
+  return staff ~= nil and type(assignee) == "table" and contains(assignee, staff.id)
+end
+
 on_notification = function(method, params)
   if method == "events.ticketChanged" then
     if state.subscription and params.subscription ~= state.subscription then
@@ -293,7 +326,9 @@ on_notification = function(method, params)
         refresh_ticket(buf, params.ticket)
       end
     end
-    schedule_list_refresh()
+    if list_concerns(params) then
+      schedule_list_refresh()
+    end
   elseif method == "events.overflow" then
     if params.subscription == state.subscription then
       -- The server gave the subscription up: ask again for what came after the last seen.
@@ -304,14 +339,6 @@ on_notification = function(method, params)
 end
 
 -- The ticket list -------------------------------------------------------------------------
-
-local function me()
-  local p = state.session and state.session.principal
-  if p and p.kind == "staff" then
-    return p
-  end
-  return nil
-end
 
 local function fetch_assigned(staff, done)
   local items = {}

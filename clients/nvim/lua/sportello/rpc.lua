@@ -10,6 +10,9 @@ local uv = vim.loop
 local M = {}
 M.__index = M
 
+-- Request ids are unique across connections (a trace of several stays unambiguous).
+local next_id = 1
+
 local function is_nil(v)
   return v == nil or v == vim.NIL
 end
@@ -19,7 +22,6 @@ end
 function M.new(opts)
   local self = setmetatable({}, M)
   self.opts = opts or {}
-  self.next_id = 1
   self.pending = {} -- id -> {method, callback}
   self.partial = ""
   self.closed = false
@@ -169,7 +171,7 @@ function M:open()
       local queued = self.queue
       self.queue = {}
       for _, line in ipairs(queued) do
-        self:_write(line)
+        pipe:write(line .. "\n")
       end
     end)
   end)
@@ -185,8 +187,8 @@ function M:request(method, params, callback)
     end)
     return nil
   end
-  local id = self.next_id
-  self.next_id = id + 1
+  local id = next_id
+  next_id = id + 1
   self.pending[id] = { method = method, callback = callback }
   self:_write(vim.json.encode({
     jsonrpc = "2.0",
