@@ -99,6 +99,17 @@ H.run("operator.lua", function()
   end)
   H.check(H.find(buf, "── ") and select(2, H.find(buf, "Il proxy")) > select(2, H.find(buf, "upstream: portal-2")), "messages in order\n" .. H.dump(buf))
 
+  -- :bdelete closes the ticket's buffer for good; opening it again makes a new one.
+  vim.cmd("bdelete " .. buf)
+  H.wait_for("the buffer wiped", function()
+    return not vim.api.nvim_buf_is_valid(buf)
+  end)
+  vim.cmd("SportelloOpen " .. ticket)
+  H.check(vim.api.nvim_get_current_buf() ~= buf and vim.api.nvim_buf_get_name(0) == name, "a new buffer " .. name)
+  H.wait_for("the ticket again", function()
+    return H.find(0, "Il proxy è stato riavviato.") ~= nil
+  end)
+
   -- The connection is lost: the next command connects again and resumes the session first.
   local first = sportello._state.conn
   first:close()

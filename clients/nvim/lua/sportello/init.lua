@@ -181,9 +181,12 @@ end
 
 -- Buffers ---------------------------------------------------------------------------------
 
-local function scratch(name)
-  local buf = vim.api.nvim_create_buf(true, false)
-  vim.api.nvim_buf_set_name(buf, name)
+-- Makes buf (or a new buffer named name) one of ours: read-only text, no file behind it.
+local function scratch(name, buf)
+  if not buf then
+    buf = vim.api.nvim_create_buf(true, false)
+    vim.api.nvim_buf_set_name(buf, name)
+  end
   vim.api.nvim_buf_set_option(buf, "buftype", "nofile")
   vim.api.nvim_buf_set_option(buf, "bufhidden", "hide")
   vim.api.nvim_buf_set_option(buf, "swapfile", false)
@@ -220,12 +223,21 @@ local function forget(buf)
   end
 end
 
+-- Closing one of our buffers (:bdelete as well as :bwipeout) wipes it: it is forgotten, and
+-- opening the ticket again makes a new one.
 local function watch(buf)
   vim.api.nvim_create_autocmd({ "BufWipeout", "BufDelete" }, {
     buffer = buf,
     once = true,
-    callback = function()
+    callback = function(ev)
       forget(buf)
+      if ev.event == "BufDelete" then
+        vim.schedule(function()
+          if vim.api.nvim_buf_is_valid(buf) then
+            vim.api.nvim_buf_delete(buf, { force = true })
+          end
+        end)
+      end
     end,
   })
 end
@@ -258,7 +270,9 @@ local function subscribe()
     end
     state.live_supported = true
     state.subscription = result.subscription
-    if type(result.sequence) == "number" and (state.sequence == nil or result.sequence > state.sequence) then
+    -- Without since, events after the result's sequence follow. With since, the replayed
+    -- events follow the reply and move the last sequence seen themselves.
+    if params.since == nil and type(result.sequence) == "number" then
       state.sequence = result.sequence
     end
   end)
@@ -428,14 +442,7 @@ local function ticket_buffer(id, buf)
       buf = nil
     end
   end
-  if not buf then
-    buf = scratch("sportello://ticket/" .. id)
-  else
-    vim.api.nvim_buf_set_option(buf, "buftype", "nofile")
-    vim.api.nvim_buf_set_option(buf, "bufhidden", "hide")
-    vim.api.nvim_buf_set_option(buf, "swapfile", false)
-    vim.api.nvim_buf_set_option(buf, "filetype", "sportello")
-  end
+  buf = scratch("sportello://ticket/" .. id, buf)
   if state.tickets[id] ~= buf then
     state.tickets[id] = buf
     state.shown[buf] = { ticket = id }
