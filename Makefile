@@ -64,10 +64,10 @@ test: deps
 
 ## Every Swift suite is written with Swift Testing; XCTest's runner would only print "Executed 0 tests".
 ## The suites that load the machine on purpose (a client that never reads its replies, 100,000
-## commits, 25 MiB mails) and the one that holds latencies to a bound (1,000 connections, a
-## stalled client) run after the others, one at a time: on 2 cores the parallel run of the
-## rest would otherwise be measured with them.
-HEAVY_SUITES := BackpressureTests|WALBoundTests|MailInLimitsTests|LoadTests
+## commits, 25 MiB mails) and those that hold times to a bound (1,000 connections, a stalled
+## client; another process's change heard within a second) run after the others, one at a time:
+## on 2 cores the parallel run of the rest would otherwise be measured with them.
+HEAVY_SUITES := BackpressureTests|WALBoundTests|MailInLimitsTests|LoadTests|EventsAcrossProcessesTests
 test-swift:
 	$(SWIFT) test --skip-build --disable-xctest --skip '$(HEAVY_SUITES)'
 	$(SWIFT) test --skip-build --disable-xctest --no-parallel --filter '$(HEAVY_SUITES)'

@@ -17,7 +17,7 @@ struct EmbedSchema: BuildToolPlugin {
     static let generatedMethods = [
         "rpc.discover", "server.*", "calendar.*", "sla.policies", "customer.*", "contact.*", "staff.*", "session.*",
         "ticket.*", "sla.status", "notification.list", "priceList.*", "quote.*", "package.*", "task.*", "billing.*", "mail.*",
-        "notification.retry", "maintenance.*", "availability.*", "sla.ladder", "sla.setLadder", "sla.sweep", "sla.report",
+        "notification.retry", "events.*", "maintenance.*", "availability.*", "sla.ladder", "sla.setLadder", "sla.sweep", "sla.report",
         "sla.preview",
         "account.*", "audit.*", "attachment.*",
     ]

@@ -1,5 +1,6 @@
 import JSONRPC
 import NIOCore
+import Synchronization
 
 /// What the transport knows about a connection's peer; the service decides what it means.
 public struct ConnectionInfo: Sendable {
@@ -34,10 +35,48 @@ public protocol RPCSession: Sendable {
     /// The largest message this connection may send, when it is not the server's default (a
     /// trusted peer handing in whole mail messages).
     var maximumMessageBytes: Int? { get }
+    /// Hands the session the connection's outlet for server push, once, before any message.
+    func attach(_ outlet: any RPCNotificationSink)
+    /// The peer has not taken what was pushed to it (its unread bytes passed the server's bound):
+    /// the session ends whatever it was pushing and returns its last words (say, one
+    /// notification per ended subscription), which are written whatever the bound.
+    func overflowed() -> [[UInt8]]
 }
 
 extension RPCSession {
     public var maximumMessageBytes: Int? { nil }
+    public func attach(_ outlet: any RPCNotificationSink) {}
+    public func overflowed() -> [[UInt8]] { [] }
+}
+
+/// Server push onto one connection: hops to the connection's event loop and hands the message
+/// to its handler, which writes it between replies (never inside one request's processing).
+final class ConnectionOutlet: RPCNotificationSink {
+    private let loop: any EventLoop
+    private let target: Mutex<NIOLoopBound<(RPCChannelHandler, ChannelHandlerContext)>?>
+
+    init(handler: RPCChannelHandler, context: ChannelHandlerContext) {
+        self.loop = context.eventLoop
+        self.target = Mutex(NIOLoopBound((handler, context), eventLoop: context.eventLoop))
+    }
+
+    func send(_ message: [UInt8], stillWanted: @escaping @Sendable () -> Bool) {
+        guard let target = target.withLock({ $0 }) else { return }
+        if loop.inEventLoop {
+            let (handler, context) = target.value
+            handler.push(message, stillWanted: stillWanted, context: context)
+        } else {
+            loop.execute {
+                let (handler, context) = target.value
+                handler.push(message, stillWanted: stillWanted, context: context)
+            }
+        }
+    }
+
+    /// The connection has ended: nothing more is sent (and the handler is let go).
+    func detach() {
+        target.withLock { $0 = nil }
+    }
 }
 
 /// Asks a connection to finish what it has read and close (graceful shutdown).
@@ -55,6 +94,12 @@ struct DrainEvent: Sendable {}
 /// stops reading too. A client that pipelines requests and never reads its replies therefore
 /// holds at most one water mark of replies and one read's worth of requests, and the event
 /// loop stays free for every other connection.
+///
+/// Server push (`ConnectionOutlet`): a notification is written at once when no request is
+/// running, else held and written right after that request's reply. The bound is the same:
+/// a notification that finds the peer not reading (the channel past its high water mark, or
+/// the held ones past the same number of bytes) is not written; the session is told
+/// (`overflowed`) and its last words are written instead.
 final class RPCChannelHandler: ChannelDuplexHandler {
     typealias InboundIn = InboundFrame
     typealias OutboundIn = ByteBuffer
@@ -64,6 +109,12 @@ final class RPCChannelHandler: ChannelDuplexHandler {
     private let state: ServerState
     private let maximumQueued: Int
     private let maximumMessageBytes: Int
+    private let maximumHeldBytes: Int
+    private var outlet: ConnectionOutlet?
+    /// Notifications pushed while a request was running, written after its reply (those
+    /// without `stillWanted` are already decided: kept through an overflow, or its last words).
+    private var held: [(message: [UInt8], stillWanted: (@Sendable () -> Bool)?)] = []
+    private var heldBytes = 0
 
     private var framing: Framing = .ndjson
     /// An asynchronous message is running; the ones behind it wait in `queue`.
@@ -76,11 +127,18 @@ final class RPCChannelHandler: ChannelDuplexHandler {
     private var closing = false
     private var lastWrite: EventLoopFuture<Void>?
 
-    init(session: any RPCSession, state: ServerState, maximumQueued: Int, maximumMessageBytes: Int) {
+    init(session: any RPCSession, state: ServerState, maximumQueued: Int, maximumMessageBytes: Int, maximumHeldBytes: Int) {
         self.session = session
         self.state = state
         self.maximumQueued = maximumQueued
         self.maximumMessageBytes = maximumMessageBytes
+        self.maximumHeldBytes = maximumHeldBytes
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        let outlet = ConnectionOutlet(handler: self, context: context)
+        self.outlet = outlet
+        session.attach(outlet)
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -89,6 +147,9 @@ final class RPCChannelHandler: ChannelDuplexHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        outlet?.detach()
+        outlet = nil
+        held.removeAll()
         session.close()
         state.connectionClosed(context.channel)
         context.fireChannelInactive()
@@ -166,7 +227,40 @@ final class RPCChannelHandler: ChannelDuplexHandler {
         busy = false
         state.requestFinished()
         if let reply { self.reply(reply, context: context) }
+        if !held.isEmpty {
+            let waiting = held
+            held.removeAll()
+            heldBytes = 0
+            for (message, stillWanted) in waiting where stillWanted?() ?? true { self.reply(message, context: context) }
+        }
         runQueued(context: context)
+    }
+
+    /// A notification pushed by the session (see `ConnectionOutlet`). `stillWanted` is asked
+    /// only when it is about to be written (it may note what was).
+    func push(_ message: [UInt8], stillWanted: @escaping @Sendable () -> Bool, context: ChannelHandlerContext) {
+        guard context.channel.isActive, !closing else { return }
+        guard context.channel.isWritable, heldBytes + message.count <= maximumHeldBytes else {
+            // What was held within the bound is still sent (decided now, so that the session's
+            // last words can say how far it got), then those last words; this message is not.
+            var kept: [[UInt8]] = []
+            for (message, stillWanted) in held where stillWanted?() ?? true { kept.append(message) }
+            held.removeAll()
+            heldBytes = 0
+            kept += session.overflowed()
+            if busy {
+                held = kept.map { ($0, nil) }
+            } else {
+                for message in kept { reply(message, context: context) }
+            }
+            return
+        }
+        if busy {
+            held.append((message, stillWanted))
+            heldBytes += message.count
+        } else if stillWanted() {
+            reply(message, context: context)
+        }
     }
 
     private func reply(_ body: [UInt8], context: ChannelHandlerContext) {

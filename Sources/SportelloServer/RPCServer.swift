@@ -167,7 +167,7 @@ public final class RPCServer: Service, Sendable {
             try channel.pipeline.syncOperations.addHandler(
                 RPCChannelHandler(
                     session: session, state: state, maximumQueued: options.maximumQueuedPerConnection,
-                    maximumMessageBytes: limit))
+                    maximumMessageBytes: limit, maximumHeldBytes: max(options.maximumUnwrittenReplyBytes, 2)))
         }
     }
 

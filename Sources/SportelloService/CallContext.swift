@@ -27,6 +27,21 @@ public final class CallContext: Sendable {
         var sessionTokenHash: String?
     }
 
+    /// Server push onto this connection, given by the transport (none for a call made in
+    /// process), and the connection's live-event subscriptions by id.
+    let events = Mutex<ConnectionEvents>(ConnectionEvents())
+
+    struct ConnectionEvents {
+        var sink: (any RPCNotificationSink)?
+        var subscriptions: [String: EventHub.Subscriber] = [:]
+        var lastSubscription = 0
+    }
+
+    /// The transport's outlet for server push (live events) on this connection.
+    public func attach(_ sink: any RPCNotificationSink) {
+        events.withLock { $0.sink = sink }
+    }
+
     /// A socket peer in the mail group (`--mail-group`, default `sportello-mail`): it may call
     /// only `mail.ingest` and `server.*`, and nothing it does can change that.
     public let isMailGateway: Bool

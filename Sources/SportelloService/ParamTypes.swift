@@ -63,3 +63,37 @@ func number(_ value: Double) -> JSONValue {
 }
 
 func instant(_ date: Date) -> JSONValue { .string(RFC3339.format(date)) }
+
+/// Where a replay of live events starts (`events.subscribe {since}`): after a `sequence` an
+/// event carried (with `ticket`, after a version of that ticket), or after an instant.
+public enum EventsSince: Codable, Sendable, Hashable {
+    case sequence(Int)
+    case instant(Date)
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let number = try? container.decode(Int.self) {
+            guard number >= 0 else {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "a sequence is not negative, got \(number)")
+            }
+            self = .sequence(number)
+        } else if let text = try? container.decode(String.self) {
+            guard let date = RFC3339.parse(text) else {
+                throw DecodingError.dataCorruptedError(
+                    in: container, debugDescription: "expected a sequence (integer) or an RFC 3339 instant, got \"\(text)\"")
+            }
+            self = .instant(date)
+        } else {
+            throw DecodingError.dataCorruptedError(
+                in: container, debugDescription: "expected a sequence (integer) or an RFC 3339 instant")
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .sequence(let number): try container.encode(number)
+        case .instant(let date): try container.encode(RFC3339.format(date))
+        }
+    }
+}

@@ -5,10 +5,13 @@ import Logging
 public struct SportelloService: Sendable {
     public let environment: ServiceEnvironment
     let calendars: CalendarCatalog
+    /// Live events for every connection of this service (`events.subscribe`).
+    public let events: EventHub
 
     public init(environment: ServiceEnvironment) {
         self.environment = environment
         self.calendars = CalendarCatalog(database: environment.database)
+        self.events = EventHub(database: environment.database, now: environment.now, logger: environment.logger)
     }
 
     public func makeRegistry() -> MethodRegistry<CallContext> {
@@ -24,6 +27,7 @@ public struct SportelloService: Sendable {
         registerEscalationMethods(into: &registry)
         registerReportMethods(into: &registry)
         registerPortalMethods(into: &registry)
+        registerEventMethods(into: &registry)
         return registry
     }
 

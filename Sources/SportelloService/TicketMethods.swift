@@ -682,20 +682,25 @@ struct TicketOperations: Sendable {
         return changes
     }
 
+    /// The history row of a change to `ticket`, which carries its new version (the row is
+    /// written before the ticket itself: the SLA index reads the pauses from the history).
     static func record(
         _ tx: StoreWriter, ticket: TicketRecord, principal: Principal, action: String, changes: JSONObject, events: [TicketEvent], at: Date
     ) throws {
-        try record(tx, ticket: ticket.id, principal: principal, action: action, changes: changes, events: events, at: at)
+        try record(
+            tx, ticket: ticket.id, principal: principal, action: action, changes: changes, events: events, at: at, version: ticket.version)
     }
 
+    /// A history row; without `version`, the ticket's stored version is the row's.
     static func record(
-        _ tx: StoreWriter, ticket: Int64, principal: Principal, action: String, changes: JSONObject, events: [TicketEvent], at: Date
+        _ tx: StoreWriter, ticket: Int64, principal: Principal, action: String, changes: JSONObject, events: [TicketEvent], at: Date,
+        version: Int? = nil
     ) throws {
         let eventNames: [JSONValue] = events.map { .string(eventName($0)) }
         try TicketStore.addHistory(
             tx, ticket: ticket, at: at, actorKind: principal.kind, actorID: principal.id, action: action,
             changes: String(decoding: JSONSerializer.serialize(.object(changes)), as: UTF8.self),
-            events: String(decoding: JSONSerializer.serialize(.array(eventNames)), as: UTF8.self))
+            events: String(decoding: JSONSerializer.serialize(.array(eventNames)), as: UTF8.self), version: version)
     }
 
     private static func eventName(_ event: TicketEvent) -> String {
@@ -707,7 +712,8 @@ struct TicketOperations: Sendable {
         case .priorityChanged: "priorityChanged"
         case .assigned: "assigned"
         case .clarificationRequested: "clarificationRequested"
-        case .messageAdded: "messageAdded"
+        // An internal note has its own name: a live event for it is not sent to contacts.
+        case .messageAdded(_, let isInternal, _): isInternal ? "noteAdded" : "messageAdded"
         case .clockPaused: "clockPaused"
         case .clockResumed: "clockResumed"
         case .quoteSent: "quoteSent"

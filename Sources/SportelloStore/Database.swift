@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Synchronization
 
 /// How a commit reaches the disk.
 public enum Durability: String, Sendable, CaseIterable {
@@ -95,10 +96,21 @@ public final class SportelloDatabase: Sendable {
     /// this returns. What `body` throws rolls back its changes only. Every request's change goes
     /// through here.
     public func write<T: Sendable>(_ body: @escaping @Sendable (StoreWriter) throws -> T) async throws -> T {
-        try await StoreFailure.translating {
+        let result = try await StoreFailure.translating {
             try await group.write { db in try body(StoreWriter(db)) }
         }
+        if let observer = commitObserver.withLock({ $0 }) { observer() }
+        return result
     }
+
+    /// Told after every change `write` committed (from the committing request's task; keep it
+    /// short). Live events use it to read the new history rows at once instead of at their
+    /// next poll, which remains for the changes of other processes.
+    public func observeCommits(_ observer: @escaping @Sendable () -> Void) {
+        commitObserver.withLock { $0 = observer }
+    }
+
+    private let commitObserver = Mutex<(@Sendable () -> Void)?>(nil)
 
     /// Runs `body` on a snapshot of the database (a read transaction on one of the pool's
     /// readers): it sees every change committed before it started and none after.

@@ -18,6 +18,7 @@ enum Migrations {
         v11Accounts,
         v12MailInbound,
         v13SweepIndex,
+        v14HistoryVersion,
     ]
 
     /// Installation facts: when the database was created.

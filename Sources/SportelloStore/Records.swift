@@ -116,6 +116,8 @@ public struct HistoryRecord: Sendable, Hashable, Codable {
     public var changes: String
     /// JSON text: the workflow's events.
     public var events: String
+    /// The ticket's version after the change (nil on rows older than v14).
+    public var version: Int? = nil
 }
 
 public struct OutboxRecord: Sendable, Hashable, Codable {

@@ -191,16 +191,30 @@ public enum TicketStore {
             "SELECT * FROM ticket_message WHERE ticket = ?\(includeInternal ? "" : " AND internal = 0") ORDER BY id", [ticket])
     }
 
+    /// One history row. `version` is the ticket's version after the change; nil takes the
+    /// ticket's stored one (a change that writes no new version, such as an SLA step fired).
     public static func addHistory(
         _ tx: StoreWriter, ticket: Int64, at: Date, actorKind: String, actorID: Int64?, action: String, changes: String,
-        events: String
+        events: String, version: Int? = nil
     ) throws {
         // Fixed SQL on a kept statement rather than `insert(HistoryRecord(…))`, which encodes the
         // record into a dictionary and rebuilds its SQL per row: a first sweep writes one row per
         // step fired (see `make bench`).
-        try tx.db.runKept(
-            "INSERT INTO ticket_history(ticket, at, actorKind, actorID, action, changes, events) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [.int(ticket), .text(StoreTime.text(at)), .text(actorKind), .int(actorID), .text(action), .text(changes), .text(events)])
+        let values: [KeptValue] = [
+            .int(ticket), .text(StoreTime.text(at)), .text(actorKind), .int(actorID), .text(action), .text(changes), .text(events),
+        ]
+        if let version {
+            try tx.db.runKept(
+                "INSERT INTO ticket_history(ticket, at, actorKind, actorID, action, changes, events, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                values + [.int(Int64(version))])
+        } else {
+            try tx.db.runKept(
+                """
+                INSERT INTO ticket_history(ticket, at, actorKind, actorID, action, changes, events, version)
+                VALUES (?1, ?, ?, ?, ?, ?, ?, (SELECT version FROM ticket WHERE id = ?1))
+                """,
+                values)
+        }
     }
 
     public static func history(_ tx: StoreReader, ticket: Int64) throws -> [HistoryRecord] {

@@ -118,6 +118,11 @@ struct Serve: AsyncParsableCommand {
     var maxBatchSize = 100
 
     @Option(name: .long, help: ArgumentHelp(
+        "Reply and event bytes a connection may leave unread: past it the server reads nothing more from it, and its event subscriptions end (events.overflow).",
+        valueName: "bytes"))
+    var maxUnreadBytes = 4 << 20
+
+    @Option(name: .long, help: ArgumentHelp(
         "Socket peers in this Unix group are the mail gateway: they may call only mail.ingest and server.*.",
         valueName: "group"))
     var mailGroup = "sportello-mail"
@@ -144,6 +149,7 @@ struct Serve: AsyncParsableCommand {
         }
         if maxMessageBytes < 1024 { throw ValidationError("--max-message-bytes must be at least 1024") }
         if maxBatchSize < 1 { throw ValidationError("--max-batch-size must be at least 1") }
+        if maxUnreadBytes < 4096 { throw ValidationError("--max-unread-bytes must be at least 4096") }
         if !sweepInterval.isFinite || sweepInterval < 0 { throw ValidationError("--sweep-interval must be 0 or a positive number of seconds") }
         if !deliveryInterval.isFinite || deliveryInterval < 0 {
             throw ValidationError("--delivery-interval must be 0 or a positive number of seconds")
@@ -173,6 +179,7 @@ struct Serve: AsyncParsableCommand {
 
         var options = ServerOptions()
         options.maximumMessageBytes = maxMessageBytes
+        options.maximumUnwrittenReplyBytes = maxUnreadBytes
         options.exitIdleTime = exitIdleTime.map { .milliseconds(Int64($0 * 1000)) }
         let mailGroupID = UnixGroups.id(named: mailGroup)
         // The mail gateway hands in whole mail messages (25 MiB, a third more as base64): its
@@ -184,7 +191,8 @@ struct Serve: AsyncParsableCommand {
             let context = CallContext.forConnection(
                 transport: transport, peerUID: info.peerUID, peerGID: info.peerGID, mailGroup: mailGroupID)
             return DispatchingSession(
-                dispatcher: dispatcher, context: context, maximumMessageBytes: context.isMailGateway ? mailMessageBytes : nil)
+                dispatcher: dispatcher, context: context, events: service.events,
+                maximumMessageBytes: context.isMailGateway ? mailMessageBytes : nil)
         }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: server, successTerminationBehavior: .gracefullyShutdownGroup)]
@@ -224,13 +232,24 @@ struct Serve: AsyncParsableCommand {
 struct DispatchingSession: RPCSession {
     let dispatcher: RPCDispatcher<CallContext>
     let context: CallContext
+    let events: EventHub
     var maximumMessageBytes: Int? = nil
 
     func dispatch(message: ByteBufferView, rejection: RPCError?) -> DispatchStep {
         dispatcher.dispatch(message: message, context: context, rejection: rejection)
     }
 
-    func close() {}
+    func attach(_ outlet: any RPCNotificationSink) {
+        context.attach(outlet)
+    }
+
+    func overflowed() -> [[UInt8]] {
+        events.overflowed(context)
+    }
+
+    func close() {
+        events.connectionClosed(context)
+    }
 }
 
 struct Migrate: AsyncParsableCommand {

@@ -20,7 +20,7 @@ struct DatabaseCommandTests {
         #expect(first.status == 0, "\(first.stderr)")
         #expect(FileManager.default.fileExists(atPath: database))
         #expect(first.stdout.contains(database))
-        #expect(first.stdout.contains("applied 13 migrations (v1-foundation … v13-sweep-index)"), "\(first.stdout)")
+        #expect(first.stdout.contains("applied 14 migrations (v1-foundation … v14-history-version)"), "\(first.stdout)")
         // (Not PRAGMA schema_version: GRDB creates and drops a table whenever it opens a pool
         // whose WAL file is missing, which bumps it without changing the schema.)
         let snapshotSQL = """
@@ -33,7 +33,7 @@ struct DatabaseCommandTests {
         let second = try await runCommand(sportelloBinary, ["migrate", "--database", database], directory: directory, name: "migrate2")
         #expect(second.status == 0, "\(second.stderr)")
         // It says what it did: nothing, this time.
-        #expect(second.stdout.contains("already up to date at v13-sweep-index"), "\(second.stdout)")
+        #expect(second.stdout.contains("already up to date at v14-history-version"), "\(second.stdout)")
         #expect(!second.stdout.contains("applied 6"), "\(second.stdout)")
         let schemaAfter = try await sqlite(database, snapshotSQL, directory: directory)
         #expect(schemaBefore == schemaAfter, "the second migrate changed the database")
@@ -103,7 +103,7 @@ struct DatabaseCommandTests {
         let seededCopy = server.directory.file("seeded-copy.db")
         try FileManager.default.copyItem(atPath: seeded, toPath: seededCopy)
         #expect(try await sqlite(seededCopy, "SELECT count(*) FROM ticket;", directory: server.directory) == "5")
-        #expect(try await sqlite(seededCopy, "SELECT count(*) FROM grdb_migrations;", directory: server.directory) == "13")
+        #expect(try await sqlite(seededCopy, "SELECT count(*) FROM grdb_migrations;", directory: server.directory) == "14")
     }
 
     @Test("backup into a missing folder fails naming the path and why")

@@ -265,6 +265,34 @@ class Client:
                     raise RPCError.from_error(msg["error"])
                 self.stray.append(msg)
 
+    def next_notification(self, timeout=_MISSING):
+        """The next notification the server sent on this connection (a dict with ``method``
+        and ``params``, such as ``events.ticketChanged`` after ``events.subscribe``): one kept
+        in ``stray`` while waiting for a reply, else the next to arrive. ``timeout`` (seconds;
+        default: the client's) bounds the wait; returns None when it passes."""
+        def is_notification(msg):
+            return isinstance(msg, dict) and "method" in msg and "id" not in msg
+        with self._lock:
+            for index, msg in enumerate(self.stray):
+                if is_notification(msg):
+                    return self.stray.pop(index)
+            saved = self.timeout
+            if timeout is not _MISSING:
+                self.timeout = timeout
+            try:
+                while True:
+                    try:
+                        msg = self._read_message()
+                    except ProtocolError as e:
+                        if str(e).startswith("timed out"):
+                            return None
+                        raise
+                    if is_notification(msg):
+                        return msg
+                    self.stray.append(msg)
+            finally:
+                self.timeout = saved
+
     def close(self):
         """Close the connection (for a spawned server: close its stdin and wait for it)."""
         with self._lock:
