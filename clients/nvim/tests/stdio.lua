@@ -6,7 +6,6 @@ H.run("stdio.lua", function()
   require("sportello").setup({
     cmd = { H.env("SPORTELLO_TEST_BIN"), "serve", "--stdio", "--database", H.env("SPORTELLO_TEST_DB") },
     trace = H.trace(),
-    live = false,
   })
   vim.fn.inputsecret = function()
     return H.env("SPORTELLO_TEST_PASSWORD")
@@ -25,6 +24,15 @@ H.run("stdio.lua", function()
   H.wait_for("the note", function()
     return H.find(0, "Nota scritta dal server su stdio.") ~= nil
   end)
+  -- A change made through the socket server (another process on the same database) reaches
+  -- the spawned server's subscribers too.
+  if os.getenv("SPORTELLO_TEST_HAS_EVENTS") == "1" then
+    H.other_client("ticket.addMessage", { ticket = tonumber(H.env("SPORTELLO_TEST_TICKET")), body = "Scritto da un altro processo." })
+    H.wait_for("the other process's change, live", function()
+      return H.find(0, "Scritto da un altro processo.") ~= nil
+    end, 10000)
+  end
+
   -- Wrong password: the server's error is shown.
   vim.fn.inputsecret = function()
     return "not the password"
