@@ -199,21 +199,6 @@ function M:request(method, params, callback)
   return id
 end
 
--- Waits (at most timeout_ms, default 10 s) for the reply, processing events meanwhile.
--- Returns result, or nil and the error object.
-function M:call(method, params, timeout_ms)
-  local done, err, result = false, nil, nil
-  self:request(method, params, function(e, r)
-    done, err, result = true, e, r
-  end)
-  if not vim.wait(timeout_ms or 10000, function()
-    return done
-  end, 10) then
-    return nil, { message = "no reply within " .. (timeout_ms or 10000) .. " ms" }
-  end
-  return result, err
-end
-
 function M:close()
   if self.job then
     vim.fn.jobstop(self.job)
