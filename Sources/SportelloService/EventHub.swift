@@ -337,7 +337,8 @@ public final class EventHub: @unchecked Sendable {
             for subscriber in subscribers {
                 guard subscriber.active.load(ordering: .relaxed), subscriber.topics.contains(topic),
                     subscriber.ticket == nil || subscriber.ticket == change.ticket,
-                    let principal = subscriber.context.principal, TicketWorkflow.canView(ticket.state, actor: principal)
+                    let principal = subscriber.context.principal,
+                    TicketWorkflow.canView(ticket.state, actor: principal) || Self.tookAway(changed, from: principal)
                 else { continue }
                 let forStaff: Bool
                 if case .contact = principal { forStaff = false } else { forStaff = true }
@@ -354,6 +355,13 @@ public final class EventHub: @unchecked Sendable {
             }
         }
         return sent
+    }
+
+    /// Whether the change reassigned the ticket away from `principal`: the operator who may no
+    /// longer see it still hears the change that took it (so a list of "my tickets" drops it).
+    static func tookAway(_ changes: JSONValue, from principal: Principal) -> Bool {
+        guard case .staff(let id, _) = principal, case .array(let pair)? = changes["assignee"], pair.count == 2 else { return false }
+        return pair[0] == .int(id)
     }
 
     private func send(_ message: [UInt8], sequence: Int64?, to subscriber: Subscriber) {

@@ -180,10 +180,24 @@ struct EventsTests {
         #expect(try await listeners[.operatorB]!.pending().isEmpty)
         #expect(try await listeners[.oliver]!.pending().isEmpty)
 
+        // Reassigned to another operator: both hear it, the one it was taken from included
+        // (then nothing more of it), so that a list of "my tickets" can drop it.
+        let reassigned = try await system.ok("ticket.assign", ["ticket": ticket, "assignee": world.id(.operatorB)])
+        for who in [Who.operatorA, .operatorB] {
+            let event = try #require(try await listeners[who]!.event(), "\(who) did not hear the reassignment")
+            #expect(params(event).string("action") == "assign" && params(event).int("version") == reassigned.int("version"), "\(event)")
+            #expect(params(event).object("changes")?["assignee"] as? [Int] == [world.id(.operatorA), world.id(.operatorB)])
+        }
+        _ = try await system.ok("ticket.addMessage", ["ticket": ticket, "body": "Passo la pratica a Ottavia.", "internal": true])
+        #expect(try await listeners[.operatorB]!.event().map { params($0).string("action") } == "addMessage")
+        #expect(try await listeners[.operatorA]!.pending().isEmpty)
+        #expect(try await listeners[.careManager]!.events(2).map { params($0).string("action") } == ["assign", "addMessage"])
+        #expect(try await listeners[.giulia]!.event().map { params($0).string("action") } == "assign")
+
         // Unsubscribed: nothing more; the same id again is -32003.
         let giulia = listeners[.giulia]!
         #expect(try await giulia.ok("events.unsubscribe", ["subscription": "1"])["unsubscribed"] as? Bool == true)
-        _ = try await operatorA.ok("ticket.addMessage", ["ticket": ticket, "body": "La coda è ripartita."])
+        _ = try await system.ok("ticket.addMessage", ["ticket": ticket, "body": "La coda è ripartita."])
         #expect(try await listeners[.careManager]!.event().map { params($0).string("action") } == "addMessage")
         #expect(try await giulia.pending().isEmpty)
         let again = try await giulia.error("events.unsubscribe", ["subscription": "1"])
