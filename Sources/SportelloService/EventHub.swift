@@ -193,15 +193,19 @@ public final class EventHub: @unchecked Sendable {
             start = Int64(number)
         case .instant(let instant):
             guard instant <= now else { throw RPCError.invalidParams(field: "params.since", reason: "must not be in the future") }
+            // Checked first: the rows after `instant` are read to find where it falls.
+            guard instant >= now.addingTimeInterval(-Self.replayWindow) else { throw Self.tooOld }
             start = try EventStore.sequence(tx, before: instant)
         }
         if let first = try EventStore.firstChangeAt(tx, after: start, ticket: ticket), first < now.addingTimeInterval(-Self.replayWindow) {
-            throw RPCError.invalidParams(
-                field: "params.since",
-                reason: "more than 24 hours ago: changes are replayed for 24 hours; read the tickets again and subscribe without since")
+            throw Self.tooOld
         }
         return start
     }
+
+    static let tooOld = RPCError.invalidParams(
+        field: "params.since",
+        reason: "more than 24 hours ago: changes are replayed for 24 hours; read the tickets again and subscribe without since")
 
     // MARK: Ending
 

@@ -209,6 +209,7 @@ struct EventsTests {
         let world = try currentWorld()
         let system = try await world.eventClient(.system)
         defer { system.close() }
+        let openedAt = Date()
         let opened = try await system.ok("ticket.open", [
             "product": TicketWorld.product, "contact": world.id(.oliver), "subject": "Login page times out",
             "body": "Since this morning the login page times out for every user.", "channel": "email",
@@ -232,6 +233,12 @@ struct EventsTests {
         let live = try #require(try await oliver.event())
         #expect(params(live).int("ticket") == ticket && params(live).int("version") == 3)
 
+        // Since an instant: everything of the ticket after it (its opening, then two messages).
+        let fromInstant = try await oliver.ok("events.subscribe", ["ticket": ticket, "since": rfc3339(openedAt.addingTimeInterval(-1))])
+        #expect(fromInstant.int("replayed") == 3, "\(fromInstant)")
+        let again = try await oliver.events(3)
+        #expect(again.map { params($0).int("version") } == [1, 2, 3] && again.allSatisfy { params($0).string("subscription") == "2" })
+
         // Staff topics, another company's ticket, a bad since or topic: refused, naming the param.
         let topics = try await oliver.error("events.subscribe", ["topics": ["tickets", "notifications"]])
         #expect(topics.int("code") == -32002 && topics.string("data.field") == "params.topics")
@@ -239,7 +246,7 @@ struct EventsTests {
         defer { giulia.close() }
         let hidden = try await giulia.error("events.subscribe", ["ticket": ticket])
         #expect(hidden.int("code") == -32003 && hidden.string("data.field") == "params.ticket")
-        for bad: JSON in [["since": "2999-01-01T00:00:00Z"], ["since": 99_999_999], ["since": "yesterday"], ["since": -1],
+        for bad: JSON in [["since": "2999-01-01T00:00:00Z"], ["since": "2020-01-01T00:00:00Z"], ["since": 99_999_999], ["since": "yesterday"], ["since": -1],
                           ["topics": ["gossip"]], ["topics": []]] {
             let error = try await giulia.error("events.subscribe", bad)
             #expect(error.int("code") == -32602, "\(bad): \(error)")
