@@ -137,8 +137,15 @@ public final class EventHub: @unchecked Sendable {
             }
         }
         let through = cursor
-        // On the connection from now: an overflow during the replay ends it like a live one.
-        context(of: subscriber) { $0.subscriptions[subscriber.id] = subscriber }
+        // On the connection from now: an overflow during the replay ends it like a live one. A
+        // connection that closed meanwhile (its sink gone) gets none.
+        context(of: subscriber) { events in
+            if events.sink == nil {
+                subscriber.active.store(false, ordering: .relaxed)
+            } else {
+                events.subscriptions[subscriber.id] = subscriber
+            }
+        }
         var replayed = 0
         if let since {
             do {
