@@ -17,6 +17,9 @@ import Foundation
 // document's own extension fields steer it:
 //   x-access      on every method (all of them, generated or not): ["anyone"], ["signedIn"],
 //                 ["staff"], ["managers"], ["admin"] or ["mailgate"]; emitted as `access`.
+//   x-effect      on a method: "read", "write" or "destructive" (what a call does to the data;
+//                 set from schema/tools/set_effects.py, read at run time by `sportello mcp`, not
+//                 generated); checked here only for its value.
 //   x-swift-name  on a method or a component: the Swift type's name (else calendar.addWorkingTime
 //                 → CalendarAddWorkingTime, a component keeps its key).
 //   x-swift-type  on a component or an inline schema: an existing hand-written Swift type that
@@ -34,6 +37,7 @@ struct GenerationError: Error, CustomStringConvertible {
 }
 
 let accessLevels = ["anyone", "signedIn", "staff", "managers", "admin", "mailgate"]
+let effects = ["read", "write", "destructive"]
 
 let swiftKeywords: Set<String> = [
     "associatedtype", "class", "deinit", "enum", "extension", "fileprivate", "func", "import", "init", "inout",
@@ -304,6 +308,9 @@ func run(_ arguments: [String]) throws {
         let access = method["x-access"]?.array ?? []
         if access.count != 1 || !accessLevels.contains(access[0].string ?? "") {
             problems.append("\(name): x-access must be one of \(accessLevels.map { "[\"\($0)\"]" }.joined(separator: ", "))")
+        }
+        if let effect = method["x-effect"], !effects.contains(effect.string ?? "") {
+            problems.append("\(name): x-effect must be one of \(effects.joined(separator: ", ")) (schema/tools/set_effects.py)")
         }
     }
     for pattern in patterns where !methods.contains(where: { matches($0["name"]?.string ?? "", pattern) }) {

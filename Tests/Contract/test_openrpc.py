@@ -9,6 +9,7 @@ import json
 import os
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import unittest
@@ -88,6 +89,15 @@ class OpenRPCDocumentTests(unittest.TestCase):
                     self.assertIn("schema", param)
                 self.assertTrue(method.get("errors"), "no errors listed")
                 self.assertTrue(method.get("examples"), "no example pairing")
+
+    def test_every_method_declares_its_effect(self):
+        # x-effect (schema/tools/set_effects.py) drives the MCP tools' readOnlyHint/destructiveHint.
+        for method in self.document["methods"]:
+            with self.subTest(method=method["name"]):
+                self.assertIn(method.get("x-effect"), ("read", "write", "destructive"))
+        script = os.path.join(ROOT, "schema", "tools", "set_effects.py")
+        check = subprocess.run([sys.executable, script, "--check"], capture_output=True, text=True)
+        self.assertEqual(0, check.returncode, check.stderr)
 
     def test_method_names_are_noun_verb(self):
         # family.verb, or family.part.verb (mail.settings.get): camelCase words, dot-separated.
