@@ -74,6 +74,21 @@ public enum MethodAccess: String, Sendable, Hashable, CaseIterable {
     case mailgate
 }
 
+extension MethodAccess {
+    /// Whether `principal` (nil: anonymous) is of a kind this level admits: the rule
+    /// `admission(_:)` applies once the caller's session is checked, and what `sportello mcp`
+    /// offers as tools. (The mail gateway, a connection and not a principal, is let through to
+    /// `mailgate` methods by `admission` itself.)
+    public func admits(_ principal: Principal?) -> Bool {
+        switch (self, principal) {
+        case (.anyone, _): true
+        case (_, nil): false
+        case (.signedIn, _), (_, .system?), (.staff, .staff?), (.managers, .staff(_, .careManager)?), (_, .staff(_, .admin)?): true
+        default: false
+        }
+    }
+}
+
 extension SportelloService {
     /// The check `access` stands for, for `MethodRegistry.register(_:admit:_:)`: the session
     /// first (a dead one unbinds the connection and is -32001), then the caller's kind.
@@ -95,17 +110,13 @@ extension SportelloService {
             default: break
             }
             let principal = try context.requirePrincipal()
-            switch (access, principal) {
-            case (.anyone, _), (.signedIn, _), (_, .system), (.staff, .staff), (.managers, .staff(_, .careManager)), (_, .staff(_, .admin)):
-                return
-            case (.staff, .contact):
-                throw RPCError.forbidden("only staff may do this")
-            case (.managers, _):
-                throw RPCError.forbidden("only admins and care managers may do this")
-            case (.admin, _):
-                throw RPCError.forbidden("only admins may change the configuration")
-            case (.mailgate, _):
-                throw RPCError.forbidden("only the mail gateway, admins and the system may hand mail in")
+            if access.admits(principal) { return }
+            switch access {
+            case .anyone, .signedIn: return
+            case .staff: throw RPCError.forbidden("only staff may do this")
+            case .managers: throw RPCError.forbidden("only admins and care managers may do this")
+            case .admin: throw RPCError.forbidden("only admins may change the configuration")
+            case .mailgate: throw RPCError.forbidden("only the mail gateway, admins and the system may hand mail in")
             }
         }
     }
