@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
     ],
     targets: [
         // System libraries (Debian: libsystemd-dev, libargon2-dev).
@@ -69,8 +70,15 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "CoreMetrics", package: "swift-metrics"),
         ], swiftSettings: crossModuleOptimization),
+        // `sportello mcp`: the desk's methods as Model Context Protocol tools, generated from the
+        // OpenRPC document and forwarded as JSON-RPC calls (in process or over the socket). Knows
+        // the document's shape, not the service: only the executable and its tests link it.
+        .target(name: "SportelloMCP", dependencies: [
+            "JSONRPC",
+            .product(name: "MCP", package: "swift-sdk"),
+        ]),
         .executableTarget(name: "sportello", dependencies: [
-            "SportelloServer", "SportelloService", "SportelloStore", "SportelloDomain", "JSONRPC",
+            "SportelloServer", "SportelloService", "SportelloStore", "SportelloDomain", "JSONRPC", "SportelloMCP",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
@@ -101,6 +109,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "EndToEndTests", dependencies: [
             "SportelloTestSupport", "SportelloMail", .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "MCP", package: "swift-sdk"),
         ]),
     ]
 )

@@ -15,7 +15,7 @@ struct Sportello: AsyncParsableCommand {
         commandName: "sportello",
         abstract: "Sportello: the support desk's ticket system, as a JSON-RPC 2.0 server.",
         version: SportelloVersion.current,
-        subcommands: [Serve.self, Migrate.self, Backup.self, Restore.self, Deliver.self, Sweep.self, SeedDemo.self, Report.self, Audit.self, Metrics.self]
+        subcommands: [Serve.self, MCPCommand.self, Migrate.self, Backup.self, Restore.self, Deliver.self, Sweep.self, SeedDemo.self, Report.self, Audit.self, Metrics.self]
     )
 
     /// ArgumentParser's `main`, after making every file this process creates private to its

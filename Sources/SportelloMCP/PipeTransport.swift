@@ -1,0 +1,103 @@
+import Foundation
+import Logging
+import MCP
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// MCP's stdio transport (newline-delimited JSON-RPC messages) over two descriptors, read by a
+/// blocking thread of its own.
+///
+/// The SDK's StdioTransport polls a non-blocking descriptor and sleeps 10 ms whenever nothing
+/// is there, so a request arriving on an idle bridge waited up to 10 ms before being read; here
+/// a read returns as soon as a message arrives. Writes block (stdout is ours alone).
+public actor PipeTransport: Transport {
+    public nonisolated let logger: Logger
+    private let input: Int32
+    private let output: Int32
+    private let messages: AsyncThrowingStream<Data, any Error>
+    private let continuation: AsyncThrowingStream<Data, any Error>.Continuation
+    private var reader: Thread?
+
+    public init(input: Int32 = 0, output: Int32 = 1, logger: Logger? = nil) {
+        self.input = input
+        self.output = output
+        self.logger = logger ?? Logger(label: "sportello.mcp.transport", factory: { _ in SwiftLogNoOpLogHandler() })
+        (messages, continuation) = AsyncThrowingStream.makeStream(of: Data.self)
+    }
+
+    public func connect() async throws {
+        guard reader == nil else { return }
+        let input = self.input
+        let continuation = self.continuation
+        let thread = Thread {
+            Self.readLines(from: input, into: continuation)
+        }
+        thread.name = "mcp-stdin"
+        thread.stackSize = 1 << 20
+        reader = thread
+        thread.start()
+    }
+
+    /// Reads `fd` until end of file, yielding each non-empty line.
+    private static func readLines(from fd: Int32, into continuation: AsyncThrowingStream<Data, any Error>.Continuation) {
+        var pending: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                if errno == EAGAIN {
+                    var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                    _ = poll(&entry, 1, -1)
+                    continue
+                }
+                continuation.finish(throwing: MCPError.transportError(POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)))
+                return
+            }
+            if count == 0 { break }
+            var start = pending.count
+            pending.append(contentsOf: buffer[0..<count])
+            var lineStart = 0
+            while let newline = pending[start...].firstIndex(of: UInt8(ascii: "\n")) {
+                var line = pending[lineStart..<newline]
+                if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
+                if !line.isEmpty { continuation.yield(Data(line)) }
+                lineStart = newline + 1
+                start = lineStart
+            }
+            if lineStart > 0 { pending.removeFirst(lineStart) }
+        }
+        continuation.finish()
+    }
+
+    public func disconnect() async {
+        continuation.finish()
+    }
+
+    public func send(_ data: Data) async throws {
+        var message = data
+        message.append(UInt8(ascii: "\n"))
+        try message.withUnsafeBytes { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let written = write(output, bytes.baseAddress! + offset, bytes.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    if errno == EAGAIN {
+                        var entry = pollfd(fd: output, events: Int16(POLLOUT), revents: 0)
+                        _ = poll(&entry, 1, -1)
+                        continue
+                    }
+                    throw MCPError.transportError(POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO))
+                }
+                offset += written
+            }
+        }
+    }
+
+    public nonisolated func receive() -> AsyncThrowingStream<Data, any Error> { messages }
+}
