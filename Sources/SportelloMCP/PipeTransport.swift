@@ -1,6 +1,8 @@
 import Foundation
+import JSONRPC
 import Logging
 import MCP
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -14,6 +16,10 @@ import Darwin
 /// The SDK's StdioTransport polls a non-blocking descriptor and sleeps 10 ms whenever nothing
 /// is there, so a request arriving on an idle bridge waited up to 10 ms before being read; here
 /// a read returns as soon as a message arrives. Writes block (stdout is ours alone).
+///
+/// At the end of the input the stream ends only once every request read has been answered
+/// (the SDK's server answers each request in a task of its own and stops reading at the end
+/// of its stream): `printf '…' | sportello mcp` gets all its replies.
 public actor PipeTransport: Transport {
     public nonisolated let logger: Logger
     private let input: Int32
@@ -21,6 +27,12 @@ public actor PipeTransport: Transport {
     private let messages: AsyncThrowingStream<Data, any Error>
     private let continuation: AsyncThrowingStream<Data, any Error>.Continuation
     private var reader: Thread?
+    /// Requests read minus messages sent (the bridge sends nothing but replies).
+    private let unanswered = Unanswered()
+
+    final class Unanswered: Sendable {
+        let count = Atomic<Int>(0)
+    }
 
     public init(input: Int32 = 0, output: Int32 = 1, logger: Logger? = nil) {
         self.input = input
@@ -33,8 +45,9 @@ public actor PipeTransport: Transport {
         guard reader == nil else { return }
         let input = self.input
         let continuation = self.continuation
+        let unanswered = self.unanswered
         let thread = Thread {
-            Self.readLines(from: input, into: continuation)
+            Self.readLines(from: input, into: continuation, unanswered: unanswered)
         }
         thread.name = "mcp-stdin"
         thread.stackSize = 1 << 20
@@ -43,7 +56,9 @@ public actor PipeTransport: Transport {
     }
 
     /// Reads `fd` until end of file, yielding each non-empty line.
-    private static func readLines(from fd: Int32, into continuation: AsyncThrowingStream<Data, any Error>.Continuation) {
+    private static func readLines(
+        from fd: Int32, into continuation: AsyncThrowingStream<Data, any Error>.Continuation, unanswered: Unanswered
+    ) {
         var pending: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
@@ -65,12 +80,20 @@ public actor PipeTransport: Transport {
             while let newline = pending[start...].firstIndex(of: UInt8(ascii: "\n")) {
                 var line = pending[lineStart..<newline]
                 if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
-                if !line.isEmpty { continuation.yield(Data(line)) }
+                if !line.isEmpty {
+                    if let message = try? JSONParser.parse(line), message["method"] != nil, message["id"] != nil {
+                        unanswered.count.add(1, ordering: .relaxed)
+                    }
+                    continuation.yield(Data(line))
+                }
                 lineStart = newline + 1
                 start = lineStart
             }
             if lineStart > 0 { pending.removeFirst(lineStart) }
         }
+        // The input ended: let the requests in flight be answered first (at most a minute).
+        let deadline = ContinuousClock.now + .seconds(60)
+        while unanswered.count.load(ordering: .relaxed) > 0, ContinuousClock.now < deadline { usleep(1_000) }
         continuation.finish()
     }
 
@@ -97,6 +120,7 @@ public actor PipeTransport: Transport {
                 offset += written
             }
         }
+        unanswered.count.subtract(1, ordering: .relaxed)
     }
 
     public nonisolated func receive() -> AsyncThrowingStream<Data, any Error> { messages }
