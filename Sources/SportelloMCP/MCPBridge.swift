@@ -69,8 +69,33 @@ public final class MCPBridge: Sendable {
         self.actsForSession = actsForSession
     }
 
-    /// Answers one tools/call.
-    public func call(tool name: String, arguments: [String: Value]?) async throws -> CallTool.Result {
+    /// What a tools/call answers: the text item, the structured content (a result) and whether
+    /// it is an error.
+    public struct ToolOutcome: Sendable {
+        public var text: String
+        public var structured: JSONValue?
+        public var isError: Bool
+
+        /// As the SDK's type.
+        public var result: CallTool.Result {
+            let content: [Tool.Content] = [.text(text: text, annotations: nil, _meta: nil)]
+            // The memberwise initializer (its generic sibling would encode the value again).
+            let make: ([Tool.Content], MCPValue?, Bool?, Metadata?) -> CallTool.Result =
+                CallTool.Result.init(content:structuredContent:isError:_meta:)
+            return make(content, structured.map(MCPValue.init), isError ? true : nil, nil)
+        }
+
+        /// As the JSON of a CallTool result, written as the SDK writes it.
+        public var json: JSONValue {
+            var object: JSONObject = ["content": [["type": "text", "text": .string(text)]]]
+            if let structured { object["structuredContent"] = structured }
+            if isError { object["isError"] = true }
+            return .object(object)
+        }
+    }
+
+    /// Answers one tools/call; a tool not offered is an MCP error (-32602).
+    public func call(tool name: String, arguments: JSONObject) async throws -> ToolOutcome {
         guard let entry = catalog.entry(named: name) else {
             throw MCPError.invalidParams("Unknown tool: \(name)")
         }
@@ -79,11 +104,9 @@ public final class MCPBridge: Sendable {
                 code: RPCErrorCode.notAuthenticated, message: "Not authenticated",
                 data: ["reason": "the session of the token file has ended; log in again and restart sportello mcp with the new token"]))
         }
-        var params = JSONObject()
-        for key in (arguments ?? [:]).keys.sorted() { params[key] = JSONValue(arguments![key]!) }
         let outcome: Result<JSONValue, RPCError>
         do {
-            outcome = try await caller.call(entry.method, params)
+            outcome = try await caller.call(entry.method, arguments)
         } catch {
             return Self.failure(entry.method, RPCError(
                 code: RPCErrorCode.internalError, message: "Internal error",
@@ -91,8 +114,7 @@ public final class MCPBridge: Sendable {
         }
         switch outcome {
         case .success(let result):
-            let text = String(decoding: JSONSerializer.serialize(result), as: UTF8.self)
-            return Self.makeResult([.text(text: text, annotations: nil, _meta: nil)], MCPValue(result), nil, nil)
+            return ToolOutcome(text: String(decoding: JSONSerializer.serialize(result), as: UTF8.self), structured: result, isError: false)
         case .failure(let error):
             if actsForSession, error.code == RPCErrorCode.notAuthenticated {
                 sessionEnded.store(true, ordering: .relaxed)
@@ -101,16 +123,8 @@ public final class MCPBridge: Sendable {
         }
     }
 
-    /// CallTool.Result's memberwise initializer (its generic sibling would encode the value
-    /// through a JSONEncoder again).
-    private static func makeResult(_ content: [Tool.Content], _ structured: MCPValue?, _ isError: Bool?, _ meta: Metadata?) -> CallTool.Result {
-        let initializer: ([Tool.Content], MCPValue?, Bool?, Metadata?) -> CallTool.Result =
-            CallTool.Result.init(content:structuredContent:isError:_meta:)
-        return initializer(content, structured, isError, meta)
-    }
-
     /// `ticket.get failed: -32602 Invalid params — params.ticket: …`, then the error as JSON.
-    static func failure(_ method: String, _ error: RPCError) -> CallTool.Result {
+    static func failure(_ method: String, _ error: RPCError) -> ToolOutcome {
         var headline = "\(method) failed: \(error.code) \(error.message)"
         if let reason = error.data?["reason"]?.stringValue {
             if let field = error.data?["field"]?.stringValue {
@@ -120,7 +134,33 @@ public final class MCPBridge: Sendable {
             }
         }
         let json = String(decoding: JSONSerializer.serialize(error.json), as: UTF8.self)
-        return CallTool.Result(content: [.text(text: headline + "\n" + json, annotations: nil, _meta: nil)], isError: true)
+        return ToolOutcome(text: headline + "\n" + json, structured: nil, isError: true)
+    }
+
+    /// The reply to a tools/call request read by the transport: its bytes, without newline.
+    ///
+    /// Why not the SDK's handler for this one method: its typed handlers turn every result
+    /// into the SDK's `Value` by encoding it with JSONEncoder and decoding it again, checking
+    /// each string against a data-URL regular expression it builds anew for every string;
+    /// for a ticket that cost more than the call itself (the bench's `mcp` group). Everything
+    /// else (initialize, tools/list, ping, notifications) goes through the SDK's server.
+    func reply(toToolCall id: JSONValue, params: JSONValue?) async -> [UInt8] {
+        let envelope: JSONValue
+        do {
+            guard case .string(let name)? = params?["name"] else { throw MCPError.invalidParams("tools/call needs a tool name") }
+            var arguments = JSONObject()
+            switch params?["arguments"] {
+            case nil, .null?: break
+            case .object(let object)?: arguments = object
+            default: throw MCPError.invalidParams("tools/call arguments must be an object")
+            }
+            let outcome = try await call(tool: name, arguments: arguments)
+            envelope = ["jsonrpc": "2.0", "id": id, "result": outcome.json]
+        } catch {
+            let mcpError = error as? MCPError ?? MCPError.internalError("\(error)")
+            envelope = ["jsonrpc": "2.0", "id": id, "error": ["code": .int(Int64(mcpError.code)), "message": .string(mcpError.errorDescription ?? "\(mcpError)")]]
+        }
+        return JSONSerializer.serialize(envelope)
     }
 
     /// Serves MCP on `input` and `output` (newline-delimited JSON-RPC) until the input ends.
@@ -130,9 +170,13 @@ public final class MCPBridge: Sendable {
         let tools = catalog.tools
         await server.withMethodHandler(ListTools.self) { _ in ListTools.Result(tools: tools) }
         await server.withMethodHandler(CallTool.self) { [self] params in
-            try await call(tool: params.name, arguments: params.arguments)
+            var arguments = JSONObject()
+            for key in (params.arguments ?? [:]).keys.sorted() { arguments[key] = JSONValue(params.arguments![key]!) }
+            return try await call(tool: params.name, arguments: arguments).result
         }
-        let transport = PipeTransport(input: input, output: output, logger: logger)
+        let transport = PipeTransport(input: input, output: output, logger: logger) { [self] id, params in
+            await reply(toToolCall: id, params: params)
+        }
         try await server.start(transport: transport)
         await server.waitUntilCompleted()
         await server.stop()

@@ -34,7 +34,12 @@ public actor PipeTransport: Transport {
         let count = Atomic<Int>(0)
     }
 
-    public init(input: Int32 = 0, output: Int32 = 1, logger: Logger? = nil) {
+    /// Answers a tools/call request itself, off the SDK's server (see `MCPBridge.reply`).
+    public typealias ToolCallHandler = @Sendable (_ id: JSONValue, _ params: JSONValue?) async -> [UInt8]
+    private let toolCall: ToolCallHandler?
+
+    public init(input: Int32 = 0, output: Int32 = 1, logger: Logger? = nil, toolCall: ToolCallHandler? = nil) {
+        self.toolCall = toolCall
         self.input = input
         self.output = output
         self.logger = logger ?? Logger(label: "sportello.mcp.transport", factory: { _ in SwiftLogNoOpLogHandler() })
@@ -46,8 +51,16 @@ public actor PipeTransport: Transport {
         let input = self.input
         let continuation = self.continuation
         let unanswered = self.unanswered
+        let toolCall = self.toolCall.map { handler in
+            { @Sendable (id: JSONValue, params: JSONValue?) in
+                Task {
+                    let reply = await handler(id, params)
+                    try? await self.send(Data(reply))
+                }
+            }
+        }
         let thread = Thread {
-            Self.readLines(from: input, into: continuation, unanswered: unanswered)
+            Self.readLines(from: input, into: continuation, unanswered: unanswered, toolCall: toolCall)
         }
         thread.name = "mcp-stdin"
         thread.stackSize = 1 << 20
@@ -57,7 +70,8 @@ public actor PipeTransport: Transport {
 
     /// Reads `fd` until end of file, yielding each non-empty line.
     private static func readLines(
-        from fd: Int32, into continuation: AsyncThrowingStream<Data, any Error>.Continuation, unanswered: Unanswered
+        from fd: Int32, into continuation: AsyncThrowingStream<Data, any Error>.Continuation, unanswered: Unanswered,
+        toolCall: (@Sendable (JSONValue, JSONValue?) -> Task<Void, Never>)?
     ) {
         var pending: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
@@ -81,10 +95,15 @@ public actor PipeTransport: Transport {
                 var line = pending[lineStart..<newline]
                 if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
                 if !line.isEmpty {
-                    if let message = try? JSONParser.parse(line), message["method"] != nil, message["id"] != nil {
+                    var answered = false
+                    if let message = try? JSONParser.parse(line), message["method"] != nil, let id = message["id"] {
                         unanswered.count.add(1, ordering: .relaxed)
+                        if let toolCall, message["method"] == .string("tools/call") {
+                            _ = toolCall(id, message["params"])
+                            answered = true
+                        }
                     }
-                    continuation.yield(Data(line))
+                    if !answered { continuation.yield(Data(line)) }
                 }
                 lineStart = newline + 1
                 start = lineStart
