@@ -23,7 +23,7 @@ struct Bench {
             case "--echo": try EchoServer.run(path: arguments.popFirst() ?? "echo.sock")
             case "--bounded-echo": try EchoServer.run(path: arguments.popFirst() ?? "echo.sock", bounded: true)
             default:
-                FileHandle.standardError.write(Data("usage: sportello-bench [--server PATH] [--only server|tickets|durability|calendar|paidwork|delivery|ingest|availability|accounts|escalation|events]\n".utf8))
+                FileHandle.standardError.write(Data("usage: sportello-bench [--server PATH] [--only server|tickets|durability|calendar|paidwork|delivery|ingest|availability|accounts|escalation|events|mcp]\n".utf8))
                 exit(2)
             }
         }
@@ -60,6 +60,9 @@ struct Bench {
         }
         if only == nil || only == "availability" {
             results += try AvailabilityBenchmarks(serverBinary: server).run()
+        }
+        if only == nil || only == "mcp" {
+            results += try MCPBenchmarks(serverBinary: server).run()
         }
         print("")
         print(String(repeating: "-", count: 100))
