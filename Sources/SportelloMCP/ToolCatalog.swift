@@ -16,8 +16,9 @@ import MCP
 ///
 /// Which methods: those whose `x-access` level `admits` says the caller has, less the ones no
 /// assistant should call through the bridge: `rpc.discover` (the tool list is the discovery),
-/// `session.*` (the bridge's identity is fixed when it starts) and `mail.ingest` (the mail
-/// gateway's door).
+/// `session.*` (the bridge's identity is fixed when it starts), `events.*` (a subscription's
+/// notifications have no way back to the assistant, and would come between the bridge's
+/// replies) and `mail.ingest` (the mail gateway's door).
 public struct ToolCatalog: Sendable {
     public struct Entry: Sendable {
         public let tool: Tool
@@ -32,7 +33,7 @@ public struct ToolCatalog: Sendable {
 
     /// The methods never offered as tools, whoever calls (see the type's documentation).
     public static func isExcluded(_ method: String) -> Bool {
-        method == "rpc.discover" || method == "mail.ingest" || method.hasPrefix("session.")
+        method == "rpc.discover" || method == "mail.ingest" || method.hasPrefix("session.") || method.hasPrefix("events.")
     }
 
     /// `ticket.get` → `ticket_get`.

@@ -18,7 +18,7 @@ struct MCPCommand: AsyncParsableCommand {
             default serve uses), as the system. --token-file FILE holds a token session.login \
             returned: the bridge resumes that session first and then acts, and offers tools, as \
             that person only. Tools are the methods of the OpenRPC document the caller may call \
-            (x-access), less rpc.discover, session.* and mail.ingest; ticket.get is ticket_get. \
+            (x-access), less rpc.discover, session.*, events.* and mail.ingest; ticket.get is ticket_get. \
             Standard output carries MCP only; start-up failures go to standard error with exit 1.
             """)
 
