@@ -88,9 +88,7 @@ final class MCPChild {
     private let process = Process()
     private let input = Pipe()
     private let output = Pipe()
-    private var buffer = [UInt8](repeating: 0, count: 256 * 1024)
-    private var start = 0
-    private var end = 0
+    private let channel: UnixClient
 
     init(_ binary: String, _ arguments: [String]) throws {
         process.executableURL = URL(fileURLWithPath: binary)
@@ -98,6 +96,7 @@ final class MCPChild {
         process.standardInput = input
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
+        channel = UnixClient(reading: output.fileHandleForReading.fileDescriptor, writing: input.fileHandleForWriting.fileDescriptor)
         try process.run()
     }
 
@@ -108,38 +107,9 @@ final class MCPChild {
         try write(Array(#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#.utf8) + [10])
     }
 
-    func write(_ bytes: [UInt8]) throws {
-        let descriptor = input.fileHandleForWriting.fileDescriptor
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress! + offset, bytes.count - offset) }
-            if written < 0, errno == EINTR { continue }
-            guard written > 0 else { throw BenchError.system("write", errno) }
-            offset += written
-        }
-    }
+    func write(_ bytes: [UInt8]) throws { try channel.write(bytes) }
 
-    func readLine() throws -> [UInt8] {
-        let descriptor = output.fileHandleForReading.fileDescriptor
-        var line: [UInt8] = []
-        while true {
-            if start == end {
-                start = 0
-                end = 0
-                let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress!, $0.count) }
-                if count < 0, errno == EINTR { continue }
-                guard count > 0 else { throw BenchError.closed }
-                end = count
-            }
-            if let newline = buffer[start..<end].firstIndex(of: UInt8(ascii: "\n")) {
-                line += buffer[start..<newline]
-                start = newline + 1
-                return line
-            }
-            line += buffer[start..<end]
-            start = end
-        }
-    }
+    func readLine() throws -> [UInt8] { try channel.readLine() }
 
     /// Closes its stdin (the bridge then exits) and waits for it.
     func stop() {

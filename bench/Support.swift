@@ -1,23 +1,34 @@
 import Foundation
 import SportelloTestSupport
 
-/// A blocking Unix-socket client for the benchmarks: writes bytes, reads newline-terminated replies.
+/// A blocking Unix-socket client for the benchmarks: writes bytes, reads newline-terminated
+/// replies. Also over a pair of descriptors it does not own (a child's pipes).
 final class UnixClient {
     let descriptor: CInt
+    private let writeDescriptor: CInt
+    private let ownsDescriptors: Bool
     private var buffer = [UInt8](repeating: 0, count: 256 * 1024)
     private var start = 0
     private var end = 0
 
     init(path: String) throws {
         descriptor = try connectUnixSocket(path: path)
+        writeDescriptor = descriptor
+        ownsDescriptors = true
     }
 
-    deinit { close(descriptor) }
+    init(reading: CInt, writing: CInt) {
+        descriptor = reading
+        writeDescriptor = writing
+        ownsDescriptors = false
+    }
+
+    deinit { if ownsDescriptors { close(descriptor) } }
 
     func write(_ bytes: [UInt8]) throws {
         var offset = 0
         while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress! + offset, bytes.count - offset) }
+            let written = bytes.withUnsafeBytes { Glibc.write(writeDescriptor, $0.baseAddress! + offset, bytes.count - offset) }
             if written < 0, errno == EINTR { continue }
             guard written > 0 else { throw BenchError.system("write", errno) }
             offset += written

@@ -78,13 +78,8 @@ public actor PipeTransport: Transport {
         while true {
             let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if count < 0 {
-                if errno == EINTR { continue }
-                if errno == EAGAIN {
-                    var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-                    _ = poll(&entry, 1, -1)
-                    continue
-                }
-                continuation.finish(throwing: MCPError.transportError(POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)))
+                if Self.mayRetry(fd, events: POLLIN) { continue }
+                continuation.finish(throwing: Self.transportError())
                 return
             }
             if count == 0 { break }
@@ -128,18 +123,27 @@ public actor PipeTransport: Transport {
             while offset < bytes.count {
                 let written = write(output, bytes.baseAddress! + offset, bytes.count - offset)
                 if written < 0 {
-                    if errno == EINTR { continue }
-                    if errno == EAGAIN {
-                        var entry = pollfd(fd: output, events: Int16(POLLOUT), revents: 0)
-                        _ = poll(&entry, 1, -1)
-                        continue
-                    }
-                    throw MCPError.transportError(POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO))
+                    if Self.mayRetry(output, events: POLLOUT) { continue }
+                    throw Self.transportError()
                 }
                 offset += written
             }
         }
         unanswered.count.subtract(1, ordering: .relaxed)
+    }
+
+    /// After a failed read or write: whether to try again (interrupted, or a non-blocking
+    /// descriptor that was not ready, now waited for).
+    private static func mayRetry(_ fd: Int32, events: Int32) -> Bool {
+        if errno == EINTR { return true }
+        guard errno == EAGAIN else { return false }
+        var entry = pollfd(fd: fd, events: Int16(events), revents: 0)
+        _ = poll(&entry, 1, -1)
+        return true
+    }
+
+    private static func transportError() -> MCPError {
+        MCPError.transportError(POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO))
     }
 
     public nonisolated func receive() -> AsyncThrowingStream<Data, any Error> { messages }
