@@ -130,7 +130,7 @@ func tokenFile(_ token: String, in directory: TemporaryDirectory, name: String) 
     return path
 }
 
-@Suite(.ticketWorld([.system, .careManager, .operatorA, .giulia, .oliver]))
+@Suite(.ticketWorld([.system, .careManager, .operatorA, .giulia, .marco, .oliver]))
 struct MCPSocketTests {
     @Test func toolsListFollowsTheOpenRPCDocument() async throws {
         let world = try currentWorld()
@@ -227,6 +227,30 @@ struct MCPSocketTests {
             #expect(theirs.text.contains("-32003"), "\(theirs.text)")
             // A tool not offered to a contact is not there to call.
             await #expect(throws: (any Error).self) { _ = try await session.call("customer_list") }
+        }
+    }
+
+    @Test func aSessionThatEndsIsNeverReplacedByTheSystem() async throws {
+        let world = try currentWorld()
+        let system = try await world.client(.system)
+        let other = try await world.open(system, for: .oliver, subject: "MCP " + uniqueWord("revoked"), body: "Oliver's.")
+        let file = try tokenFile(try #require(world.tokens[.marco]), in: world.server.directory, name: "marco.token")
+        try await MCPSession.with(["--socket", world.server.socketPath, "--token-file", file], directory: world.server.directory) { session in
+            let before = try await session.call("ticket_list")
+            #expect(before.isError != true, "\(before.text)")
+            // The session ends elsewhere: the server unbinds the bridge's connection (back to its
+            // peer's principal, the system here) and answers its next call with -32001 …
+            let sessions = try await system.ok("session.list", ["contact": world.id(.marco)])
+            for entry in sessions.objects("items") ?? [] {
+                _ = try await system.ok("session.revoke", ["session": try #require(entry.string("id"))])
+            }
+            let ended = try await session.call("ticket_list")
+            #expect(ended.isError == true)
+            #expect(ended.text.contains("-32001"), "\(ended.text)")
+            // … and the bridge makes no call after that, so nothing is done as the system.
+            let after = try await session.call("ticket_get", ["ticket": .int(other.ticketID)])
+            #expect(after.isError == true)
+            #expect(after.text.contains("-32001") && after.text.contains("token file"), "\(after.text)")
         }
     }
 
