@@ -24,7 +24,11 @@ struct EscalationBenchmarks {
             try runToCompletion(serverBinary, arguments)
             return monotonicNow() - started
         }
+        // The database as the first sweep finds it, kept for the floor below.
+        let before = directory + "/before-sweep.db"
+        try FileManager.default.copyItem(atPath: database, toPath: before)
         let first = try timed(["sweep", "--database", database])
+        let floor = try Self.sameRowsStraightThroughGRDB(swept: database, before: before)
         let idle = try timed(["sweep", "--database", database])
         // What the server does every minute: sla.sweep with nothing due, in a running server (the
         // process figure above adds a process start and a database open to the same work).
@@ -73,6 +77,8 @@ struct EscalationBenchmarks {
         return [
             BenchResult(name: "first sweep, \(tickets) tickets (\(open) open with an SLA)", value: first, unit: "s",
                         note: "target < 2 s for 100,000 open; every step reached fires"),
+            BenchResult(name: "the rows that sweep wrote, straight through GRDB (floor)", value: floor.seconds, unit: "s",
+                        note: String(format: "%d rows, one synced transaction; the sweep took %.1f× this", floor.rows, first / floor.seconds)),
             BenchResult(name: "sla.sweep with nothing due, in the running server (median of 21)", value: idleInServer * 1000, unit: "ms",
                         note: "target < 20 ms"),
             BenchResult(name: "sportello sweep with nothing due (the timer's process)", value: idle * 1000, unit: "ms",
@@ -87,6 +93,40 @@ struct EscalationBenchmarks {
             BenchResult(name: "adding \(closedTickets) closed tickets for the report (setup)", value: seedSeconds, unit: "s",
                         note: "one transaction, one prepared statement"),
         ]
+    }
+
+    /// The floor a first sweep stands on: the rows it wrote (its notifications, history rows —
+    /// with their audit rows, by the same trigger —, fired steps and bookmarks), read back from
+    /// the swept database and written again into the copy taken before it, in one transaction
+    /// of prepared statements with every commit synced as the server does, the database in WAL
+    /// mode as the server keeps it. No deciding, no rendering: only SQLite's work.
+    static func sameRowsStraightThroughGRDB(swept: String, before: String) throws -> (rows: Int, seconds: Double) {
+        let target = try DatabasePool(path: before)
+        let (lastOutbox, lastHistory) = try target.read { db in
+            (try Int64.fetchOne(db, sql: "SELECT ifnull(max(id), 0) FROM outbox") ?? 0,
+             try Int64.fetchOne(db, sql: "SELECT ifnull(max(id), 0) FROM ticket_history") ?? 0)
+        }
+        let plan = [
+            ("outbox", "id > \(lastOutbox)", "INSERT"), ("ticket_history", "id > \(lastHistory)", "INSERT"),
+            ("sla_escalation", "1", "INSERT"), ("sla_sweep_next", "1", "INSERT OR REPLACE"),
+        ]
+        let source = try DatabaseQueue(path: swept)
+        let tables = try source.read { db in
+            try plan.map { table, filter, verb in
+                (table, verb, try Row.fetchAll(db, sql: "SELECT * FROM \(table) WHERE \(filter)").map { Array($0.databaseValues) })
+            }
+        }
+        try target.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        let started = monotonicNow()
+        try target.write { db in
+            for (table, verb, rows) in tables {
+                guard let width = rows.first?.count else { continue }
+                let statement = try db.makeStatement(
+                    sql: "\(verb) INTO \(table) VALUES (\(Array(repeating: "?", count: width).joined(separator: ", ")))")
+                for row in rows { try statement.execute(arguments: StatementArguments(row)) }
+            }
+        }
+        return (tables.reduce(0) { $0 + $1.2.count }, monotonicNow() - started)
     }
 
     /// Adds `count` closed tickets received over the last year (before the last hour), of every
