@@ -17,31 +17,10 @@ public final class UnixSocketBackend: JSONRPCBackend, @unchecked Sendable {
     private var pending: [UInt8] = []
     private var buffer = [UInt8](repeating: 0, count: 64 * 1024)
 
-    /// Connects to `path`; throws a `BridgeError` naming the path and the reason.
-    public init(path: String) throws {
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw BridgeError("cannot create a socket: \(String(cString: strerror(errno)))") }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        let capacity = MemoryLayout.size(ofValue: address.sun_path)
-        guard bytes.count < capacity else {
-            close(fd)
-            throw BridgeError("the socket path \(path) is longer than \(capacity - 1) bytes")
-        }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: bytes)
-            raw[bytes.count] = 0
-        }
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard connected == 0 else {
-            let reason = String(cString: strerror(errno))
-            close(fd)
-            throw BridgeError("cannot connect to the server's socket \(path): \(reason)")
-        }
-        self.fd = fd
+    /// Takes over `descriptor`, a stream socket connected to the server (it is closed with
+    /// the backend).
+    public init(descriptor: Int32) {
+        self.fd = descriptor
     }
 
     deinit { close(fd) }

@@ -303,13 +303,28 @@ private func peerCredentials(of channel: any Channel) -> EventLoopFuture<(uid: U
 
 /// Whether something accepts connections on the Unix socket at `path`.
 func unixSocketAnswers(_ path: String) -> Bool {
+    guard let descriptor = try? connectUnixSocket(path: path) else { return false }
+    close(descriptor)
+    return true
+}
+
+/// Why `connectUnixSocket` failed, naming the path.
+public struct UnixSocketConnectError: Error, CustomStringConvertible {
+    public let description: String
+}
+
+/// A blocking stream socket connected to the Unix socket at `path` (the caller closes it).
+public func connectUnixSocket(path: String) throws(UnixSocketConnectError) -> CInt {
     let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-    guard descriptor >= 0 else { return false }
-    defer { close(descriptor) }
+    guard descriptor >= 0 else { throw UnixSocketConnectError(description: "cannot create a socket: \(String(cString: strerror(errno)))") }
     var address = sockaddr_un()
     address.sun_family = sa_family_t(AF_UNIX)
     let bytes = Array(path.utf8)
-    guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return false }
+    let capacity = MemoryLayout.size(ofValue: address.sun_path)
+    guard bytes.count < capacity else {
+        close(descriptor)
+        throw UnixSocketConnectError(description: "the socket path \(path) is longer than \(capacity - 1) bytes")
+    }
     withUnsafeMutableBytes(of: &address.sun_path) { raw in
         raw.copyBytes(from: bytes)
         raw[bytes.count] = 0
@@ -319,7 +334,12 @@ func unixSocketAnswers(_ path: String) -> Bool {
             connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
         }
     }
-    return result == 0
+    guard result == 0 else {
+        let reason = String(cString: strerror(errno))
+        close(descriptor)
+        throw UnixSocketConnectError(description: "cannot connect to the server's socket \(path): \(reason)")
+    }
+    return descriptor
 }
 
 extension TimeAmount {

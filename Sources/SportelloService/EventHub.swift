@@ -48,8 +48,8 @@ public final class EventHub: @unchecked Sendable {
             self.topics = topics
             self.ticket = ticket
             var prefixes: [String: [UInt8]] = [:]
+            let quoted = JSONSerializer.serialize(.string(id))
             for method in [EventHub.ticketChanged, EventHub.slaStep, EventHub.notificationQueued] {
-                let quoted = JSONSerializer.serialize(.string(id))
                 prefixes[method] = Array(#"{"jsonrpc":"2.0","method":""#.utf8) + Array(method.utf8)
                     + Array(#"","params":{"subscription":"#.utf8) + quoted + [UInt8(ascii: ",")]
             }

@@ -63,7 +63,7 @@ public enum EventStore {
     public static func sequence(_ tx: StoreReader, before instant: Date) throws -> Int64 {
         try tx.db.value(
             Int64.self,
-            "SELECT id FROM ticket_history WHERE id <= (SELECT max(id) FROM ticket_history) AND at < ? ORDER BY id DESC LIMIT 1",
+            "SELECT id FROM ticket_history WHERE at < ? ORDER BY id DESC LIMIT 1",
             [StoreTime.text(instant)]) ?? 0
     }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import JSONRPC
 import SportelloMCP
+import SportelloServer
 import SportelloService
 import SportelloStore
 
@@ -42,7 +43,7 @@ struct MCPCommand: AsyncParsableCommand {
         var stopInProcess: () -> Void = {}
         if let socket {
             do {
-                caller = JSONRPCCaller(backend: try UnixSocketBackend(path: socket))
+                caller = JSONRPCCaller(backend: UnixSocketBackend(descriptor: try connectUnixSocket(path: socket)))
             } catch {
                 throw Self.fail("\(error)")
             }
