@@ -30,7 +30,8 @@ let package = Package(
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         .systemLibrary(name: "CArgon2", pkgConfig: "libargon2", providers: [.apt(["libargon2-dev"])]),
 
-        // Linux calls Swift's Glibc module lacks (syncfs for batched Maildir delivery).
+        // Linux calls Swift's Glibc module lacks (syncfs for batched Maildir delivery, mallopt for
+        // the server's large transient buffers).
         .target(name: "CSyscalls"),
         // Pure rules: no I/O, clock injected.
         .target(name: "SportelloDomain"),
@@ -63,7 +64,7 @@ let package = Package(
         .target(name: "SportelloMail"),
         // Transports: framing, stdio, Unix socket, socket activation, drain.
         .target(name: "SportelloServer", dependencies: [
-            "JSONRPC", "CSystemd",
+            "JSONRPC", "CSystemd", "CSyscalls",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),

@@ -108,6 +108,7 @@ final class RPCChannelHandler: ChannelDuplexHandler {
     private let session: any RPCSession
     private let state: ServerState
     private let maximumQueued: Int
+    private let maximumQueuedBytes: Int
     private let maximumMessageBytes: Int
     private let maximumHeldBytes: Int
     private var outlet: ConnectionOutlet?
@@ -120,6 +121,7 @@ final class RPCChannelHandler: ChannelDuplexHandler {
     /// An asynchronous message is running; the ones behind it wait in `queue`.
     private var busy = false
     private var queue = CircularBuffer<(message: ByteBuffer, rejection: RPCError?)>()
+    private var queuedBytes = 0
     private var readPending = false
     private var inputClosed = false
     private var draining = false
@@ -127,10 +129,14 @@ final class RPCChannelHandler: ChannelDuplexHandler {
     private var closing = false
     private var lastWrite: EventLoopFuture<Void>?
 
-    init(session: any RPCSession, state: ServerState, maximumQueued: Int, maximumMessageBytes: Int, maximumHeldBytes: Int) {
+    init(
+        session: any RPCSession, state: ServerState, maximumQueued: Int, maximumQueuedBytes: Int, maximumMessageBytes: Int,
+        maximumHeldBytes: Int
+    ) {
         self.session = session
         self.state = state
         self.maximumQueued = maximumQueued
+        self.maximumQueuedBytes = maximumQueuedBytes
         self.maximumMessageBytes = maximumMessageBytes
         self.maximumHeldBytes = maximumHeldBytes
     }
@@ -179,6 +185,7 @@ final class RPCChannelHandler: ChannelDuplexHandler {
             run(message, rejection: rejection, context: context)
         } else {
             queue.append((message, rejection))
+            queuedBytes += message.readableBytes
         }
     }
 
@@ -191,6 +198,7 @@ final class RPCChannelHandler: ChannelDuplexHandler {
     /// Runs the waiting messages while nothing holds them, then reads again if reading was held.
     private func runQueued(context: ChannelHandlerContext) {
         while canRun(context: context), let (message, rejection) = queue.popFirst() {
+            queuedBytes -= message.readableBytes
             run(message, rejection: rejection, context: context)
         }
         if readPending, mayRead(context: context) {
@@ -201,7 +209,7 @@ final class RPCChannelHandler: ChannelDuplexHandler {
     }
 
     private func mayRead(context: ChannelHandlerContext) -> Bool {
-        queue.count < maximumQueued && context.channel.isWritable
+        queue.count < maximumQueued && queuedBytes < maximumQueuedBytes && context.channel.isWritable
     }
 
     private func run(_ message: ByteBuffer, rejection: RPCError?, context: ChannelHandlerContext) {

@@ -12,6 +12,11 @@ public struct ServerOptions: Sendable {
     /// Messages one connection may have waiting (behind a running one) before the server stops
     /// reading from it.
     public var maximumQueuedPerConnection = 128
+    /// Bytes those waiting messages may take before the server stops reading from the
+    /// connection (one message is always read, whatever its size). A client pipelining large
+    /// messages — the mail gateway's `mail.upload` pieces — is then held at the socket instead
+    /// of in the server's memory: 128 waiting pieces of 512 KiB were 64 MiB.
+    public var maximumQueuedBytesPerConnection = 1 << 20
     /// Reply bytes a connection may have written but not yet sent to its peer (the channel's
     /// high water mark). Past it the connection runs no further request and reads nothing until
     /// the peer has taken half of them, so a client that never reads holds at most this much.
@@ -167,6 +172,7 @@ public final class RPCServer: Service, Sendable {
             try channel.pipeline.syncOperations.addHandler(
                 RPCChannelHandler(
                     session: session, state: state, maximumQueued: options.maximumQueuedPerConnection,
+                    maximumQueuedBytes: options.maximumQueuedBytesPerConnection,
                     maximumMessageBytes: limit, maximumHeldBytes: max(options.maximumUnwrittenReplyBytes, 2)))
         }
     }

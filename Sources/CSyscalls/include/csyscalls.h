@@ -7,4 +7,9 @@
 /// costs a journal commit each on ext4 with delayed allocation.
 int sportello_syncfs(int fd);
 
+/// mallopt(M_MMAP_THRESHOLD, bytes) (malloc.h, which Swift's Glibc module leaves out): blocks
+/// of `bytes` and more get mappings of their own, and glibc stops moving the threshold.
+/// Returns 1 on success.
+int sportello_set_mmap_threshold(int bytes);
+
 #endif
