@@ -18,7 +18,7 @@ import MCP
 /// assistant should call through the bridge: `rpc.discover` (the tool list is the discovery),
 /// `session.*` (the bridge's identity is fixed when it starts), `events.*` (a subscription's
 /// notifications have no way back to the assistant, and would come between the bridge's
-/// replies) and `mail.ingest` (the mail gateway's door).
+/// replies) and `mail.ingest` with its `mail.upload` (the mail gateway's door).
 public struct ToolCatalog: Sendable {
     public struct Entry: Sendable {
         public let tool: Tool
@@ -33,7 +33,8 @@ public struct ToolCatalog: Sendable {
 
     /// The methods never offered as tools, whoever calls (see the type's documentation).
     public static func isExcluded(_ method: String) -> Bool {
-        method == "rpc.discover" || method == "mail.ingest" || method.hasPrefix("session.") || method.hasPrefix("events.")
+        method == "rpc.discover" || method == "mail.ingest" || method == "mail.upload" || method.hasPrefix("session.")
+            || method.hasPrefix("events.")
     }
 
     /// `ticket.get` → `ticket_get`.

@@ -22,7 +22,7 @@ extension RPCError {
 
     static let mailGatewayOnly = RPCError(
         code: RPCErrorCode.forbidden, message: "Forbidden",
-        data: ["reason": "the mail gateway may call only mail.ingest and server.*"])
+        data: ["reason": "the mail gateway may call only mail.ingest, mail.upload and server.*"])
 
     static func notFound(field: String, _ reason: String) -> RPCError {
         RPCError(code: RPCErrorCode.notFound, message: "Not found", data: ["field": .string(field), "reason": .string(reason)])
@@ -123,12 +123,13 @@ extension SportelloService {
 }
 
 extension SportelloService {
-    /// The dispatcher's gate: the mail gateway may call `mail.ingest` and `server.*` and nothing
+    /// The dispatcher's gate: the mail gateway may call `mail.ingest` (with the `mail.upload`
+    /// pieces it may send a message in) and `server.*` and nothing
     /// else, whatever the method's access level (even methods anyone may call), before its
     /// params are looked at.
     static let mailGatewayGate: @Sendable (String, CallContext) -> RPCError? = { method, context in
         guard context.isMailGateway else { return nil }
-        return method == MailIngest.name || method.hasPrefix("server.") ? nil : .mailGatewayOnly
+        return method == MailIngest.name || method == MailUpload.name || method.hasPrefix("server.") ? nil : .mailGatewayOnly
     }
 }
 

@@ -27,6 +27,9 @@ public final class CallContext: Sendable {
         var sessionTokenHash: String?
     }
 
+    /// The message this connection is handing in with `mail.upload`, for `mail.ingest {parts}`.
+    let mailUpload = Mutex<MailUploadState>(MailUploadState())
+
     /// Server push onto this connection, given by the transport (none for a call made in
     /// process), and the connection's live-event subscriptions by id.
     let events = Mutex<ConnectionEvents>(ConnectionEvents())
@@ -43,7 +46,7 @@ public final class CallContext: Sendable {
     }
 
     /// A socket peer in the mail group (`--mail-group`, default `sportello-mail`): it may call
-    /// only `mail.ingest` and `server.*`, and nothing it does can change that.
+    /// only `mail.ingest` (with `mail.upload`) and `server.*`, and nothing it does can change that.
     public let isMailGateway: Bool
 
     public init(transport: Transport, principal: Principal?, isMailGateway: Bool = false) {

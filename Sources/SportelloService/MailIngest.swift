@@ -13,8 +13,11 @@ import SportelloStore
 extension SportelloService {
     func registerMailInMethods(into registry: inout MethodRegistry<CallContext>) {
         let tickets = TicketOperations(environment: environment, calendars: calendars)
-        registry.register(MailIngest.self, by: self) { params, _ in
-            try await tickets.ingest(params)
+        registry.register(MailIngest.self, by: self) { params, context in
+            try await tickets.ingest(params, context: context)
+        }
+        registry.register(MailUpload.self, by: self) { params, context in
+            try tickets.upload(params.data, context: context)
         }
         registry.register(MailGet.self, by: self) { params, context in
             let principal = try context.requireStaff()
@@ -35,17 +38,30 @@ extension TicketOperations {
 
     // MARK: mail.ingest
 
-    func ingest(_ params: MailIngest.Params) async throws -> IngestOutcome {
+    func ingest(_ params: MailIngest.Params, context: CallContext) async throws -> IngestOutcome {
         let limits = MailIntake.Limits.standard
-        let raw = try Self.base64(params.raw, field: "params.raw", limit: limits.messageBytes)
         let now = storedNow()
         if let given = params.receivedAt?.date, given > now.addingTimeInterval(300) {
             // A mail server's clock a little ahead is not an error; five minutes ahead is.
             throw RPCError.invalidParams(field: "params.receivedAt", reason: "must not be in the future")
         }
         let received = params.receivedAt.map { StoreTime.rounded(min($0.date, now)) } ?? now
-        let mail = ParsedMail(raw: raw, limits: limits)
-        let digest = Hashes.sha256Hex(raw)
+        let prepared: PreparedMail
+        switch (params.raw, params.parts) {
+        case (let text?, nil):
+            prepared = try PreparedMail(raw: Self.base64(text, field: "params.raw", limit: limits.messageBytes), limits: limits)
+        case (nil, let parts?):
+            guard parts >= 1 else { throw RPCError.invalidParams(field: "params.parts", reason: "must be at least 1") }
+            prepared = try PreparedMail(raw: uploadedMessage(parts: parts, context: context), limits: limits)
+        case (nil, nil):
+            throw RPCError.invalidParams(field: "params.raw", reason: "is required (or parts, for a message handed in with mail.upload)")
+        case (_?, _?):
+            throw RPCError.invalidParams(field: "params.parts", reason: "must not be given with raw")
+        }
+        let mail = prepared.mail
+        let compressed = prepared.compressed
+        let digest = prepared.sha256
+        let size = compressed.size
 
         return try await environment.database.write { [self] tx in
             let settings = try MailStore.settings(tx) ?? .defaults()
@@ -53,7 +69,7 @@ extension TicketOperations {
             try InboundStore.expireRaw(tx, now: now)
             var row = InboundMailRecord(
                 messageID: mail.messageID, receivedAt: received, sender: mail.address, subject: mail.subject, outcome: "ignored",
-                reason: nil, ticket: nil, message: nil, size: raw.count, sha256: digest, expiresAt: expiresAt)
+                reason: nil, ticket: nil, message: nil, size: size, sha256: digest, expiresAt: expiresAt)
 
             let signals = MailIntake.Signals(
                 alreadyIngested: try mail.messageID.map { try InboundStore.isKnown(tx, messageID: $0) } ?? false,
@@ -72,7 +88,7 @@ extension TicketOperations {
                 if reason == .bounce {
                     outcome.notBounced = try !markBounced(tx, mail, at: now)
                 }
-                outcome.mail = Int(try InboundStore.insert(tx, row, raw: raw))
+                outcome.mail = Int(try InboundStore.insert(tx, row, raw: compressed))
                 return outcome
             }
             let address = mail.address!  // screened: there is a sender
@@ -147,7 +163,7 @@ extension TicketOperations {
             row.outcome = outcomeKind.rawValue
             row.ticket = ticket.id
             row.message = message
-            let id = try InboundStore.insert(tx, row, raw: raw)
+            let id = try InboundStore.insert(tx, row, raw: compressed)
             let senderKind: IngestOutcome.Sender = switch sender {
             case .contact: .contact
             case .domainOf: .domain
@@ -215,46 +231,27 @@ extension TicketOperations {
     /// copy into an array: measured on a 25 MiB mail, three transient copies of 25–33 MiB each
     /// on top of the result, most of a server's peak memory while taking it.
     static func base64(_ text: String, field: String, limit: Int) throws -> [UInt8] {
-        let tooLarge = RPCError.invalidParams(field: field, reason: "must be at most \(limit) bytes (25 MiB) decoded")
-        let invalid = RPCError.invalidParams(field: field, reason: "must be base64")
-        return try text.utf8.withContiguousStorageIfAvailable { bytes throws(RPCError) -> [UInt8] in
-            guard bytes.count / 4 * 3 <= limit + 3 * 1024 else { throw tooLarge }
-            var output = [UInt8]()
-            output.reserveCapacity(bytes.count / 4 * 3)
-            var quad: UInt32 = 0
-            var filled = 0
-            var padding = 0
-            for byte in bytes {
-                let value: UInt8
-                switch byte {
-                case 0x41...0x5A: value = byte - 0x41
-                case 0x61...0x7A: value = byte - 0x61 + 26
-                case 0x30...0x39: value = byte - 0x30 + 52
-                case 0x2B: value = 62
-                case 0x2F: value = 63
-                case 0x3D:
-                    padding += 1
-                    value = 0
-                case 0x0A, 0x0D, 0x20, 0x09: continue
-                default: throw invalid
-                }
-                // Nothing but padding after the first "=".
-                if padding > 0 && byte != 0x3D { throw invalid }
-                quad = quad << 6 | UInt32(value)
-                filled += 1
-                if filled == 4 {
-                    guard padding <= 2 else { throw invalid }
-                    output.append(UInt8(truncatingIfNeeded: quad >> 16))
-                    if padding < 2 { output.append(UInt8(truncatingIfNeeded: quad >> 8)) }
-                    if padding < 1 { output.append(UInt8(truncatingIfNeeded: quad)) }
-                    quad = 0
-                    filled = 0
-                    if output.count > limit { throw tooLarge }
-                }
+        let utf8 = text.utf8
+        guard utf8.count / 4 * 3 <= limit + 3 * 1024 else { throw tooLarge(field: field, limit: limit) }
+        var decoder = StrictBase64Decoder()
+        decoder.reserve(utf8.count / 4 * 3)
+        do {
+            // Straight from the string's storage when it is contiguous (always, for a string the
+            // JSON parser made); byte by byte through the view otherwise.
+            if try utf8.withContiguousStorageIfAvailable({ bytes in try decoder.append(bytes, limit: limit) }) == nil {
+                try decoder.append(utf8, limit: limit)
             }
-            guard filled == 0 else { throw invalid }
-            return output
-        } ?? base64(String(decoding: Array(text.utf8), as: UTF8.self), field: field, limit: limit)  // a bridged string: made native
+        } catch StrictBase64Decoder.Failure.tooLarge {
+            throw tooLarge(field: field, limit: limit)
+        } catch {
+            throw RPCError.invalidParams(field: field, reason: "must be base64")
+        }
+        guard decoder.isComplete else { throw RPCError.invalidParams(field: field, reason: "must be base64") }
+        return decoder.take()
+    }
+
+    private static func tooLarge(field: String, limit: Int) -> RPCError {
+        RPCError.invalidParams(field: field, reason: "must be at most \(limit) bytes (25 MiB) decoded")
     }
 
     // MARK: mail.get
@@ -342,6 +339,21 @@ extension TicketOperations {
 }
 
 /// What mail in reads of a message, computed once, before the transaction.
+/// A message made ready before the write transaction: parsed, digested and compressed, so that
+/// its bytes can be let go before the transaction (the decoded attachments and the compressed
+/// copy are what the transaction still needs).
+struct PreparedMail: Sendable {
+    var mail: ParsedMail
+    var compressed: InboundStore.CompressedRaw
+    var sha256: String
+
+    init(raw: consuming [UInt8], limits: MailIntake.Limits) throws {
+        sha256 = Hashes.sha256Hex(raw)
+        compressed = try InboundStore.compress(raw)
+        mail = ParsedMail(raw: raw, limits: limits)  // the last use: the message is let go here
+    }
+}
+
 struct ParsedMail: Sendable {
     var headers: MailHeaders
     var messageID: String?

@@ -75,25 +75,54 @@ public struct TicketSenderRecord: Sendable, Hashable {
 public enum InboundStore {
     // MARK: Raw mail
 
-    /// Stores the message and its raw bytes, compressed; returns its id.
-    public static func insert(_ tx: StoreWriter, _ mail: InboundMailRecord, raw: [UInt8]) throws -> Int64 {
-        // The input's copy in a ByteBuffer is released before the insert allocates.
-        let compressed = try {
-            var buffer = ByteBuffer(bytes: raw)
-            return try buffer.compress(with: .zlib())
-        }()
-        // Bound straight from the compressor's buffer: a `Data` copy of it would be one more
-        // message-sized allocation at the peak of taking a 25 MiB mail (SQLite copies it once).
-        try compressed.withUnsafeReadableBytes { bytes in
-            let data = Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: bytes.baseAddress!), count: bytes.count, deallocator: .none)
-            try tx.db.run("""
+    /// The raw copy of a message as it is stored: zlib-compressed, with its size.
+    public struct CompressedRaw: Sendable {
+        fileprivate var buffer: ByteBuffer
+        /// The message's size before compression.
+        public let size: Int
+    }
+
+    /// Compresses a message for `insert`. Called before the write transaction (it is CPU work
+    /// and needs no data); the caller may then let the message go. The input is fed to zlib in
+    /// 1 MiB pieces, so no copy of it is made, into one buffer of zlib's bound for its size, of
+    /// which only what is written takes memory.
+    public static func compress(_ raw: [UInt8]) throws -> CompressedRaw {
+        let piece = 1 << 20
+        let compressor = CompressionAlgorithm.zlib().compressor
+        // deflateBound for zlib's default settings: the size, 5 bytes per 16 KiB stored block and
+        // the header and trailer (zlib.h; 6 bytes for the zlib wrapper, rounded up).
+        var output = ByteBufferAllocator().buffer(capacity: raw.count + (raw.count >> 12) + (raw.count >> 14) + (raw.count >> 25) + 64)
+        var input = ByteBufferAllocator().buffer(capacity: min(piece, max(raw.count, 1)))
+        try compressor.startStream()
+        var offset = 0
+        repeat {
+            let end = min(offset + piece, raw.count)
+            input.clear()
+            input.writeBytes(raw[offset..<end])
+            try compressor.streamDeflate(from: &input, to: &output, flush: end == raw.count ? .finish : .no)
+            offset = end
+        } while offset < raw.count
+        try compressor.finishStream()
+        return CompressedRaw(buffer: output, size: raw.count)
+    }
+
+    /// Stores the message and its raw copy (`compress`); returns its id.
+    public static func insert(_ tx: StoreWriter, _ mail: InboundMailRecord, raw: CompressedRaw) throws -> Int64 {
+        try raw.buffer.withUnsafeReadableBytes { bytes in
+            try tx.db.runKept("""
                 INSERT INTO inbound_mail(messageID, receivedAt, sender, subject, outcome, reason, ticket, message, size, sha256, raw,
                                          expiresAt)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, [mail.messageID, StoreTime.text(mail.receivedAt), mail.sender, mail.subject, mail.outcome, mail.reason,
-                      mail.ticket, mail.message, mail.size, mail.sha256, data, StoreTime.text(mail.expiresAt)], cached: true)
+                """, [.text(mail.messageID), .text(StoreTime.text(mail.receivedAt)), .text(mail.sender), .text(mail.subject),
+                      .text(mail.outcome), .text(mail.reason), .int(mail.ticket), .int(mail.message), .int(Int64(mail.size)),
+                      .text(mail.sha256), .blob(bytes), .text(StoreTime.text(mail.expiresAt))])
         }
         return tx.db.lastInsertedRowID
+    }
+
+    /// Stores the message and its raw bytes, compressed; returns its id.
+    public static func insert(_ tx: StoreWriter, _ mail: InboundMailRecord, raw: [UInt8]) throws -> Int64 {
+        try insert(tx, mail, raw: compress(raw))
     }
 
     /// The message and its raw bytes (nil once expired).
@@ -190,8 +219,10 @@ public enum InboundStore {
         if let existing = try tx.db.value(Int64.self, "SELECT id FROM attachment_blob WHERE sha256 = ?", [sha256], cached: true) {
             blob = existing
         } else {
-            try tx.db.run(
-                "INSERT INTO attachment_blob(sha256, size, bytes) VALUES (?, ?, ?)", [sha256, bytes.count, Data(bytes)], cached: true)
+            try bytes.withUnsafeBytes { buffer in
+                try tx.db.runKept(
+                    "INSERT INTO attachment_blob(sha256, size, bytes) VALUES (?, ?, ?)", [.text(sha256), .int(Int64(bytes.count)), .blob(buffer)])
+            }
             blob = tx.db.lastInsertedRowID
         }
         try tx.db.run("""

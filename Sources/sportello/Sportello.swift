@@ -123,7 +123,7 @@ struct Serve: AsyncParsableCommand {
     var maxUnreadBytes = 4 << 20
 
     @Option(name: .long, help: ArgumentHelp(
-        "Socket peers in this Unix group are the mail gateway: they may call only mail.ingest and server.*.",
+        "Socket peers in this Unix group are the mail gateway: they may call only mail.ingest, mail.upload and server.*.",
         valueName: "group"))
     var mailGroup = "sportello-mail"
 
@@ -159,6 +159,7 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         let logger = makeLogger("sportello")
         SportelloMetrics.bootstrap()
+        LargeAllocations.returnToTheSystemWhenFreed()
         let listener: Listener
         if stdio {
             listener = .stdio

@@ -162,12 +162,12 @@ struct MCPSocketTests {
             #expect(byName["ticket_close"]?.annotations.destructiveHint == true)
 
             // The system may call everything, less what the bridge never offers.
-            for name in ["rpc_discover", "mail_ingest", "session_login", "session_resume", "session_logout", "session_whoami", "events_subscribe"] {
+            for name in ["rpc_discover", "mail_ingest", "mail_upload", "session_login", "session_resume", "session_logout", "session_whoami", "events_subscribe"] {
                 #expect(byName[name] == nil, "\(name) is offered")
             }
             #expect(byName["staff_list"] != nil && byName["priceList_set"] != nil)
             let offered = methods.compactMap { $0["name"] as? String }
-                .filter { $0 != "rpc.discover" && $0 != "mail.ingest" && !$0.hasPrefix("session.") && !$0.hasPrefix("events.") }
+                .filter { $0 != "rpc.discover" && $0 != "mail.ingest" && $0 != "mail.upload" && !$0.hasPrefix("session.") && !$0.hasPrefix("events.") }
             #expect(tools.count == offered.count)
             for tool in tools {
                 #expect(tool.name.range(of: "^[a-zA-Z0-9_-]{1,64}$", options: .regularExpression) != nil, "\(tool.name)")

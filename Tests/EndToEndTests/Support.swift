@@ -214,11 +214,16 @@ final class ChildProcess: @unchecked Sendable {
     var stdoutText: String { (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "" }
 
     /// The resident set size, from /proc/PID/status, in bytes.
-    func residentBytes() throws -> Int {
+    func residentBytes() throws -> Int { try status("VmRSS") }
+
+    /// The largest resident set size the process has had (its high-water mark), in bytes.
+    func peakResidentBytes() throws -> Int { try status("VmHWM") }
+
+    private func status(_ field: String) throws -> Int {
         let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
-        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix(field + ":") }),
             let kilobytes = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
-        else { throw HarnessError("no VmRSS in /proc/\(pid)/status") }
+        else { throw HarnessError("no \(field) in /proc/\(pid)/status") }
         return kilobytes * 1024
     }
 }

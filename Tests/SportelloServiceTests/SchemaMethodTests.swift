@@ -118,7 +118,7 @@ import Testing
                 Issue.record("\(name) has no valid x-access")
                 continue
             }
-            // The mail gateway may call mail.ingest and server.*, nothing else.
+            // The mail gateway may call mail.ingest, mail.upload and server.*, nothing else.
             let gateway = try await harness.call(name, [:], as: CallContext(transport: .socket, principal: nil, isMailGateway: true))
             if level == .mailgate || (name.hasPrefix("server.") && level == .anyone) {
                 #expect(gateway["error"]?["code"] != .int(-32001) && gateway["error"]?["code"] != .int(-32002), "\(name) refused the mail gateway: \(gateway)")

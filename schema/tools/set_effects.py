@@ -43,7 +43,7 @@ quote.create quote.send package.order task.logWork notification.retry
 maintenance.schedule availability.recordOutage availability.endOutage sla.sweep
 account.register account.confirm account.approve account.enable account.requestPasswordReset
 account.enableTotp account.confirmTotp
-mail.ingest
+mail.ingest mail.upload
 """
 
 # Overwrites (priority, assignee, rates, settings, domains, ladder, password, a ticket's
