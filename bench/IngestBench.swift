@@ -89,6 +89,7 @@ struct IngestBenchmarks {
             guard errors.values.isEmpty else { throw BenchError.timeout("every message ingested (\(errors.values.count) errors)") }
             return Double(requests.count) / (monotonicNow() - started)
         }
+        // INGEST_STREAMS=N to try another concurrency (20 is Postfix's default per destination).
         let streams = Int(ProcessInfo.processInfo.environment["INGEST_STREAMS"] ?? "") ?? 8
         let ingestRate = try ingest(requests[...], streams: streams, dispatcher: dispatcher)
         let serialDatabase = try SportelloDatabase(path: directory + "/serial.db")

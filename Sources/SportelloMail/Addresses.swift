@@ -46,7 +46,7 @@ public struct MailAddress: Sendable, Hashable {
                 if address.hasPrefix("@"), let colon = address.firstIndex(of: ":") {
                     address = String(address[address.index(after: colon)...])
                 }
-                address = address.trimmingCharacters(in: .whitespaces)
+                address = address.trimmingBlanks()
                 let name = decodeName(text) ?? comment.flatMap(decodeName)
                 if !address.isEmpty || name != nil { result.append(MailAddress(name: name, address: address, group: group)) }
             } else if !text.isEmpty {
@@ -89,7 +89,7 @@ public struct MailAddress: Sendable, Hashable {
                 i += 1
                 angle = address
             case ":" where angle == nil && group == nil && !phraseHasAt:
-                group = decodeName(phrase.trimmingCharacters(in: .whitespaces)) ?? ""
+                group = decodeName(phrase.trimmingBlanks()) ?? ""
                 phrase = ""; phraseHasAt = false; comment = nil
                 i += 1
             case ";":
@@ -112,7 +112,7 @@ public struct MailAddress: Sendable, Hashable {
     }
 
     static func decodeName(_ raw: String) -> String? {
-        let name = EncodedWords.decode(raw).trimmingCharacters(in: .whitespacesAndNewlines)
+        let name = EncodedWords.decode(raw).trimmingWhitespace()
         return name.isEmpty ? nil : name
     }
 

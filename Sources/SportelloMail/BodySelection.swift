@@ -25,7 +25,7 @@ enum BodySelection {
                 // RFC 2046 §5.1.4 orders alternatives by preference; we prefer plain text
                 // (what agents quote and search), the last plain one, else the last one at all.
                 let readings = children.compactMap { text(of: $0) }
-                if let plain = readings.last(where: { !$0.fromHTML && !$0.text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }) {
+                if let plain = readings.last(where: { !$0.fromHTML && !$0.text.isAllWhitespace }) {
                     return plain
                 }
                 return readings.last
@@ -44,7 +44,7 @@ enum BodySelection {
                 // inline text in order (Apple Mail splits text around inline images).
                 let readings = children.filter { !isAttachmentDisposition($0) && !$0.isEmbeddedMessage }.compactMap { text(of: $0) }
                 guard !readings.isEmpty else { return nil }
-                let joined = readings.map { $0.text.trimmingCharacters(in: .newlines) }.filter { !$0.isEmpty }.joined(separator: "\n\n")
+                let joined = readings.map { $0.text.trimmingNewlines() }.filter { !$0.isEmpty }.joined(separator: "\n\n")
                 return (joined, readings.allSatisfy(\.fromHTML))
             }
         }

@@ -28,7 +28,7 @@ public enum MailCharset {
     /// Maps a charset label (RFC 2045 §5.1 `charset` parameter, any case, with or without an
     /// RFC 2231 `*language` suffix) to a decoder, or `nil` when it is unknown.
     public static func known(_ label: String) -> Known? {
-        var name = label.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        var name = label.trimmingWhitespace().lowercased()
         // Labels have no blanks: cut a trailing comment (`us-ascii (Plain text)`) or language.
         if let cut = name.firstIndex(where: { $0 == "*" || $0 == " " || $0 == "(" || $0 == "\t" }) { name = String(name[..<cut]) }
         name = name.trimmingCharacters(in: CharacterSet(charactersIn: "\"'"))

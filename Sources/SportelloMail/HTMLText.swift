@@ -122,7 +122,7 @@ public enum HTMLText {
                 case "td", "th": if !closing { pendingSpace = true; if !atLineStart { emit(" ") } }
                 case "a":
                     if closing {
-                        if let href = pendingHref, href.hasPrefix("http"), linkText.trimmingCharacters(in: .whitespaces) != href {
+                        if let href = pendingHref, href.hasPrefix("http"), linkText.trimmingBlanks() != href {
                             emit(" <\(href)>")
                         }
                         pendingHref = nil

@@ -69,7 +69,7 @@ public struct MailHeaders: Sendable, Hashable, Sequence {
             guard let colon = line.firstIndex(of: UInt8(ascii: ":")), colon > 0 else { return }
             let nameBytes = line[..<colon]
             // A name is printable ASCII without blanks; tolerate blanks before the colon.
-            let name = String(decoding: nameBytes, as: UTF8.self).trimmingCharacters(in: .whitespaces)
+            let name = String(decoding: nameBytes, as: UTF8.self).trimmingBlanks()
             guard !name.isEmpty, name.utf8.allSatisfy({ $0 > 32 && $0 < 127 }) else { return }
             // Blanks trimmed by slicing: removing them one by one from the front of an array
             // moved the rest each time, quadratic in a value of many blanks.

@@ -55,7 +55,7 @@ public struct MailPart: Sendable, Hashable {
     public var filename: String? {
         guard let raw = disposition["filename"] ?? contentType["name"] else { return nil }
         let base = raw.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last.map(String.init) ?? ""
-        let trimmed = base.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = base.trimmingWhitespace()
         return trimmed.isEmpty ? nil : trimmed
     }
 
@@ -111,9 +111,22 @@ func unflow(_ text: String, deleteSpace: Bool) -> String {
     return out.joined(separator: "\n")
 }
 
+/// CRLF and lone CR as LF, over the UTF-8 bytes (Foundation's `replacingOccurrences` goes
+/// through NSString on Linux: see NativeText.swift).
 func normalizeNewlines(_ text: String) -> String {
-    guard text.contains("\r") else { return text }
-    return text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
+    guard text.utf8.contains(0x0D) else { return text }
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(text.utf8.count)
+    var previousWasCR = false
+    for byte in text.utf8 {
+        if byte == 0x0A, previousWasCR {
+            previousWasCR = false
+            continue
+        }
+        previousWasCR = byte == 0x0D
+        bytes.append(previousWasCR ? 0x0A : byte)
+    }
+    return String(decoding: bytes, as: UTF8.self)
 }
 
 /// An attachment as a support agent sees it.
@@ -148,7 +161,7 @@ public struct MailMessage: Sendable, Hashable {
     public var subject: String {
         let decoded = headers.decoded("Subject") ?? ""
         return decoded.split(whereSeparator: { $0 == "\r" || $0 == "\n" || $0 == "\r\n" }).joined(separator: " ")
-            .trimmingCharacters(in: .whitespaces)
+            .trimmingBlanks()
     }
     /// `From` mailboxes (usually one), names decoded.
     public var from: [MailAddress] { headers.values("From").flatMap(MailAddress.parseList) }
@@ -295,7 +308,7 @@ struct MailParser {
             }
             // RFC 2046 §5.2.1 allows only 7bit/8bit/binary here; decode anyway if encoded. An
             // identity encoding is parsed in place, so nesting does not copy the input.
-            let identity = ["quoted-printable", "base64"].contains(encoding?.trimmingCharacters(in: .whitespaces).lowercased() ?? "") == false
+            let identity = ["quoted-printable", "base64"].contains(encoding?.trimmingBlanks().lowercased() ?? "") == false
             let inner = identity ? body : TransferEncoding.decode(body, encoding: encoding)[...]
             part.children = [parseEntity(inner, depth: depth + 1, inDigest: false)]
             return part

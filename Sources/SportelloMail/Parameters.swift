@@ -24,14 +24,14 @@ public struct HeaderParameters: Sendable, Hashable {
     /// Gmail send filenames) are decoded too.
     public static func parse(_ header: String) -> HeaderParameters {
         let pieces = splitOutsideQuotes(header)
-        let value = (pieces.first ?? "").trimmingCharacters(in: .whitespaces).lowercased()
+        let value = (pieces.first ?? "").trimmingBlanks().lowercased()
         var plain: [String: String] = [:]
         // name -> [(index, encoded, raw value)]
         var segments: [String: [(Int, Bool, String)]] = [:]
         for piece in pieces.dropFirst() {
             guard let eq = piece.firstIndex(of: "=") else { continue }
-            var name = piece[..<eq].trimmingCharacters(in: .whitespaces).lowercased()
-            let raw = unquote(piece[piece.index(after: eq)...].trimmingCharacters(in: .whitespaces))
+            var name = piece[..<eq].trimmingBlanks().lowercased()
+            let raw = unquote(piece[piece.index(after: eq)...].trimmingBlanks())
             guard !name.isEmpty else { continue }
             if name.contains("*") {
                 var encoded = false

@@ -42,18 +42,18 @@ public enum ReplySeparator {
         var i = 0
         while i < lines.count {
             let line = lines[i]
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            let trimmed = line.trimmingBlanks()
             var headerLength = 0
             if let length = attributionLength(lines, at: i) { headerLength = length }
             else if isOutlookSeparator(trimmed) || isHeaderBlock(lines, at: i, after: newLines) { headerLength = 1 }
             if headerLength > 0 {
                 var j = i + headerLength
-                while j < lines.count, lines[j].trimmingCharacters(in: .whitespaces).isEmpty { j += 1 }
+                while j < lines.count, lines[j].isBlank { j += 1 }
                 if j < lines.count, lines[j].hasPrefix(">"), !isOutlookSeparator(trimmed) {
                     // Attribution over a `>` block: quote it and the block, then go on.
                     quotedLines += lines[i..<j]
                     i = j
-                    while i < lines.count, lines[i].hasPrefix(">") || lines[i].trimmingCharacters(in: .whitespaces).isEmpty {
+                    while i < lines.count, lines[i].hasPrefix(">") || lines[i].isBlank {
                         quotedLines.append(lines[i]); i += 1
                     }
                     inSignature = false
@@ -77,7 +77,7 @@ public enum ReplySeparator {
             }
             if inSignature {
                 signatureLines!.append(line)
-            } else if trimmed.isEmpty, quotedSinceNewText, newLines.last?.trimmingCharacters(in: .whitespaces).isEmpty == true {
+            } else if trimmed.isEmpty, quotedSinceNewText, newLines.last?.isBlank == true {
                 // An interleaved quote taken out leaves the blank lines around it side by side:
                 // keep one, as the sender separated the answers.
             } else {
@@ -88,8 +88,8 @@ public enum ReplySeparator {
         }
         func clean(_ lines: [String]) -> String {
             var slice = lines[...]
-            while let first = slice.first, first.trimmingCharacters(in: .whitespaces).isEmpty { slice = slice.dropFirst() }
-            while let last = slice.last, last.trimmingCharacters(in: .whitespaces).isEmpty { slice = slice.dropLast() }
+            while let first = slice.first, first.isBlank { slice = slice.dropFirst() }
+            while let last = slice.last, last.isBlank { slice = slice.dropLast() }
             return slice.joined(separator: "\n")
         }
         return ReplyParts(newText: clean(newLines), quoted: clean(quotedLines), signature: signatureLines.map(clean))
@@ -97,11 +97,11 @@ public enum ReplySeparator {
 
     /// How many lines (1 or 2) an attribution starting at `index` spans, or nil.
     static func attributionLength(_ lines: [String], at index: Int) -> Int? {
-        let first = lines[index].trimmingCharacters(in: .whitespaces)
+        let first = lines[index].trimmingBlanks()
         guard first.count < 300 else { return nil }
         if isAttribution(first) { return 1 }
         if index + 1 < lines.count {
-            let joined = first + " " + lines[index + 1].trimmingCharacters(in: .whitespaces)
+            let joined = first + " " + lines[index + 1].trimmingBlanks()
             if joined.count < 400, isAttribution(joined) { return 2 }
         }
         return nil
@@ -129,15 +129,15 @@ public enum ReplySeparator {
     /// `_____` rule.
     static func isHeaderBlock(_ lines: [String], at index: Int, after previous: [String]) -> Bool {
         var start = index
-        let first = lines[index].trimmingCharacters(in: .whitespaces)
+        let first = lines[index].trimmingBlanks()
         if first.count >= 10, first.allSatisfy({ $0 == "_" }) { start = index + 1 }
         guard start < lines.count else { return false }
-        let head = lines[start].trimmingCharacters(in: .whitespaces).lowercased()
+        let head = lines[start].trimmingBlanks().lowercased()
         guard fromLabels.contains(where: { head.hasPrefix($0) }) else { return false }
-        let window = lines[(start + 1)..<min(lines.count, start + 5)].map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        let window = lines[(start + 1)..<min(lines.count, start + 5)].map { $0.trimmingBlanks().lowercased() }
         guard window.contains(where: { line in sentLabels.contains { line.hasPrefix($0) } }) else { return false }
         // A forwarded message's header block belongs to the forward.
-        if let marker = previous.last(where: { !$0.trimmingCharacters(in: .whitespaces).isEmpty })?.lowercased(),
+        if let marker = previous.last(where: { !$0.isBlank })?.lowercased(),
            marker.contains("forwarded message") || marker.contains("messaggio inoltrato") || marker.contains("inizio messaggio inoltrato")
             || marker.hasPrefix("begin forwarded message") {
             return false

@@ -66,13 +66,13 @@ public enum MailSignals {
     /// and why. Checked in the order of `AutoReplyReason`.
     public static func autoReplyReason(headers: MailHeaders, subject: String) -> AutoReplyReason? {
         if let value = headers["Auto-Submitted"] {
-            let token = value.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
+            let token = value.split(separator: ";").first?.trimmingBlanks().lowercased() ?? ""
             if !token.isEmpty && token != "no" { return .autoSubmitted }
         }
         if headers.contains("X-Autoreply") || headers.contains("X-Autorespond") || headers.contains("X-Autoresponder") {
             return .autoreplyHeader
         }
-        if let precedence = headers["Precedence"]?.trimmingCharacters(in: .whitespaces).lowercased(),
+        if let precedence = headers["Precedence"]?.trimmingBlanks().lowercased(),
            ["bulk", "junk", "list", "auto_reply"].contains(precedence) {
             return .precedence
         }
@@ -115,7 +115,7 @@ public enum MailSignals {
                 return text.split(whereSeparator: { $0 == " " || $0 == "\t" }).joined(separator: " ")
             }
             return DeliveryStatus(recipient: stripType(block["Final-Recipient"] ?? block["Original-Recipient"]),
-                                  action: block["Action"]?.trimmingCharacters(in: .whitespaces).lowercased(),
+                                  action: block["Action"]?.trimmingBlanks().lowercased(),
                                   status: block["Status"]?.split(separator: " ").first.map(String.init),
                                   diagnostic: stripType(block["Diagnostic-Code"]))
         }
@@ -137,8 +137,8 @@ public enum MailSignals {
     /// ignoring case and blanks, to `marker` — the value our outbound mail sets (e.g. the support
     /// address). Mail that comes back with it must never be answered.
     public static func hasLoopMarker(_ headers: MailHeaders, marker: String) -> Bool {
-        let wanted = marker.trimmingCharacters(in: .whitespaces).lowercased()
-        return !wanted.isEmpty && headers.values("X-Loop").contains { $0.trimmingCharacters(in: .whitespaces).lowercased() == wanted }
+        let wanted = marker.trimmingBlanks().lowercased()
+        return !wanted.isEmpty && headers.values("X-Loop").contains { $0.trimmingBlanks().lowercased() == wanted }
     }
 
     /// `List-Id` (RFC 2919) without the phrase: `<support.lists.example.it>` → `support.lists.example.it`;
@@ -146,7 +146,7 @@ public enum MailSignals {
     public static func listID(_ headers: MailHeaders) -> String? {
         guard let value = headers["List-Id"] else { return nil }
         if let ids = messageIDs(value).first { return ids }
-        let trimmed = value.trimmingCharacters(in: .whitespaces)
+        let trimmed = value.trimmingBlanks()
         return trimmed.isEmpty ? nil : trimmed
     }
 
@@ -159,7 +159,7 @@ public enum MailSignals {
         while let open = rest.firstIndex(of: "<") {
             let after = rest[rest.index(after: open)...]
             guard let close = after.firstIndex(of: ">") else { break }
-            let id = after[..<close].trimmingCharacters(in: .whitespaces)
+            let id = after[..<close].trimmingBlanks()
             if !id.isEmpty && !id.contains(" ") { ids.append(id) }
             rest = after[after.index(after: close)...]
         }
@@ -225,12 +225,12 @@ public enum SubjectTag {
                 open = index
             } else if c == "]", let start = open {
                 open = nil
-                let inside = subject[subject.index(after: start)..<index].trimmingCharacters(in: .whitespaces)
+                let inside = subject[subject.index(after: start)..<index].trimmingBlanks()
                 let lower = inside.lowercased()
                 var rest = Substring(lower)
                 if rest.hasPrefix("sportello") { rest = rest.dropFirst("sportello".count).drop(while: { $0 == " " }) }
                 if rest.hasPrefix("#") {
-                    let digits = rest.dropFirst().trimmingCharacters(in: .whitespaces)
+                    let digits = rest.dropFirst().trimmingBlanks()
                     if !digits.isEmpty, digits.count <= 18, digits.allSatisfy({ $0.isASCII && $0.isNumber }), let n = Int64(digits) {
                         return (start..<subject.index(after: index), n)
                     }
@@ -264,6 +264,6 @@ public enum SubjectTag {
             guard after.hasPrefix(":") || after.hasPrefix("：") else { break }
             rest = after.dropFirst()
         }
-        return rest.trimmingCharacters(in: .whitespaces).split(whereSeparator: { $0 == " " || $0 == "\t" }).joined(separator: " ")
+        return rest.trimmingBlanks().split(whereSeparator: { $0 == " " || $0 == "\t" }).joined(separator: " ")
     }
 }

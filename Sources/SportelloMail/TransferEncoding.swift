@@ -5,7 +5,7 @@ public enum TransferEncoding {
     /// Decodes a body by its `Content-Transfer-Encoding` value. 7bit, 8bit, binary and any
     /// unknown value (RFC 2045 §6.4: treat as opaque) give the bytes unchanged.
     public static func decode(_ bytes: ArraySlice<UInt8>, encoding: String?) -> [UInt8] {
-        switch encoding?.trimmingCharacters(in: .whitespaces).lowercased() {
+        switch encoding?.trimmingBlanks().lowercased() {
         case "quoted-printable": return decodeQuotedPrintable(bytes)
         case "base64": return decodeBase64(bytes)
         default: return Array(bytes)
