@@ -338,7 +338,6 @@ extension TicketOperations {
     }
 }
 
-/// What mail in reads of a message, computed once, before the transaction.
 /// A message made ready before the write transaction: parsed, digested and compressed, so that
 /// its bytes can be let go before the transaction (the decoded attachments and the compressed
 /// copy are what the transaction still needs).
@@ -354,6 +353,7 @@ struct PreparedMail: Sendable {
     }
 }
 
+/// What mail in reads of a message, computed once, before the transaction.
 struct ParsedMail: Sendable {
     var headers: MailHeaders
     var messageID: String?

@@ -33,6 +33,8 @@ extension Database {
         // Marks the statement's arguments as given (none) and clears the previous row's.
         statement.setUncheckedArguments(StatementArguments())
         let handle = statement.sqliteStatement
+        // The kept statement must not point at bytes that are about to go (`.blob`).
+        defer { sqlite3_clear_bindings(handle) }
         for (offset, value) in values.enumerated() {
             let index = Int32(offset + 1)
             let code: Int32
@@ -53,8 +55,6 @@ extension Database {
                 throw DatabaseError(resultCode: ResultCode(rawValue: code), message: "could not bind argument \(index)", sql: sql)
             }
         }
-        // The kept statement must not point at bytes that are about to go.
-        defer { sqlite3_clear_bindings(handle) }
         try statement.execute()
     }
 
