@@ -90,11 +90,12 @@ extension TicketOperations {
     /// `mail.upload`: the next piece of the connection's message.
     func upload(_ data: String, context: CallContext) throws -> MailUploadProgress {
         let limit = MailIntake.Limits.standard.messageBytes
+        let dropped = RPCError.invalidParams(
+            field: "params.data", reason: "the message passed \(limit) bytes (25 MiB) decoded and was dropped; mail.ingest will refuse it")
         return try context.mailUpload.withLock { state throws(RPCError) -> MailUploadProgress in
             if state.tooLarge {
                 state.parts += 1
-                throw RPCError.invalidParams(
-                    field: "params.data", reason: "the message passed \(limit) bytes (25 MiB) decoded and was dropped; mail.ingest will refuse it")
+                throw dropped
             }
             do throws(StrictBase64Decoder.Failure) {
                 try state.decoder.append(data.utf8, limit: limit)
@@ -106,9 +107,7 @@ extension TicketOperations {
                     state.decoder = StrictBase64Decoder()
                     state.tooLarge = true
                     state.parts += 1
-                    throw RPCError.invalidParams(
-                        field: "params.data",
-                        reason: "the message passed \(limit) bytes (25 MiB) decoded and was dropped; mail.ingest will refuse it")
+                    throw dropped
                 }
             }
             state.parts += 1

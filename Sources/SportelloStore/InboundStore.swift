@@ -120,11 +120,6 @@ public enum InboundStore {
         return tx.db.lastInsertedRowID
     }
 
-    /// Stores the message and its raw bytes, compressed; returns its id.
-    public static func insert(_ tx: StoreWriter, _ mail: InboundMailRecord, raw: [UInt8]) throws -> Int64 {
-        try insert(tx, mail, raw: compress(raw))
-    }
-
     /// The message and its raw bytes (nil once expired).
     public static func mail(_ tx: StoreReader, id: Int64) throws -> (record: InboundMailRecord, raw: [UInt8]?)? {
         guard let row = try tx.db.rows("SELECT * FROM inbound_mail WHERE id = ?", [id]).first else { return nil }

@@ -22,7 +22,7 @@ import Testing
         let id = try await database.write { tx in
             try InboundStore.insert(tx, InboundMailRecord(
                 messageID: "a@b", receivedAt: now, sender: "a@b.example", subject: "s", outcome: "opened", reason: nil, ticket: nil,
-                message: nil, size: raw.count, sha256: "x", expiresAt: now.addingTimeInterval(86_400)), raw: raw)
+                message: nil, size: raw.count, sha256: "x", expiresAt: now.addingTimeInterval(86_400)), raw: InboundStore.compress(raw))
         }
         let stored = try await database.read { tx in try InboundStore.mail(tx, id: id) }
         #expect(stored?.raw == raw)
